@@ -1,0 +1,137 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// One read buffer and one write path over a Deno.Conn, with timeouts.
+import { TimeoutException } from "./errors.ts";
+
+const DEFAULT_BUFFER_SIZE = 64 * 1024;
+
+/**
+ * A connection with a read buffer. `buf[start..end)` holds bytes read from
+ * the peer and not yet consumed; callers move `start` as they consume.
+ *
+ * Every read and write takes a timeout in milliseconds (0 for none). When it
+ * runs out the connection is closed, which ends the pending operation, and a
+ * `TimeoutException` is thrown.
+ */
+export class BufferedConn {
+  readonly conn: Deno.Conn;
+  buf: Uint8Array;
+  start = 0;
+  end = 0;
+  #closed = false;
+
+  constructor(conn: Deno.Conn, size = DEFAULT_BUFFER_SIZE) {
+    this.conn = conn;
+    this.buf = new Uint8Array(size);
+  }
+
+  /** Bytes read and not yet consumed. */
+  get buffered(): number {
+    return this.end - this.start;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Reads more bytes into the buffer, after the ones held. Moves the held
+   * bytes to the front first, and grows the buffer up to `maxSize` when it is
+   * full.
+   *
+   * @returns The number of bytes added; 0 at the end of the stream.
+   */
+  async fill(
+    timeout: number,
+    what: string,
+    maxSize = this.buf.length,
+  ): Promise<number> {
+    if (
+      this.start > 0 &&
+      (this.start === this.end || this.end === this.buf.length)
+    ) {
+      this.buf.copyWithin(0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+    }
+    if (this.end === this.buf.length && this.buf.length < maxSize) {
+      const bigger = new Uint8Array(Math.min(maxSize, this.buf.length * 2));
+      bigger.set(this.buf.subarray(0, this.end));
+      this.buf = bigger;
+    }
+    if (this.end === this.buf.length) return 0;
+    const n = await this.#timed(
+      this.conn.read(this.buf.subarray(this.end)),
+      timeout,
+      what,
+    );
+    if (n === null) return 0;
+    this.end += n;
+    return n;
+  }
+
+  /**
+   * Reads into `dst`: from the buffer when it holds bytes, otherwise straight
+   * from the connection, with no copy.
+   *
+   * @returns The number of bytes read; `null` at the end of the stream.
+   */
+  async readInto(
+    dst: Uint8Array,
+    timeout: number,
+    what: string,
+  ): Promise<number | null> {
+    const held = this.end - this.start;
+    if (held > 0) {
+      const n = Math.min(held, dst.length);
+      dst.set(this.buf.subarray(this.start, this.start + n));
+      this.start += n;
+      return n;
+    }
+    return await this.#timed(this.conn.read(dst), timeout, what);
+  }
+
+  /** Writes every byte of `data`. */
+  async write(data: Uint8Array, timeout: number, what: string): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) {
+      offset += await this.#timed(
+        this.conn.write(offset === 0 ? data : data.subarray(offset)),
+        timeout,
+        what,
+      );
+    }
+  }
+
+  /** Closes the connection; later calls do nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed by the runtime: nothing more to release.
+    }
+  }
+
+  async #timed<T>(op: Promise<T>, timeout: number, what: string): Promise<T> {
+    if (!(timeout > 0)) return await op;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.close();
+    }, timeout);
+    try {
+      return await op;
+    } catch (error) {
+      if (timedOut) {
+        throw new TimeoutException(`${what}: timed out after ${timeout} ms`, {
+          cause: error,
+        });
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,245 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// Sans-I/O: request heads to bytes, response heads from bytes, body framing.
+import { MessageException } from "./errors.ts";
+import { HTTPMessage } from "./http_message.ts";
+import type { HTTPRequest } from "./http_request.ts";
+import type { HTTPResponse } from "./http_response.ts";
+import type { MessageHeader } from "./message_header.ts";
+import { CTL_BUT_TAB, printable, TOKEN, tokenList } from "./_tokens.ts";
+
+/** Limits on what the parser accepts from a peer. */
+export interface HeadLimits {
+  /** Bytes in a response head (or a trailer section), CRLFs included. */
+  maxHeadSize: number;
+  /** Header fields in a response head (or a trailer section). */
+  maxHeaderCount: number;
+}
+
+/** The defaults: 64 KiB and 100 fields. */
+export const DEFAULT_HEAD_LIMITS: Readonly<HeadLimits> = {
+  maxHeadSize: 64 * 1024,
+  maxHeaderCount: 100,
+};
+
+/** How a body is delimited on the wire. */
+export type Framing =
+  | { kind: "none" }
+  | { kind: "length"; length: number }
+  | { kind: "chunked" }
+  | { kind: "close" };
+
+const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: (.*))?$/;
+const DIGITS = /^[0-9]{1,15}$/;
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Serializes a request line and its header fields, ended by an empty line.
+ * Every piece was validated when it was set on the request.
+ */
+export function serializeRequestHead(request: HTTPRequest): Uint8Array {
+  return encoder.encode(
+    `${request.getMethod()} ${request.getURI()} ${request.getVersion()}\r\n${request.toString()}\r\n`,
+  );
+}
+
+/**
+ * Finds the end of a head: the index just after the first CRLF CRLF in
+ * `buf[from..end)`, or -1.
+ */
+export function findHeadEnd(
+  buf: Uint8Array,
+  from: number,
+  end: number,
+): number {
+  let i = buf.indexOf(13, from);
+  while (i >= 0 && i + 3 < end) {
+    if (buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
+      return i + 4;
+    }
+    i = buf.indexOf(13, i + 1);
+  }
+  return -1;
+}
+
+/** Decodes head bytes: UTF-8 when valid, otherwise byte by byte (obs-text). */
+export function decodeHead(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 8192) {
+      text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    }
+    return text;
+  }
+}
+
+function fail(what: string, detail: string): never {
+  throw new MessageException(`Cannot parse ${what}: ${detail}`);
+}
+
+/**
+ * Parses `name: value` lines into `header`, strictly: no obsolete folding,
+ * no space before the colon, names are tokens, values hold no control
+ * character but tab.
+ *
+ * @param firstLine The number of the first line, for messages.
+ */
+export function parseFieldLines(
+  lines: string[],
+  header: MessageHeader,
+  limits: HeadLimits,
+  what: string,
+  firstLine: number,
+): void {
+  if (lines.length > limits.maxHeaderCount) {
+    fail(what, `more than ${limits.maxHeaderCount} header fields`);
+  }
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n];
+    const number = n + firstLine;
+    if (line[0] === " " || line[0] === "\t") {
+      fail(what, `header line ${number} uses obsolete line folding`);
+    }
+    const colon = line.indexOf(":");
+    if (colon < 0) fail(what, `header line ${number} has no colon`);
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) {
+      fail(
+        what,
+        `header line ${number} has an invalid name "${printable(name)}"`,
+      );
+    }
+    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+    if (CTL_BUT_TAB.test(value)) {
+      fail(what, `header "${name}" has a control character in its value`);
+    }
+    header.add(name, value);
+  }
+}
+
+/** Splits a head's text at CRLF, refusing a bare CR or LF anywhere. */
+export function splitLines(text: string, what: string): string[] {
+  const lines = text.split("\r\n");
+  for (let n = 0; n < lines.length; n++) {
+    if (lines[n].includes("\r") || lines[n].includes("\n")) {
+      fail(what, `line ${n + 1} has a bare CR or LF`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * Parses a response head (status line, fields, the final empty line) into
+ * `response`, which is cleared first.
+ *
+ * @param head The bytes up to and including CRLF CRLF.
+ * @throws {MessageException} When anything is malformed or over a limit.
+ */
+export function parseResponseHead(
+  head: Uint8Array,
+  response: HTTPResponse,
+  limits: HeadLimits,
+): void {
+  const what = "response head";
+  if (head.length > limits.maxHeadSize) {
+    fail(what, `larger than ${limits.maxHeadSize} bytes`);
+  }
+  const lines = splitLines(decodeHead(head.subarray(0, head.length - 4)), what);
+  const status = STATUS_LINE.exec(lines[0]);
+  if (status === null) {
+    fail(what, `invalid status line "${printable(lines[0].slice(0, 100))}"`);
+  }
+  const reason = status[3] ?? "";
+  if (CTL_BUT_TAB.test(reason)) {
+    fail(what, "the reason phrase has a control character");
+  }
+  response.clear();
+  response.setVersion(
+    status[1] === "1" ? HTTPMessage.HTTP_1_1 : HTTPMessage.HTTP_1_0,
+  );
+  response.setStatus(Number(status[2]));
+  response.setReason(reason);
+  parseFieldLines(lines.slice(1), response, limits, what, 2);
+}
+
+/**
+ * How the body of a response is delimited (RFC 9112, section 6.3).
+ *
+ * @throws {MessageException} For Transfer-Encoding with Content-Length,
+ * differing Content-Length values, or a Content-Length that is not a number.
+ */
+export function responseFraming(
+  method: string,
+  response: HTTPResponse,
+): Framing {
+  const status = response.getStatus();
+  if (
+    method === "HEAD" || status < 200 || status === 204 || status === 304
+  ) {
+    return { kind: "none" };
+  }
+  if (method === "CONNECT" && status < 300) return { kind: "none" };
+  const what = "response framing";
+  const te = response.getAll("Transfer-Encoding");
+  const cl = response.getAll("Content-Length");
+  if (te.length > 0) {
+    if (cl.length > 0) {
+      fail(what, "both Transfer-Encoding and Content-Length are present");
+    }
+    if (response.getVersion() === HTTPMessage.HTTP_1_0) {
+      fail(what, "Transfer-Encoding in an HTTP/1.0 response");
+    }
+    const codings = te.flatMap(tokenList);
+    return codings.at(-1) === "chunked"
+      ? { kind: "chunked" }
+      : { kind: "close" };
+  }
+  if (cl.length > 0) {
+    const values = new Set(
+      cl.flatMap((v) => v.split(",").map((s) => s.trim())),
+    );
+    if (values.size > 1) {
+      fail(
+        what,
+        `conflicting Content-Length values "${[...values].join('", "')}"`,
+      );
+    }
+    const [value] = values;
+    if (!DIGITS.test(value)) fail(what, `invalid Content-Length "${value}"`);
+    return { kind: "length", length: Number(value) };
+  }
+  return { kind: "close" };
+}
+
+/**
+ * How the body of a request is delimited: a chunked body, a fixed length, or
+ * none.
+ *
+ * @throws {TypeError} For both Content-Length and Transfer-Encoding, or a
+ * Transfer-Encoding that does not end in chunked.
+ */
+export function requestFraming(request: HTTPRequest): Framing {
+  const hasTe = request.has("Transfer-Encoding");
+  if (hasTe && request.has("Content-Length")) {
+    throw new TypeError(
+      "Cannot send request: both Content-Length and Transfer-Encoding are set",
+    );
+  }
+  if (hasTe) {
+    if (!request.getChunkedTransferEncoding()) {
+      throw new TypeError(
+        `Cannot send request: Transfer-Encoding "${request.getTransferEncoding()}" does not end in chunked`,
+      );
+    }
+    return { kind: "chunked" };
+  }
+  let length: number;
+  try {
+    length = request.getContentLength();
+  } catch (error) {
+    throw new TypeError(`Cannot send request: ${(error as Error).message}`);
+  }
+  return length >= 0 ? { kind: "length", length } : { kind: "none" };
+}

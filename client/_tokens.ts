@@ -1,0 +1,49 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// Character classes of RFC 9110 and the checks built on them.
+
+/** A token: a header name, a method, a transfer coding. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Any control character but horizontal tab: CR, LF and NUL among them. */
+// deno-lint-ignore no-control-regex
+export const CTL_BUT_TAB = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** Shows control characters in messages without putting them in the message. */
+export function printable(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
+}
+
+/**
+ * Checks that a header name is a token.
+ *
+ * @throws {TypeError} When the name is empty or has a character outside the token set.
+ */
+export function validateHeaderName(name: string): void {
+  if (!TOKEN.test(name)) {
+    throw new TypeError(
+      `Invalid header name "${printable(name)}": must be a non-empty token`,
+    );
+  }
+}
+
+/**
+ * Checks that a header value holds no control character but tab.
+ *
+ * @throws {TypeError} When the value holds CR, LF, NUL or another control character.
+ */
+export function validateHeaderValue(name: string, value: string): void {
+  if (CTL_BUT_TAB.test(value)) {
+    throw new TypeError(
+      `Invalid value for ${name}: contains CR, LF, NUL or another control character`,
+    );
+  }
+}
+
+/** Splits a comma-separated header value into lower-case tokens, empty ones dropped. */
+export function tokenList(value: string): string[] {
+  const out: string[] = [];
+  for (const part of value.split(",")) {
+    const token = part.trim().toLowerCase();
+    if (token !== "") out.push(token);
+  }
+  return out;
+}

@@ -1,0 +1,185 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+/**
+ * The client's domain errors, after Poco's `NetException` family.
+ *
+ * Every error says what was being done, and keeps the underlying error (for
+ * example the runtime's `Deno.errors.ConnectionReset`) as `cause`.
+ *
+ * @module
+ */
+
+/**
+ * The root of the client's network errors, as Poco's `Poco::Net::NetException`.
+ *
+ * Catch this to handle every failure of an HTTP exchange at once.
+ *
+ * @example Catching any network failure
+ * ```ts
+ * import { NetException, TimeoutException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const error: unknown = new TimeoutException("Cannot receive response: timed out after 10 ms");
+ * assert.ok(error instanceof NetException);
+ * assert.equal((error as Error).name, "TimeoutException");
+ * ```
+ */
+export class NetException extends Error {
+  /**
+   * Creates an error with a message in the std style and an optional cause.
+   *
+   * @param message What failed, sentence case, no final period.
+   * @param options `cause`: the underlying error.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A connect, send or receive did not complete in the time the session allows.
+ *
+ * The connection is closed when this is thrown: the next request reconnects.
+ *
+ * @example
+ * ```ts
+ * import { NetException, TimeoutException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new TimeoutException("Cannot connect: timed out") instanceof NetException);
+ * ```
+ */
+export class TimeoutException extends NetException {}
+
+/**
+ * A malformed HTTP message: a bad status line or header, conflicting framing,
+ * a bad chunk, or a body that ended before its declared length.
+ *
+ * The connection is closed when this is thrown, so nothing is misread.
+ *
+ * @example
+ * ```ts
+ * import { MessageException, NetException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new MessageException("Cannot parse response head: bad status line") instanceof NetException);
+ * ```
+ */
+export class MessageException extends NetException {}
+
+/**
+ * The connection was closed before any byte of a response arrived.
+ *
+ * @example
+ * ```ts
+ * import { NetException, NoMessageException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new NoMessageException("No response received") instanceof NetException);
+ * ```
+ */
+export class NoMessageException extends NetException {}
+
+/**
+ * The peer reset or broke the connection while a request was being sent or a
+ * response received.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionResetException, NetException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new ConnectionResetException("Connection reset by peer") instanceof NetException);
+ * ```
+ */
+export class ConnectionResetException extends NetException {}
+
+/**
+ * The server refused the connection (nothing listens on that port).
+ *
+ * @example
+ * ```ts
+ * import { ConnectionRefusedException, NetException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new ConnectionRefusedException("Cannot connect") instanceof NetException);
+ * ```
+ */
+export class ConnectionRefusedException extends NetException {}
+
+/**
+ * The host name could not be resolved to an address.
+ *
+ * @example
+ * ```ts
+ * import { HostNotFoundException, NetException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new HostNotFoundException("Cannot resolve host") instanceof NetException);
+ * ```
+ */
+export class HostNotFoundException extends NetException {}
+
+/**
+ * A TLS failure: the handshake failed, or a TLS feature is not available.
+ *
+ * @example
+ * ```ts
+ * import { NetException, SSLException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new SSLException("TLS handshake failed") instanceof NetException);
+ * ```
+ */
+export class SSLException extends NetException {}
+
+/**
+ * The server's certificate was refused: untrusted issuer, wrong host name,
+ * expired or not yet valid.
+ *
+ * @example
+ * ```ts
+ * import { CertificateValidationException, SSLException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new CertificateValidationException("Bad certificate") instanceof SSLException);
+ * ```
+ */
+export class CertificateValidationException extends SSLException {}
+
+/**
+ * A proxy refused a request or answered something that is not HTTP.
+ *
+ * @example
+ * ```ts
+ * import { NetException, ProxyException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new ProxyException("Proxy refused CONNECT") instanceof NetException);
+ * ```
+ */
+export class ProxyException extends NetException {}
+
+/**
+ * A header that was asked for with `MessageHeader.get()` without a
+ * default is not there, as Poco's `NotFoundException`.
+ *
+ * @example
+ * ```ts
+ * import { MessageHeader, NotFoundException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => new MessageHeader().get("Server"), NotFoundException);
+ * ```
+ */
+export class NotFoundException extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What was not found.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFoundException";
+  }
+}

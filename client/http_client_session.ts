@@ -1,0 +1,1268 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+import { BufferedConn } from "./_buffered_conn.ts";
+import {
+  ChunkedDecoder,
+  type ChunkedLimits,
+  DEFAULT_CHUNKED_LIMITS,
+  encodeChunk,
+  encodeLastChunk,
+} from "./_body.ts";
+import {
+  findHeadEnd,
+  type Framing,
+  parseResponseHead,
+  requestFraming,
+  responseFraming,
+  serializeRequestHead,
+} from "./_head.ts";
+import {
+  ConnectionRefusedException,
+  ConnectionResetException,
+  HostNotFoundException,
+  MessageException,
+  NetException,
+  NoMessageException,
+  TimeoutException,
+} from "./errors.ts";
+import type { HTTPRequest } from "./http_request.ts";
+import { HTTPResponse } from "./http_response.ts";
+import { MessageHeader } from "./message_header.ts";
+
+/** Options of an {@linkcode HTTPClientSession}; every one has a default. */
+export interface HTTPClientSessionOptions {
+  /** Largest response head (and trailer section) in bytes. Default 64 KiB. */
+  maxHeadSize?: number;
+  /** Most header fields in a response head. Default 100. */
+  maxHeaderCount?: number;
+  /** Longest chunk-size line in bytes. Default 4096. */
+  maxChunkSizeLine?: number;
+}
+
+/** Where a Unix-domain socket session connects. */
+export interface UnixSocketAddress {
+  /** The socket's path. */
+  path: string;
+}
+
+const DEFAULT_TIMEOUT = 60_000;
+const DEFAULT_KEEP_ALIVE_TIMEOUT = 8_000;
+// Small enough to copy into one write with the request head.
+const COALESCE_LIMIT = 16 * 1024;
+const BODY_CHUNK = 64 * 1024;
+
+const enum BodyState {
+  /** The request has no body stream open. */
+  None,
+  /** The body stream takes writes. */
+  Open,
+  /** The body was completely sent. */
+  Done,
+  /** The server answered before 100 Continue: the body must not be sent. */
+  Refused,
+  /** The body failed (wrong length, write error): the request is broken. */
+  Failed,
+}
+
+interface Exchange {
+  method: string;
+  head: Uint8Array;
+  headSent: boolean;
+  framing: Framing;
+  bodyState: BodyState;
+  bodyBytes: number;
+  bodyError: Error | null;
+  pendingWrite: Promise<void> | null;
+  replayable: boolean;
+  keepAlive: boolean;
+  peeked: { response: HTTPResponse; framing: Framing } | null;
+  responseReceived: boolean;
+}
+
+interface ResponseBody {
+  controller: ReadableByteStreamController | null;
+  framing: Framing;
+  remaining: number;
+  decoder: ChunkedDecoder | null;
+  finished: boolean;
+}
+
+/**
+ * The client side of an HTTP/1.1 session to one server, as Poco's
+ * `HTTPClientSession`: it keeps one persistent connection and sends requests
+ * over it one after another.
+ *
+ * The flow: build an {@linkcode HTTPRequest}; `sendRequest()` sends its head
+ * and gives a `WritableStream` for its body (close it when done; leave it for
+ * a request without body); `receiveResponse()` fills an
+ * {@linkcode HTTPResponse} and gives a `ReadableStream` of the response body.
+ *
+ * - The body stream of a request is valid until `receiveResponse()` is
+ *   called. A chunked body left open is finished there, as Poco does.
+ * - The response body stream is valid until the next `sendRequest()`. A body
+ *   read to its end gives the connection back for the next request; a body
+ *   left unread is discarded by the next `sendRequest()` by closing the
+ *   connection (it is never parsed as the next response) and its stream
+ *   errors.
+ * - Keep-alive is on by default (in Poco it is off). An idle connection older
+ *   than the keep-alive timeout (8 s) is replaced before it is used. When the
+ *   server closed an idle connection, an idempotent request without body is
+ *   sent again on a new connection; any other request fails with
+ *   `NoMessageException`.
+ * - Timeouts are in milliseconds: connect, send (each write) and receive
+ *   (each read), 60 s each by default, 0 for none. One that runs out closes
+ *   the connection and throws `TimeoutException`.
+ *
+ * Permissions: `--allow-net` for the host, or `--allow-read` and
+ * `--allow-write` for a Unix socket's path.
+ *
+ * @example GET over a keep-alive connection
+ * ```ts
+ * import { HTTPClientSession, HTTPMessage, HTTPRequest, HTTPResponse } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("hello"));
+ * await using session = new HTTPClientSession("127.0.0.1", server.addr.port);
+ * for (let i = 0; i < 2; i++) {
+ *   await session.sendRequest(new HTTPRequest(HTTPRequest.HTTP_GET, "/", HTTPMessage.HTTP_1_1));
+ *   const response = new HTTPResponse();
+ *   const body = await session.receiveResponse(response);
+ *   assert.equal(response.getStatus(), 200);
+ *   assert.equal(await new Response(body).text(), "hello");
+ * }
+ * ```
+ *
+ * @example POST with a fixed-length body
+ * ```ts
+ * import { HTTPClientSession, HTTPMessage, HTTPRequest, HTTPResponse } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = Deno.serve(
+ *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+ *   async (req) => new Response(`got ${(await req.text()).length} bytes`),
+ * );
+ * await using session = new HTTPClientSession("127.0.0.1", server.addr.port);
+ * const request = new HTTPRequest(HTTPRequest.HTTP_POST, "/upload", HTTPMessage.HTTP_1_1);
+ * const payload = new TextEncoder().encode("x".repeat(1000));
+ * request.setContentLength(payload.length);
+ * const writer = (await session.sendRequest(request)).getWriter();
+ * await writer.write(payload);
+ * await writer.close();
+ * const body = await session.receiveResponse(new HTTPResponse());
+ * assert.equal(await new Response(body).text(), "got 1000 bytes");
+ * ```
+ */
+export class HTTPClientSession implements AsyncDisposable {
+  /** The default port of HTTP, 80. */
+  static readonly HTTP_PORT = 80;
+
+  #host = "";
+  #port: number = HTTPClientSession.HTTP_PORT;
+  #unixPath: string | null = null;
+  #given: Deno.Conn | null = null;
+  #conn: BufferedConn | null = null;
+  #connRequests = 0;
+  #lastUsed = 0;
+  #reusable = false;
+  #keepAlive = true;
+  #keepAliveTimeout = DEFAULT_KEEP_ALIVE_TIMEOUT;
+  #connectTimeout = DEFAULT_TIMEOUT;
+  #sendTimeout = DEFAULT_TIMEOUT;
+  #receiveTimeout = DEFAULT_TIMEOUT;
+  #limits: ChunkedLimits;
+  #exchange: Exchange | null = null;
+  #body: ResponseBody | null = null;
+  #requestTrailer = new MessageHeader();
+  #responseTrailer = new MessageHeader();
+  #networkException: Error | null = null;
+  #aborted = false;
+
+  /** Creates an unconnected session; set the host with `setHost()`. */
+  constructor();
+  /**
+   * Creates a session to a host and port; it connects on the first request.
+   *
+   * @param host The host name or address.
+   * @param port The port, 80 by default.
+   * @param options Parser limits.
+   */
+  constructor(host: string, port?: number, options?: HTTPClientSessionOptions);
+  /**
+   * Creates a session over a connection that is already open. Its remote
+   * address is used when the session has to reconnect.
+   *
+   * @param conn A TCP or Unix connection; the session owns it from now on.
+   * @param options Parser limits.
+   */
+  constructor(conn: Deno.Conn, options?: HTTPClientSessionOptions);
+  /**
+   * Creates a session to a Unix-domain socket; the `Host` field defaults to
+   * `localhost`.
+   *
+   * @param address The socket's path.
+   * @param options Parser limits.
+   */
+  constructor(address: UnixSocketAddress, options?: HTTPClientSessionOptions);
+  constructor(
+    target?: string | Deno.Conn | UnixSocketAddress,
+    portOrOptions?: number | HTTPClientSessionOptions,
+    options?: HTTPClientSessionOptions,
+  ) {
+    let opts = options;
+    if (typeof target === "string") {
+      this.#host = checkHost(target);
+      if (typeof portOrOptions === "number") {
+        this.#port = checkPort(portOrOptions);
+      }
+    } else {
+      if (typeof portOrOptions === "object") opts = portOrOptions;
+      if (
+        target !== undefined && "path" in target && !("rid" in target) &&
+        !("read" in target)
+      ) {
+        this.#unixPath = target.path;
+        this.#host = "localhost";
+      } else if (target !== undefined) {
+        this.#adopt(target as Deno.Conn);
+      }
+    }
+    this.#limits = { ...DEFAULT_CHUNKED_LIMITS, ...limitsFrom(opts) };
+  }
+
+  /**
+   * Sets the host to connect to.
+   *
+   * @param host The host name or address.
+   * @throws {TypeError} When the session is connected, or the host is empty.
+   */
+  setHost(host: string): void {
+    this.#assertUnconnected("host");
+    this.#host = checkHost(host);
+  }
+
+  /**
+   * Returns the host.
+   *
+   * @returns The host name or address.
+   */
+  getHost(): string {
+    return this.#host;
+  }
+
+  /**
+   * Sets the port to connect to.
+   *
+   * @param port An integer from 1 to 65535.
+   * @throws {TypeError} When the session is connected.
+   * @throws {RangeError} When the port is out of range.
+   */
+  setPort(port: number): void {
+    this.#assertUnconnected("port");
+    this.#port = checkPort(port);
+  }
+
+  /**
+   * Returns the port.
+   *
+   * @returns The port.
+   */
+  getPort(): number {
+    return this.#port;
+  }
+
+  /**
+   * Sets the connect, send and receive timeouts at once, or each.
+   *
+   * @param timeout Milliseconds for all three, or for connecting when the other two are given; 0 for none.
+   * @param sendTimeout Milliseconds for each write.
+   * @param receiveTimeout Milliseconds for each read.
+   * @throws {RangeError} When a value is negative or not a number.
+   */
+  setTimeout(
+    timeout: number,
+    sendTimeout?: number,
+    receiveTimeout?: number,
+  ): void {
+    this.setConnectTimeout(timeout);
+    this.setSendTimeout(sendTimeout ?? timeout);
+    this.setReceiveTimeout(receiveTimeout ?? timeout);
+  }
+
+  /**
+   * Returns the receive timeout, as Poco's `getTimeout()`.
+   *
+   * @returns Milliseconds.
+   */
+  getTimeout(): number {
+    return this.#receiveTimeout;
+  }
+
+  /**
+   * Sets the time allowed to open a connection (and for TLS, to finish the
+   * handshake).
+   *
+   * @param timeout Milliseconds; 0 for none.
+   * @throws {RangeError} When negative or not a number.
+   */
+  setConnectTimeout(timeout: number): void {
+    this.#connectTimeout = checkTimeout(timeout);
+  }
+
+  /**
+   * Returns the connect timeout.
+   *
+   * @returns Milliseconds.
+   */
+  getConnectTimeout(): number {
+    return this.#connectTimeout;
+  }
+
+  /**
+   * Sets the time allowed for each write.
+   *
+   * @param timeout Milliseconds; 0 for none.
+   * @throws {RangeError} When negative or not a number.
+   */
+  setSendTimeout(timeout: number): void {
+    this.#sendTimeout = checkTimeout(timeout);
+  }
+
+  /**
+   * Returns the send timeout.
+   *
+   * @returns Milliseconds.
+   */
+  getSendTimeout(): number {
+    return this.#sendTimeout;
+  }
+
+  /**
+   * Sets the time allowed for each read.
+   *
+   * @param timeout Milliseconds; 0 for none.
+   * @throws {RangeError} When negative or not a number.
+   */
+  setReceiveTimeout(timeout: number): void {
+    this.#receiveTimeout = checkTimeout(timeout);
+  }
+
+  /**
+   * Returns the receive timeout.
+   *
+   * @returns Milliseconds.
+   */
+  getReceiveTimeout(): number {
+    return this.#receiveTimeout;
+  }
+
+  /**
+   * Switches persistent connections on (the default) or off. When off, every
+   * request says `Connection: close` and gets a new connection.
+   *
+   * @param keepAlive `true` to keep connections.
+   */
+  setKeepAlive(keepAlive: boolean): void {
+    this.#keepAlive = keepAlive;
+  }
+
+  /**
+   * Tells whether persistent connections are on.
+   *
+   * @returns `true` when on.
+   */
+  getKeepAlive(): boolean {
+    return this.#keepAlive;
+  }
+
+  /**
+   * Sets how long an idle connection may be reused; an older one is closed
+   * and replaced before the next request.
+   *
+   * @param timeout Milliseconds, 8000 by default.
+   * @throws {RangeError} When negative or not a number.
+   */
+  setKeepAliveTimeout(timeout: number): void {
+    this.#keepAliveTimeout = checkTimeout(timeout);
+  }
+
+  /**
+   * Returns the keep-alive timeout.
+   *
+   * @returns Milliseconds.
+   */
+  getKeepAliveTimeout(): number {
+    return this.#keepAliveTimeout;
+  }
+
+  /**
+   * Returns the fields to send after a chunked request body. Fill it before
+   * the body stream is closed; it is emptied by each `sendRequest()`.
+   *
+   * @returns The trailer of the current request.
+   */
+  requestTrailer(): MessageHeader {
+    return this.#requestTrailer;
+  }
+
+  /**
+   * Returns the trailer fields of the last chunked response, filled when its
+   * body has been read to the end.
+   *
+   * @returns The trailer of the last response.
+   */
+  responseTrailer(): MessageHeader {
+    return this.#responseTrailer;
+  }
+
+  /**
+   * Tells whether a connection is open.
+   *
+   * @returns `true` when connected.
+   */
+  connected(): boolean {
+    return this.#conn !== null && !this.#conn.closed;
+  }
+
+  /**
+   * Tells whether the session uses TLS.
+   *
+   * @returns `false` here; `true` for an `HTTPSClientSession`.
+   */
+  secure(): boolean {
+    return false;
+  }
+
+  /**
+   * Returns the error that ended the last response body without failing it,
+   * as Poco's `networkException()`: for a body delimited by the end of the
+   * connection, a TLS peer that closed without `close_notify`.
+   *
+   * @returns The error, or `null`.
+   */
+  networkException(): Error | null {
+    return this.#networkException;
+  }
+
+  /** Forgets the error that `networkException()` returns. */
+  clearException(): void {
+    this.#networkException = null;
+  }
+
+  /**
+   * Sends a request head and returns a stream for its body.
+   *
+   * Sets `Host` (from the session) and `Connection` (from `getKeepAlive()`)
+   * when the request has none, opens or reuses the connection, and sends the
+   * head. A head followed by a body goes out with the first body write.
+   *
+   * Writing to the stream of a request with neither `Content-Length` nor
+   * chunked transfer encoding is a `TypeError`, and so is writing more bytes
+   * than the `Content-Length`; closing it before that many bytes were written
+   * is a `RangeError`.
+   *
+   * @param request The request; the session may add `Host` and `Connection`.
+   * @returns The body stream, valid until `receiveResponse()`.
+   * @throws {TypeError} When the framing fields conflict or the session has no host.
+   * @throws {NetException} When the connection cannot be opened or the head not sent.
+   */
+  async sendRequest(request: HTTPRequest): Promise<WritableStream<Uint8Array>> {
+    this.#abandonExchange();
+    this.#aborted = false;
+    this.#networkException = null;
+    this.#requestTrailer = new MessageHeader();
+    this.#responseTrailer = new MessageHeader();
+    const framing = requestFraming(request);
+    if (this.#host === "" && this.#given === null) {
+      throw new TypeError("Cannot send request: the session has no host");
+    }
+    if (!request.has("Host")) request.setHost(this.#host, this.#port);
+    if (!request.has("Connection")) {
+      request.setKeepAlive(this.#keepAlive);
+    }
+    const expectContinue = request.getExpectContinue();
+    const hasBody = framing.kind === "chunked" ||
+      (framing.kind === "length" && framing.length > 0);
+    const exchange: Exchange = {
+      method: request.getMethod(),
+      head: serializeRequestHead(request),
+      headSent: false,
+      framing,
+      bodyState: framing.kind === "none" ? BodyState.None : BodyState.Open,
+      bodyBytes: 0,
+      bodyError: null,
+      pendingWrite: null,
+      replayable: request.isIdempotent() && !hasBody,
+      keepAlive: this.#keepAlive && request.getKeepAlive(),
+      peeked: null,
+      responseReceived: false,
+    };
+    if (framing.kind === "length" && framing.length === 0) {
+      exchange.bodyState = BodyState.Done;
+    }
+    this.#exchange = exchange;
+    if (
+      this.#conn !== null &&
+      (!this.#reusable || this.#conn.closed ||
+        (this.#keepAliveTimeout > 0 &&
+          Date.now() - this.#lastUsed > this.#keepAliveTimeout))
+    ) {
+      this.#closeConn();
+    }
+    await this.#ensureConnected();
+    this.#connRequests++;
+    if (!hasBody || expectContinue) await this.#sendHead(exchange);
+    return new WritableStream<Uint8Array>({
+      write: (chunk) => this.#track(exchange, this.#writeBody(exchange, chunk)),
+      close: () => this.#track(exchange, this.#finishBody(exchange)),
+      abort: (reason) => {
+        this.#failBody(
+          exchange,
+          new TypeError("Cannot send request body: the stream was aborted", {
+            cause: reason,
+          }),
+        );
+      },
+    }, { highWaterMark: 1 });
+  }
+
+  /**
+   * Makes sure everything written to the request so far is on the wire: the
+   * head, and the body writes that were started.
+   *
+   * @throws {NetException} When sending fails.
+   */
+  async flushRequest(): Promise<void> {
+    const exchange = this.#exchange;
+    if (exchange === null) return;
+    if (exchange.pendingWrite) await exchange.pendingWrite;
+    if (!exchange.headSent && exchange.bodyState !== BodyState.Failed) {
+      await this.#sendHead(exchange);
+    }
+  }
+
+  /**
+   * Reads the first response to a request sent with `Expect: 100-continue`,
+   * as Poco's `peekResponse()`.
+   *
+   * Returns `true` when the server answered `100 Continue`: send the body,
+   * then call `receiveResponse()`. Returns `false` when the server answered
+   * with its final response at once: `response` holds it, the body must not
+   * be sent (writes to its stream fail), and `receiveResponse()` returns it.
+   *
+   * @param response Filled with the 100 response or the final response.
+   * @returns Whether the server asked for the body.
+   * @throws {TypeError} When no request is waiting for its response.
+   * @throws {NetException} When the response cannot be read.
+   */
+  async peekResponse(response: HTTPResponse): Promise<boolean> {
+    const exchange = this.#currentExchange("peek response");
+    if (exchange.peeked) {
+      copyResponse(exchange.peeked.response, response);
+      return false;
+    }
+    await this.flushRequest();
+    const framing = await this.#readHead(exchange, response, true);
+    if (response.getStatus() === HTTPResponse.HTTP_CONTINUE) return true;
+    const copy = new HTTPResponse();
+    copyResponse(response, copy);
+    exchange.peeked = { response: copy, framing };
+    if (exchange.bodyState === BodyState.Open) {
+      exchange.bodyState = BodyState.Refused;
+      // The server may or may not read a body it did not ask for.
+      exchange.keepAlive = false;
+    }
+    return false;
+  }
+
+  /**
+   * Receives the response to the last request: skips interim (1xx)
+   * responses, fills `response`, and returns its body.
+   *
+   * The body is delimited by `Content-Length`, chunked transfer coding
+   * (trailers then in `responseTrailer()`), or the end of the connection; it
+   * is empty for HEAD, 204 and 304. A body that ends before its length or its
+   * last chunk errors its stream with `MessageException`: nothing truncated
+   * is ever a success.
+   *
+   * @param response Filled with the status, reason, version and fields.
+   * @returns The body stream, valid until the next `sendRequest()`.
+   * @throws {TypeError} When no request was sent.
+   * @throws {RangeError} When a fixed-length request body is incomplete.
+   * @throws {MessageException} When the response is malformed.
+   * @throws {NoMessageException} When the connection closed before a response.
+   * @throws {TimeoutException} When the server takes longer than the receive timeout.
+   */
+  async receiveResponse(
+    response: HTTPResponse,
+  ): Promise<ReadableStream<Uint8Array>> {
+    const exchange = this.#currentExchange("receive response");
+    if (exchange.pendingWrite) await exchange.pendingWrite.catch(() => {});
+    if (exchange.bodyError) throw exchange.bodyError;
+    if (exchange.bodyState === BodyState.Open) {
+      if (exchange.framing.kind === "chunked") {
+        await this.#finishBody(exchange);
+      } else {
+        const error = new RangeError(
+          `Cannot receive response: the request body has ${exchange.bodyBytes} of ${
+            (exchange.framing as { length: number }).length
+          } bytes; write the rest and close its stream first`,
+        );
+        this.#failBody(exchange, error);
+        throw error;
+      }
+    }
+    if (!exchange.headSent && exchange.bodyState !== BodyState.Refused) {
+      await this.#sendHead(exchange);
+    }
+    let framing: Framing;
+    if (exchange.peeked) {
+      copyResponse(exchange.peeked.response, response);
+      framing = exchange.peeked.framing;
+      exchange.peeked = null;
+    } else {
+      framing = await this.#readHead(exchange, response, false);
+    }
+    exchange.responseReceived = true;
+    const conn = this.#conn!;
+    this.#reusable = exchange.keepAlive && response.getKeepAlive() &&
+      framing.kind !== "close" && exchange.bodyState !== BodyState.Refused &&
+      response.getStatus() !== HTTPResponse.HTTP_SWITCHING_PROTOCOLS;
+    return this.#bodyStream(conn, framing);
+  }
+
+  /**
+   * Closes the connection and forgets the exchange in progress: the next
+   * request opens a new connection. Use it after an error to start clean.
+   */
+  reset(): void {
+    this.#abandonExchange();
+    this.#exchange = null;
+    this.#closeConn();
+  }
+
+  /**
+   * Closes the connection at once, failing any read or write in progress
+   * with `ConnectionResetException`.
+   */
+  abort(): void {
+    this.#aborted = true;
+    this.#closeConn();
+  }
+
+  /** Closes the connection, as `reset()`. */
+  close(): void {
+    this.reset();
+  }
+
+  /** Closes the connection; for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.reset();
+    await Promise.resolve();
+  }
+
+  /**
+   * Opens the transport. `HTTPSClientSession` overrides this to add TLS.
+   *
+   * @param timeout The connect timeout in milliseconds, 0 for none.
+   * @returns The open connection.
+   */
+  protected async connectTransport(timeout: number): Promise<Deno.Conn> {
+    const signal = timeout > 0 ? AbortSignal.timeout(timeout) : undefined;
+    try {
+      if (this.#unixPath !== null) {
+        return await Deno.connect({ transport: "unix", path: this.#unixPath });
+      }
+      return await Deno.connect({
+        hostname: this.#host,
+        port: this.#port,
+        signal,
+      });
+    } catch (error) {
+      if (signal?.aborted) {
+        throw new TimeoutException(
+          `Cannot connect to ${this.describeTarget()}: timed out after ${timeout} ms`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Turns a runtime error into the client's error family.
+   *
+   * @param error What the runtime threw.
+   * @param action What was being done, such as `"Cannot send request"`.
+   * @returns An error of the `NetException` family with `error` as its cause.
+   */
+  protected translateError(error: unknown, action: string): Error {
+    if (
+      error instanceof NetException || error instanceof TypeError ||
+      error instanceof RangeError
+    ) {
+      return error;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const options = { cause: error };
+    if (this.#aborted) {
+      return new ConnectionResetException(
+        `${action}: the session was aborted`,
+        options,
+      );
+    }
+    if (error instanceof Deno.errors.ConnectionRefused) {
+      return new ConnectionRefusedException(
+        `${action}: connection refused`,
+        options,
+      );
+    }
+    if (
+      error instanceof Deno.errors.ConnectionReset ||
+      error instanceof Deno.errors.ConnectionAborted ||
+      error instanceof Deno.errors.BrokenPipe ||
+      error instanceof Deno.errors.NotConnected ||
+      error instanceof Deno.errors.BadResource ||
+      error instanceof Deno.errors.Interrupted
+    ) {
+      return new ConnectionResetException(`${action}: ${message}`, options);
+    }
+    if (error instanceof Deno.errors.TimedOut) {
+      return new TimeoutException(`${action}: ${message}`, options);
+    }
+    if (
+      /lookup address|Name or service not known|No address associated/i.test(
+        message,
+      )
+    ) {
+      return new HostNotFoundException(
+        `${action}: cannot resolve "${this.#host}"`,
+        options,
+      );
+    }
+    return new NetException(`${action}: ${message}`, options);
+  }
+
+  /**
+   * Names the target in messages: `host:port`, or the socket path.
+   *
+   * @returns The target.
+   */
+  protected describeTarget(): string {
+    return this.#unixPath ?? `${this.#host}:${this.#port}`;
+  }
+
+  /**
+   * Takes the connection given to the constructor, once.
+   *
+   * @returns The connection, or `null` when none is left.
+   */
+  protected takeGivenConn(): Deno.Conn | null {
+    const given = this.#given;
+    this.#given = null;
+    return given;
+  }
+
+  #adopt(conn: Deno.Conn): void {
+    this.#given = conn;
+    const addr = conn.remoteAddr;
+    if (addr.transport === "unix" || addr.transport === "unixpacket") {
+      this.#unixPath = (addr as Deno.UnixAddr).path;
+      this.#host = "localhost";
+    } else {
+      this.#host = (addr as Deno.NetAddr).hostname;
+      this.#port = (addr as Deno.NetAddr).port;
+    }
+  }
+
+  #assertUnconnected(what: string): void {
+    if (this.connected()) {
+      throw new TypeError(
+        `Cannot set ${what}: the session is already connected`,
+      );
+    }
+  }
+
+  #currentExchange(action: string): Exchange {
+    const exchange = this.#exchange;
+    if (exchange === null || exchange.responseReceived) {
+      throw new TypeError(`Cannot ${action}: no request was sent`);
+    }
+    return exchange;
+  }
+
+  async #ensureConnected(): Promise<void> {
+    if (this.#conn !== null) return;
+    const action = `Cannot connect to ${this.describeTarget()}`;
+    let conn: Deno.Conn;
+    try {
+      conn = this.takeGivenConn() ??
+        await this.connectTransport(this.#connectTimeout);
+    } catch (error) {
+      throw this.translateError(error, action);
+    }
+    this.#conn = new BufferedConn(conn, Math.max(BODY_CHUNK, 16 * 1024));
+    this.#connRequests = 0;
+    this.#reusable = false;
+  }
+
+  #closeConn(): void {
+    this.#conn?.close();
+    this.#conn = null;
+    this.#reusable = false;
+  }
+
+  /** Ends what the last exchange left open, so the connection is clean. */
+  #abandonExchange(): void {
+    const body = this.#body;
+    if (body !== null && !body.finished) {
+      body.finished = true;
+      try {
+        body.controller?.error(
+          new TypeError(
+            "Cannot read response body: the session moved on to another request",
+          ),
+        );
+      } catch {
+        // The stream was already closed or errored by its reader.
+      }
+      this.#closeConn();
+    }
+    this.#body = null;
+    const exchange = this.#exchange;
+    if (exchange !== null && !exchange.responseReceived) {
+      // A request whose response was never read leaves the connection unknown.
+      this.#closeConn();
+    }
+  }
+
+  #track(exchange: Exchange, work: Promise<void>): Promise<void> {
+    exchange.pendingWrite = work;
+    return work;
+  }
+
+  async #send(data: Uint8Array, action: string): Promise<void> {
+    const conn = this.#conn;
+    if (conn === null) {
+      throw new ConnectionResetException(`${action}: the connection is closed`);
+    }
+    try {
+      await conn.write(data, this.#sendTimeout, action);
+    } catch (error) {
+      this.#closeConn();
+      throw this.translateError(error, action);
+    }
+  }
+
+  async #sendHead(exchange: Exchange, extra?: Uint8Array): Promise<void> {
+    let data = exchange.head;
+    if (extra !== undefined) {
+      data = new Uint8Array(exchange.head.length + extra.length);
+      data.set(exchange.head);
+      data.set(extra, exchange.head.length);
+    }
+    const action = `Cannot send request to ${this.describeTarget()}`;
+    try {
+      await this.#send(data, action);
+    } catch (error) {
+      // A reused connection that the server closed while idle: try a new one.
+      if (
+        !(this.#connRequests > 1 && exchange.replayable && extra === undefined)
+      ) {
+        throw error;
+      }
+      await this.#ensureConnected();
+      this.#connRequests++;
+      await this.#send(data, action);
+    }
+    exchange.headSent = true;
+  }
+
+  async #writeBody(exchange: Exchange, chunk: Uint8Array): Promise<void> {
+    if (!(chunk instanceof Uint8Array)) {
+      throw this.#failBody(
+        exchange,
+        new TypeError("Cannot write request body: chunks must be Uint8Array"),
+      );
+    }
+    this.#checkWritable(exchange, chunk.length);
+    if (chunk.length === 0) return;
+    const framing = exchange.framing;
+    if (framing.kind === "length") {
+      const rest = framing.length - exchange.bodyBytes;
+      if (chunk.length > rest) {
+        throw this.#failBody(
+          exchange,
+          new TypeError(
+            `Cannot write request body: ${chunk.length} bytes exceed the ${rest} left of Content-Length ${framing.length}`,
+          ),
+        );
+      }
+    }
+    const pieces = framing.kind === "chunked" ? encodeChunk(chunk) : [chunk];
+    exchange.bodyBytes += chunk.length;
+    try {
+      let i = 0;
+      if (!exchange.headSent) {
+        const first = pieces[0];
+        if (first.length <= COALESCE_LIMIT) {
+          await this.#sendHead(exchange, first);
+          i = 1;
+        } else {
+          await this.#sendHead(exchange);
+        }
+      }
+      for (; i < pieces.length; i++) {
+        await this.#send(pieces[i], "Cannot send request body");
+      }
+    } catch (error) {
+      throw this.#failBody(exchange, error as Error);
+    }
+    if (framing.kind === "length" && exchange.bodyBytes === framing.length) {
+      exchange.bodyState = BodyState.Done;
+    }
+  }
+
+  #checkWritable(exchange: Exchange, length: number): void {
+    if (exchange !== this.#exchange || exchange.responseReceived) {
+      throw new TypeError("Cannot write request body: the request is over");
+    }
+    switch (exchange.bodyState) {
+      case BodyState.None:
+        if (length > 0) {
+          throw new TypeError(
+            "Cannot write request body: the request has neither Content-Length nor chunked transfer encoding",
+          );
+        }
+        return;
+      case BodyState.Refused:
+        throw new TypeError(
+          "Cannot write request body: the server answered before 100 Continue",
+        );
+      case BodyState.Failed:
+        throw exchange.bodyError!;
+      case BodyState.Done:
+        if (length > 0) {
+          throw new TypeError(
+            "Cannot write request body: the body is already complete",
+          );
+        }
+    }
+  }
+
+  async #finishBody(exchange: Exchange): Promise<void> {
+    if (exchange.bodyState === BodyState.Refused) return;
+    this.#checkWritable(exchange, 0);
+    if (exchange.bodyState !== BodyState.Open) {
+      if (!exchange.headSent) await this.#sendHead(exchange);
+      return;
+    }
+    const framing = exchange.framing;
+    if (framing.kind === "length") {
+      throw this.#failBody(
+        exchange,
+        new RangeError(
+          `Cannot finish request body: ${exchange.bodyBytes} of ${framing.length} bytes were written`,
+        ),
+      );
+    }
+    const last = encodeLastChunk(this.#requestTrailer);
+    try {
+      if (exchange.headSent) await this.#send(last, "Cannot send request body");
+      else await this.#sendHead(exchange, last);
+    } catch (error) {
+      throw this.#failBody(exchange, error as Error);
+    }
+    exchange.bodyState = BodyState.Done;
+  }
+
+  #failBody(exchange: Exchange, error: Error): Error {
+    if (exchange.bodyState !== BodyState.Failed) {
+      exchange.bodyState = BodyState.Failed;
+      exchange.bodyError = error;
+      // The server still waits for the rest of the body: the connection is lost.
+      if (exchange === this.#exchange) this.#closeConn();
+    }
+    return exchange.bodyError!;
+  }
+
+  async #readHead(
+    exchange: Exchange,
+    response: HTTPResponse,
+    stopAtContinue: boolean,
+  ): Promise<Framing> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        for (;;) {
+          await this.#readOneHead(response);
+          const status = response.getStatus();
+          if (
+            status >= 200 || status === HTTPResponse.HTTP_SWITCHING_PROTOCOLS
+          ) break;
+          if (stopAtContinue && status === HTTPResponse.HTTP_CONTINUE) {
+            return { kind: "none" };
+          }
+        }
+        return responseFraming(exchange.method, response);
+      } catch (error) {
+        const retry = error instanceof NoMessageException &&
+          attempt === 0 && this.#connRequests > 1 && exchange.replayable;
+        this.#closeConn();
+        if (!retry) throw error;
+        await this.#ensureConnected();
+        this.#connRequests++;
+        await this.#sendHead(exchange);
+      }
+    }
+  }
+
+  async #readOneHead(response: HTTPResponse): Promise<void> {
+    const conn = this.#conn;
+    const action = `Cannot receive response from ${this.describeTarget()}`;
+    if (conn === null) {
+      throw new NoMessageException(`${action}: the connection is closed`);
+    }
+    const max = this.#limits.maxHeadSize;
+    // Bytes after conn.start already searched; kept relative as fill() may move them.
+    let searched = 0;
+    for (;;) {
+      const end = findHeadEnd(conn.buf, conn.start + searched, conn.end);
+      if (end >= 0) {
+        const head = conn.buf.subarray(conn.start, end);
+        conn.start = end;
+        parseResponseHead(head, response, this.#limits);
+        return;
+      }
+      if (conn.buffered > max) {
+        throw new MessageException(
+          `Cannot parse response head: larger than ${max} bytes`,
+        );
+      }
+      searched = Math.max(0, conn.buffered - 3);
+      const had = conn.buffered;
+      let n: number;
+      try {
+        n = await conn.fill(this.#receiveTimeout, action, max + 4);
+      } catch (error) {
+        if (had === 0 && error instanceof Deno.errors.UnexpectedEof) n = 0;
+        else throw this.translateError(error, action);
+      }
+      if (n > 0) continue;
+      if (conn.buffered === 0) {
+        throw new NoMessageException(
+          `${action}: the connection closed before a response`,
+        );
+      }
+      throw new MessageException(
+        `Cannot parse response head: the connection closed after ${conn.buffered} bytes`,
+      );
+    }
+  }
+
+  #bodyStream(
+    conn: BufferedConn,
+    framing: Framing,
+  ): ReadableStream<Uint8Array> {
+    const body: ResponseBody = {
+      controller: null,
+      framing,
+      remaining: framing.kind === "length" ? framing.length : 0,
+      decoder: framing.kind === "chunked"
+        ? new ChunkedDecoder(this.#limits)
+        : null,
+      finished: false,
+    };
+    this.#body = body;
+    // A small body already in the buffer is delivered at once, which frees
+    // the connection before the caller reads it.
+    const ready = framing.kind === "none" ||
+      (framing.kind === "length" && conn.buffered >= framing.length);
+    return new ReadableStream({
+      type: "bytes",
+      autoAllocateChunkSize: BODY_CHUNK,
+      start: (controller) => {
+        body.controller = controller;
+        if (!ready) return;
+        if (body.remaining > 0) {
+          controller.enqueue(
+            conn.buf.slice(conn.start, conn.start + body.remaining),
+          );
+          conn.start += body.remaining;
+          body.remaining = 0;
+        }
+        this.#endBody(body, controller);
+      },
+      pull: (controller) => this.#pullBody(conn, body, controller),
+      cancel: () => {
+        if (body.finished) return;
+        body.finished = true;
+        if (this.#body === body) this.#closeConn();
+      },
+    });
+  }
+
+  async #pullBody(
+    conn: BufferedConn,
+    body: ResponseBody,
+    controller: ReadableByteStreamController,
+  ): Promise<void> {
+    if (body.finished) return;
+    const request = controller.byobRequest!;
+    const view = new Uint8Array(
+      request.view!.buffer,
+      request.view!.byteOffset,
+      request.view!.byteLength,
+    );
+    const action = "Cannot read response body";
+    try {
+      switch (body.framing.kind) {
+        case "length": {
+          const n = await conn.readInto(
+            view.subarray(0, Math.min(view.length, body.remaining)),
+            this.#receiveTimeout,
+            action,
+          );
+          if (n === null) {
+            throw new MessageException(
+              `${action}: the connection closed with ${body.remaining} bytes of the Content-Length missing`,
+            );
+          }
+          body.remaining -= n;
+          request.respond(n);
+          if (body.remaining === 0) this.#endBody(body, controller);
+          return;
+        }
+        case "chunked":
+          return await this.#pullChunked(conn, body, controller, view);
+        default: {
+          let n: number | null;
+          try {
+            n = await conn.readInto(view, this.#receiveTimeout, action);
+          } catch (error) {
+            if (!(error instanceof Deno.errors.UnexpectedEof)) throw error;
+            this.#networkException = this.translateError(
+              error,
+              "Response body ended without TLS close_notify",
+            );
+            n = null;
+          }
+          if (n === null) {
+            this.#reusable = false;
+            this.#endBody(body, controller);
+          } else {
+            request.respond(n);
+          }
+          return;
+        }
+      }
+    } catch (error) {
+      body.finished = true;
+      if (this.#body === body) this.#closeConn();
+      throw this.translateError(error, action);
+    }
+  }
+
+  async #pullChunked(
+    conn: BufferedConn,
+    body: ResponseBody,
+    controller: ReadableByteStreamController,
+    view: Uint8Array,
+  ): Promise<void> {
+    const decoder = body.decoder!;
+    const action = "Cannot read response body";
+    for (;;) {
+      const data = decoder.dataRemaining;
+      if (data > 0) {
+        const n = await conn.readInto(
+          view.subarray(0, Math.min(view.length, data)),
+          this.#receiveTimeout,
+          action,
+        );
+        if (n === null) {
+          throw new MessageException(
+            `${action}: the connection closed inside a chunk`,
+          );
+        }
+        decoder.consumeData(n);
+        // Read the framing that follows, so the end is seen with the data.
+        conn.start = decoder.advance(conn.buf, conn.start, conn.end);
+        controller.byobRequest!.respond(n);
+        if (decoder.done) this.#endBody(body, controller);
+        return;
+      }
+      if (decoder.done) {
+        this.#endBody(body, controller);
+        return;
+      }
+      if (conn.buffered > 0) {
+        conn.start = decoder.advance(conn.buf, conn.start, conn.end);
+        continue;
+      }
+      const n = await conn.fill(this.#receiveTimeout, action);
+      if (n === 0) {
+        throw new MessageException(
+          `${action}: the connection closed before the last chunk`,
+        );
+      }
+    }
+  }
+
+  #endBody(body: ResponseBody, controller: ReadableByteStreamController): void {
+    body.finished = true;
+    if (body.decoder !== null) this.#responseTrailer = body.decoder.trailer;
+    if (this.#body === body) {
+      this.#body = null;
+      if (this.#reusable) this.#lastUsed = Date.now();
+      else this.#closeConn();
+    }
+    controller.close();
+    controller.byobRequest?.respond(0);
+  }
+}
+
+function limitsFrom(
+  options: HTTPClientSessionOptions = {},
+): Partial<ChunkedLimits> {
+  const out: Partial<ChunkedLimits> = {};
+  for (
+    const key of ["maxHeadSize", "maxHeaderCount", "maxChunkSizeLine"] as const
+  ) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new RangeError(
+        `Invalid ${key} ${value}: must be a positive integer`,
+      );
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+function checkHost(host: string): string {
+  if (host === "") throw new TypeError("Invalid host: must not be empty");
+  return host;
+}
+
+function checkPort(port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new RangeError(
+      `Invalid port ${port}: must be an integer from 1 to 65535`,
+    );
+  }
+  return port;
+}
+
+function checkTimeout(timeout: number): number {
+  if (!(timeout >= 0) || !Number.isFinite(timeout)) {
+    throw new RangeError(
+      `Invalid timeout ${timeout}: must be a finite number of milliseconds, 0 or more`,
+    );
+  }
+  return timeout;
+}
+
+function copyResponse(from: HTTPResponse, to: HTTPResponse): void {
+  to.clear();
+  to.setVersion(from.getVersion());
+  to.setStatusAndReason(from.getStatus(), from.getReason());
+  for (const [name, value] of from) to.add(name, value);
+}
