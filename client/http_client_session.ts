@@ -660,12 +660,15 @@ export class HTTPClientSession implements AsyncDisposable {
   }
 
   /**
-   * Opens the transport. `HTTPSClientSession` overrides this to add TLS.
+   * Opens the transport: the connection given to the constructor the first
+   * time, a new one after. `HTTPSClientSession` overrides this to add TLS.
    *
    * @param timeout The connect timeout in milliseconds, 0 for none.
    * @returns The open connection.
    */
   protected async connectTransport(timeout: number): Promise<Deno.Conn> {
+    const given = this.takeGivenConn();
+    if (given !== null) return given;
     const signal = timeout > 0 ? AbortSignal.timeout(timeout) : undefined;
     try {
       if (this.#unixPath !== null) {
@@ -794,8 +797,7 @@ export class HTTPClientSession implements AsyncDisposable {
     const action = `Cannot connect to ${this.describeTarget()}`;
     let conn: Deno.Conn;
     try {
-      conn = this.takeGivenConn() ??
-        await this.connectTransport(this.#connectTimeout);
+      conn = await this.connectTransport(this.#connectTimeout);
     } catch (error) {
       throw this.translateError(error, action);
     }
