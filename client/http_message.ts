@@ -29,7 +29,7 @@ export class HTTPMessage extends MessageHeader {
   /** `"HTTP/1.1"`. */
   static readonly HTTP_1_1 = "HTTP/1.1";
   /** What `getContentLength()` returns when the length is not known: -1. */
-  static readonly UNKNOWN_CONTENT_LENGTH = -1;
+  static readonly UNKNOWN_CONTENT_LENGTH: -1 = -1;
   /** `"identity"`: no transfer coding. */
   static readonly IDENTITY_TRANSFER_ENCODING = "identity";
   /** `"chunked"`. */

@@ -57,59 +57,47 @@ export class HTTPSClientSession extends HTTPClientSession {
   #tlsHost: string;
 
   /**
-   * Creates an unconnected session; set the host with `setHost()`.
+   * Creates a session, in one of Poco's three forms:
    *
+   * - `new HTTPSClientSession(context?)`: unconnected; set the host with
+   *   `setHost()`.
+   * - `new HTTPSClientSession(host, port = 443, context?, options?)`: connects
+   *   on the first request; `host` is also the name the certificate must carry.
+   * - `new HTTPSClientSession(conn, host, context?)`: an open TCP connection,
+   *   upgraded with `Deno.startTls` on the first request and owned by the
+   *   session from then on; a reconnect goes to the same address. Client
+   *   certificates are not available in this form: `Deno.startTls` takes none.
+   *
+   * (One signature rather than overloads: `deno publish` cannot emit
+   * overloaded constructors of a derived class.)
+   *
+   * @param target A `Context`, the host name, or an open TCP connection.
+   * @param portOrHost The port (default 443) after a host name; the host name after a connection.
    * @param context TLS settings; a default `Context` when omitted.
-   */
-  constructor(context?: Context);
-  /**
-   * Creates a session to a host; it connects on the first request.
-   *
-   * @param host The host name, also used to verify the certificate.
-   * @param port The port, 443 by default.
-   * @param context TLS settings.
    * @param options Parser limits.
    */
-  constructor(
-    host: string,
-    port?: number,
-    context?: Context,
-    options?: HTTPClientSessionOptions,
-  );
-  /**
-   * Creates a session over an open TCP connection, which is upgraded to TLS
-   * with `Deno.startTls` on the first request. A reconnect goes to the same
-   * address.
-   *
-   * @param conn The TCP connection; the session owns it from now on.
-   * @param host The name the certificate must carry, and the `Host` field.
-   * @param context TLS settings. Client certificates are not available in this form: `Deno.startTls` takes none.
-   */
-  constructor(conn: Deno.TcpConn, host: string, context?: Context);
-  // Each branch calls super() once; the rule does not follow branches.
-  // deno-lint-ignore constructor-super
   constructor(
     target?: Context | string | Deno.TcpConn,
     portOrHost?: number | string,
     context?: Context,
     options?: HTTPClientSessionOptions,
   ) {
-    if (typeof target === "string") {
-      super(
-        target,
-        (portOrHost as number | undefined) ?? HTTPSClientSession.HTTPS_PORT,
-        options,
-      );
-      this.#tlsHost = target;
-    } else if (target instanceof Context || target === undefined) {
-      super();
+    const byName = typeof target === "string";
+    const conn = !byName && target !== undefined &&
+      !(target instanceof Context);
+    // One super() call: the base takes (host, port, options) or (conn, options).
+    super(
+      (byName || conn ? target : undefined) as string,
+      (byName
+        ? (portOrHost as number | undefined) ?? HTTPSClientSession.HTTPS_PORT
+        : undefined) as number,
+      options,
+    );
+    if (!byName && !conn) {
       this.setPort(HTTPSClientSession.HTTPS_PORT);
-      context = target;
-      this.#tlsHost = "";
-    } else {
-      super(target);
-      this.#tlsHost = portOrHost as string;
+      context = target as Context | undefined;
     }
+    this.#tlsHost = byName ? target : conn ? portOrHost as string : "";
     this.#context = context ?? new Context();
   }
 
