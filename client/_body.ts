@@ -106,8 +106,9 @@ export class ChunkedDecoder {
           break;
         case State.Size:
         case State.Trailer: {
-          const lf = buf.indexOf(10, i);
-          const stop = lf < 0 || lf >= end ? end : lf;
+          // Search a view: indexOf on the whole buffer would scan past `end`.
+          const lf = buf.subarray(i, end).indexOf(10);
+          const stop = lf < 0 ? end : i + lf;
           this.#takeLine(buf.subarray(i, stop));
           if (stop === end) return end;
           i = stop + 1;

@@ -4,7 +4,7 @@ import { MessageException } from "./errors.ts";
 import { HTTPMessage } from "./http_message.ts";
 import type { HTTPRequest } from "./http_request.ts";
 import type { HTTPResponse } from "./http_response.ts";
-import type { MessageHeader } from "./message_header.ts";
+import { appendTrusted, type MessageHeader } from "./message_header.ts";
 import { CTL_BUT_TAB, printable, TOKEN, tokenList } from "./_tokens.ts";
 
 /** Limits on what the parser accepts from a peer. */
@@ -52,12 +52,14 @@ export function findHeadEnd(
   from: number,
   end: number,
 ): number {
-  let i = buf.indexOf(13, from);
+  // Search a view: indexOf on the whole buffer would scan past `end`.
+  const view = buf.subarray(0, end);
+  let i = view.indexOf(13, from);
   while (i >= 0 && i + 3 < end) {
-    if (buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
+    if (view[i + 1] === 10 && view[i + 2] === 13 && view[i + 3] === 10) {
       return i + 4;
     }
-    i = buf.indexOf(13, i + 1);
+    i = view.indexOf(13, i + 1);
   }
   return -1;
 }
@@ -111,12 +113,26 @@ export function parseFieldLines(
         `header line ${number} has an invalid name "${printable(name)}"`,
       );
     }
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+    const value = trimOws(line, colon + 1);
     if (CTL_BUT_TAB.test(value)) {
       fail(what, `header "${name}" has a control character in its value`);
     }
-    header.add(name, value);
+    appendTrusted(header, name, value);
   }
+}
+
+/** `text` from `start`, without leading and trailing spaces and tabs. */
+function trimOws(text: string, start: number): string {
+  let end = text.length;
+  while (
+    start < end &&
+    (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)
+  ) start++;
+  while (
+    end > start &&
+    (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)
+  ) end--;
+  return text.slice(start, end);
 }
 
 /** Splits a head's text at CRLF, refusing a bare CR or LF anywhere. */
@@ -195,6 +211,9 @@ export function responseFraming(
     return codings.at(-1) === "chunked"
       ? { kind: "chunked" }
       : { kind: "close" };
+  }
+  if (cl.length === 1 && DIGITS.test(cl[0])) {
+    return { kind: "length", length: Number(cl[0]) };
   }
   if (cl.length > 0) {
     const values = new Set(

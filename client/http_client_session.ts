@@ -468,8 +468,13 @@ export class HTTPClientSession implements AsyncDisposable {
     this.#abandonExchange();
     this.#aborted = false;
     this.#networkException = null;
-    this.#requestTrailer = new MessageHeader();
-    this.#responseTrailer = new MessageHeader();
+    // New objects, as callers may hold the last ones; none when empty.
+    if (!this.#requestTrailer.empty()) {
+      this.#requestTrailer = new MessageHeader();
+    }
+    if (!this.#responseTrailer.empty()) {
+      this.#responseTrailer = new MessageHeader();
+    }
     const framing = requestFraming(request);
     if (this.#host === "" && this.#given === null) {
       throw new TypeError("Cannot send request: the session has no host");

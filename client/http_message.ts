@@ -219,7 +219,9 @@ export class HTTPMessage extends MessageHeader {
    * @returns `true` when the connection is kept.
    */
   getKeepAlive(): boolean {
-    const tokens = this.getAll("Connection").flatMap(tokenList);
+    const fields = this.getAll("Connection");
+    if (fields.length === 0) return this.#version === HTTPMessage.HTTP_1_1;
+    const tokens = fields.flatMap(tokenList);
     if (tokens.includes("close")) return false;
     if (tokens.includes("keep-alive")) return true;
     return this.#version === HTTPMessage.HTTP_1_1;

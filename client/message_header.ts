@@ -3,6 +3,16 @@ import { NotFoundException } from "./errors.ts";
 import { validateHeaderName, validateHeaderValue } from "./_tokens.ts";
 
 /**
+ * Appends a field whose name and value were already checked (by the response
+ * parser), skipping the checks of `add()`. Internal: not exported by `mod.ts`.
+ */
+export let appendTrusted: (
+  header: MessageHeader,
+  name: string,
+  value: string,
+) => void;
+
+/**
  * An ordered, case-insensitive, multi-valued collection of header fields, as
  * Poco's `MessageHeader` (a `NameValueCollection`).
  *
@@ -29,6 +39,11 @@ import { validateHeaderName, validateHeaderValue } from "./_tokens.ts";
  * ```
  */
 export class MessageHeader implements Iterable<[string, string]> {
+  static {
+    appendTrusted = (header, name, value) =>
+      header.#push(name, name.toLowerCase(), value);
+  }
+
   #names: string[] = [];
   #keys: string[] = [];
   #values: string[] = [];

@@ -35,7 +35,7 @@
  * @module
  */
 export * from "./errors.ts";
-export * from "./message_header.ts";
+export { MessageHeader } from "./message_header.ts";
 export * from "./http_message.ts";
 export * from "./http_request.ts";
 export * from "./http_response.ts";
