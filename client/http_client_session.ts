@@ -854,8 +854,20 @@ export class HTTPClientSession implements AsyncDisposable {
     try {
       await conn.write(data, this.#sendTimeout, action);
     } catch (error) {
+      const reused = this.#connRequests > 1;
       this.#closeConn();
-      throw this.translateError(error, action);
+      const translated = this.translateError(error, action);
+      // A kept-alive connection the server closed: no response will come.
+      if (
+        reused && translated instanceof ConnectionResetException &&
+        !this.#aborted
+      ) {
+        throw new NoMessageException(
+          `${action}: the server closed the kept-alive connection`,
+          { cause: translated },
+        );
+      }
+      throw translated;
     }
   }
 

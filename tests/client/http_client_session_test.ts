@@ -571,6 +571,25 @@ Deno.test("HTTPClientSession replays an idempotent request when the server close
       /closed before a response/.test(e.message),
   );
   assert.equal(server.accepted, 2, "a POST is never sent twice");
+
+  // The same when the body's write is what meets the closed connection.
+  assert.equal((await exchange(session, get("/4"))).body, "ok");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const big = new HTTPRequest("POST", "/5", HTTPMessage.HTTP_1_1);
+  big.setContentLength(8 * 1024 * 1024);
+  const failure = (async () => {
+    const writer = (await session.sendRequest(big)).getWriter();
+    for (let i = 0; i < 8; i++) await writer.write(new Uint8Array(1024 * 1024));
+    await writer.close();
+    await session.receiveResponse(new HTTPResponse());
+  })();
+  await assert.rejects(
+    failure,
+    (e: Error) =>
+      e instanceof NoMessageException &&
+      e.cause instanceof ConnectionResetException,
+  );
+  assert.equal(server.accepted, 3);
 });
 
 Deno.test("HTTPClientSession opens a new connection after the keep-alive timeout", async () => {
