@@ -1,0 +1,344 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// Starts a private nginx for one test: its own config, docroot and logs in a
+// temp dir under /tmp, TLS with the fixture certificate, and a plain-HTTP
+// listener beside it. Needs `--allow-run=nginx`, `--allow-write=/tmp`,
+// `--allow-read` and `--allow-net=127.0.0.1`.
+import { fixturePath, pseudoRandomBytes, sha256Hex } from "./_common.ts";
+
+/** Options of {@linkcode startNginx}. */
+export interface NginxOptions {
+  /** nginx's `keepalive_requests`: requests served on one connection. Default 100. */
+  keepaliveRequests?: number;
+  /** nginx's `keepalive_timeout` in seconds: how long an idle connection stays open. Default 60. */
+  keepaliveTimeout?: number;
+  /** Size in bytes of `large.bin`. Default 8 MiB. */
+  largeSize?: number;
+}
+
+/** A running nginx; dispose of it to stop it and remove its files. */
+export interface Nginx extends AsyncDisposable {
+  /** The TLS port on 127.0.0.1. */
+  port: number;
+  /** The plain-HTTP port on 127.0.0.1. */
+  plainPort: number;
+  /** The docroot. */
+  root: string;
+  /** The content of `/small.txt`. */
+  smallText: string;
+  /** The content of `/large.bin`. */
+  large: Uint8Array;
+  /** The SHA-256 of `/large.bin`, in hex. */
+  largeSha256: string;
+  /** The content of `/text/lines.txt`, served gzip'd and chunked under `/gz/`. */
+  linesText: string;
+  /** What `/ssi/page.html` expands to (sent chunked). */
+  ssiExpected: string;
+  /** The largest body `/echo` returns (its `client_body_buffer_size`). */
+  echoLimit: number;
+  /** The error log so far. */
+  errorLog(): Promise<string>;
+  /** Stops nginx (SIGTERM, then SIGKILL after 5 s) and removes the temp dir. */
+  close(): Promise<void>;
+}
+
+const SMALL_TEXT = "Hello from nginx: a small static file for @pocket/net.\n";
+const ECHO_LIMIT = 4 * 1024 * 1024;
+const START_TRIES = 5;
+const CONNECT_TRIES = 200;
+const CONNECT_DELAY_MS = 25;
+
+const NOT_INSTALLED =
+  "nginx is not installed or not on PATH: the interop tests need it " +
+  "(Debian: apt-get install nginx-light, or nginx). They are not skipped.";
+
+function q(path: string): string {
+  if (/["\\$\n]/.test(path)) {
+    throw new Error(`Cannot quote path for nginx.conf: ${path}`);
+  }
+  return `"${path}"`;
+}
+
+function config(
+  dir: string,
+  port: number,
+  plainPort: number,
+  keepaliveRequests: number,
+  keepaliveTimeout: number,
+): string {
+  const root = `${dir}/root`;
+  return `daemon off;
+master_process off;
+worker_processes 1;
+error_log ${q(`${dir}/error.log`)} info;
+pid ${q(`${dir}/nginx.pid`)};
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${q(`${dir}/tmp/body`)};
+  proxy_temp_path ${q(`${dir}/tmp/proxy`)};
+  fastcgi_temp_path ${q(`${dir}/tmp/fastcgi`)};
+  uwsgi_temp_path ${q(`${dir}/tmp/uwsgi`)};
+  scgi_temp_path ${q(`${dir}/tmp/scgi`)};
+  types {
+    text/plain txt;
+    text/html html;
+    application/octet-stream bin;
+  }
+  default_type application/octet-stream;
+  keepalive_requests ${keepaliveRequests};
+  keepalive_timeout ${keepaliveTimeout}s;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    listen 127.0.0.1:${plainPort};
+    server_name localhost;
+    ssl_certificate ${q(fixturePath("server.pem"))};
+    ssl_certificate_key ${q(fixturePath("server_key.pem"))};
+    root ${q(root)};
+    client_max_body_size 64m;
+    # Which connection served a request, and its number on that connection.
+    add_header X-Conn $connection always;
+    add_header X-Conn-Requests $connection_requests always;
+
+    # SSI output has no known length: nginx sends it chunked.
+    location /ssi/ {
+      ssi on;
+    }
+    # gzip output has no known length either.
+    location /gz/ {
+      alias ${q(`${root}/text/`)};
+      gzip on;
+      gzip_types *;
+      gzip_min_length 0;
+    }
+    # Discards the request body, answers at once.
+    location = /upload {
+      return 200 "uploaded\\n";
+    }
+    # Echo: proxy_pass reads the whole body into one buffer, the upstream
+    # answers 418, which is intercepted and answered with $request_body.
+    location = /echo {
+      client_max_body_size ${ECHO_LIMIT};
+      client_body_buffer_size ${ECHO_LIMIT};
+      client_body_in_single_buffer on;
+      proxy_pass http://127.0.0.1:${plainPort}/teapot;
+      proxy_intercept_errors on;
+      error_page 418 = @echo;
+    }
+    location = /teapot {
+      return 418;
+    }
+    location @echo {
+      return 200 $request_body;
+    }
+    # PUT stores the body; GET reads it back.
+    location /dav/ {
+      dav_methods PUT DELETE;
+      create_full_put_path on;
+    }
+  }
+}
+`;
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readTextOr(path: string, fallback: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return fallback;
+  }
+}
+
+async function writeDocroot(
+  root: string,
+  largeSize: number,
+): Promise<Pick<Nginx, "large" | "largeSha256" | "linesText" | "ssiExpected">> {
+  await Deno.mkdir(`${root}/ssi`, { recursive: true });
+  await Deno.mkdir(`${root}/text`, { recursive: true });
+  await Deno.mkdir(`${root}/dav`, { recursive: true });
+  await Deno.writeTextFile(`${root}/small.txt`, SMALL_TEXT);
+  const large = pseudoRandomBytes(largeSize);
+  await Deno.writeFile(`${root}/large.bin`, large);
+  let linesText = "";
+  for (let i = 0; i < 20_000; i++) {
+    linesText += `line ${i}: ${"abcdefghij".repeat(i % 7)}\n`;
+  }
+  await Deno.writeTextFile(`${root}/text/lines.txt`, linesText);
+  const before = `<html><body>\n${
+    "<p>filler before the include</p>\n".repeat(2000)
+  }`;
+  const after = `${
+    "<p>filler after the include</p>\n".repeat(2000)
+  }</body></html>\n`;
+  await Deno.writeTextFile(
+    `${root}/ssi/page.html`,
+    `${before}<!--# include virtual="/small.txt" -->${after}`,
+  );
+  return {
+    large,
+    largeSha256: await sha256Hex(large),
+    linesText,
+    ssiExpected: before + SMALL_TEXT + after,
+  };
+}
+
+/**
+ * Starts nginx with a fresh config and docroot, and waits until it accepts
+ * connections.
+ *
+ * @throws {Error} When nginx is not installed, or does not start.
+ */
+export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
+  const keepaliveRequests = options.keepaliveRequests ?? 100;
+  const keepaliveTimeout = options.keepaliveTimeout ?? 60;
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "pocket-nginx-" });
+  try {
+    const root = `${dir}/root`;
+    await Deno.mkdir(`${dir}/tmp`, { recursive: true });
+    const files = await writeDocroot(
+      root,
+      options.largeSize ?? 8 * 1024 * 1024,
+    );
+    const failures: string[] = [];
+    for (let attempt = 1; attempt <= START_TRIES; attempt++) {
+      const port = freePort();
+      let plainPort = freePort();
+      while (plainPort === port) plainPort = freePort();
+      const conf = `${dir}/nginx.conf`;
+      await Deno.writeTextFile(
+        conf,
+        config(dir, port, plainPort, keepaliveRequests, keepaliveTimeout),
+      );
+      await Deno.writeTextFile(`${dir}/error.log`, "");
+      const started = await launch(dir, conf, port, plainPort);
+      if (started.ok) {
+        return {
+          ...files,
+          port,
+          plainPort,
+          root,
+          smallText: SMALL_TEXT,
+          echoLimit: ECHO_LIMIT,
+          errorLog: () => readTextOr(`${dir}/error.log`, ""),
+          close: started.close,
+          [Symbol.asyncDispose]: started.close,
+        };
+      }
+      failures.push(
+        `attempt ${attempt} (ports ${port}, ${plainPort}): ${started.error}`,
+      );
+      if (!/Address already in use/.test(started.error)) break;
+    }
+    throw new Error(`nginx did not start:\n${failures.join("\n")}`);
+  } catch (error) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}
+
+type Launch =
+  | { ok: true; close: () => Promise<void> }
+  | { ok: false; error: string };
+
+async function launch(
+  dir: string,
+  conf: string,
+  port: number,
+  plainPort: number,
+): Promise<Launch> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("nginx", {
+      args: ["-p", `${dir}/`, "-c", conf, "-e", `${dir}/error.log`],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(NOT_INSTALLED, { cause: error });
+    }
+    throw new Error(
+      `Cannot run nginx (does the test have --allow-run=nginx?): ${error}`,
+      { cause: error },
+    );
+  }
+  const stderr = new Response(child.stderr).text();
+  let exited: Deno.CommandStatus | null = null;
+  const status = child.status.then((s) => exited = s);
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    closing ??= (async () => {
+      if (exited === null) {
+        try {
+          child.kill("SIGTERM");
+        } catch {
+          // It exited in the meantime.
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const killed = await Promise.race([
+          status.then(() => false),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(true), 5000);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (killed) {
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // It exited in the meantime.
+          }
+        }
+      }
+      await status;
+      await stderr;
+      await Deno.remove(dir, { recursive: true });
+    })();
+
+  for (let i = 0; i < CONNECT_TRIES; i++) {
+    if (exited !== null) break;
+    if (await canConnect(port) && await canConnect(plainPort)) {
+      return { ok: true, close };
+    }
+    await delay(CONNECT_DELAY_MS);
+  }
+  const wasRunning = exited === null;
+  if (wasRunning) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It exited in the meantime.
+    }
+  }
+  const code = (await status).code;
+  const log = await readTextOr(`${dir}/error.log`, "(no error log)");
+  const error =
+    (wasRunning
+      ? `still not accepting connections after ${CONNECT_TRIES} tries`
+      : `exited with code ${code}`) +
+    `\nstderr: ${(await stderr).trim()}\nerror.log: ${log.trim()}`;
+  return { ok: false, error };
+}
