@@ -87,58 +87,31 @@ Deno.test("HTTPSClientSession testHead", async () => {
   assert.equal(response.getContentType(), "text/plain");
 });
 
-Deno.test("HTTPSClientSession testPostSmallIdentity", async () => {
-  await using server = startTestServer({ tls: true });
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
-  const body = "this is a random request body\r\n0\r\n";
-  const { response, echoed } = await post(session, body, false);
-  assert.equal(response.getContentLength(), body.length);
-  assert.equal(echoed, body);
-});
+// Poco's four POST cases: a body echoed with the framing it was sent with.
+const POSTS: [string, string, boolean][] = [
+  ["testPostSmallIdentity", "this is a random request body\r\n0\r\n", false],
+  ["testPostLargeIdentity", "x".repeat(8000) + "\r\n0\r\n", false],
+  ["testPostSmallChunked", "this is a random request body", true],
+  ["testPostLargeChunked", "y".repeat(16000), true],
+];
 
-Deno.test("HTTPSClientSession testPostLargeIdentity", async () => {
-  await using server = startTestServer({ tls: true });
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
-  const body = "x".repeat(8000) + "\r\n0\r\n";
-  const { response, echoed } = await post(session, body, false);
-  assert.equal(response.getContentLength(), body.length);
-  assert.equal(echoed, body);
-});
-
-Deno.test("HTTPSClientSession testPostSmallChunked", async () => {
-  await using server = startTestServer({ tls: true });
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
-  const body = "this is a random request body";
-  const { response, echoed } = await post(session, body, true);
-  assert.ok(response.getChunkedTransferEncoding());
-  assert.equal(response.getContentLength(), HTTPMessage.UNKNOWN_CONTENT_LENGTH);
-  assert.equal(echoed, body);
-});
-
-Deno.test("HTTPSClientSession testPostLargeChunked", async () => {
-  await using server = startTestServer({ tls: true });
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
-  const body = "y".repeat(16000);
-  const { response, echoed } = await post(session, body, true);
-  assert.ok(response.getChunkedTransferEncoding());
-  assert.equal(echoed, body);
-});
+for (const [name, body, chunked] of POSTS) {
+  Deno.test(`HTTPSClientSession ${name}`, async () => {
+    await using server = startTestServer({ tls: true });
+    await using session = new HTTPSClientSession(
+      "localhost",
+      server.port,
+      context,
+    );
+    const { response, echoed } = await post(session, body, chunked);
+    assert.equal(response.getChunkedTransferEncoding(), chunked);
+    assert.equal(
+      response.getContentLength(),
+      chunked ? HTTPMessage.UNKNOWN_CONTENT_LENGTH : body.length,
+    );
+    assert.equal(echoed, body);
+  });
+}
 
 Deno.test("HTTPSClientSession testPostLargeChunkedKeepAlive", async () => {
   await using server = startRawServer(async (conn, reader) => {

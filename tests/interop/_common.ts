@@ -127,3 +127,49 @@ export function* pieces(data: Uint8Array, max = 8191): Generator<Uint8Array> {
     size = (size * 7 + 13) % max + 1;
   }
 }
+
+/** What {@linkcode postExpectingContinue} saw. */
+export interface ContinueExchange {
+  /** The interim response `peekResponse()` filled. */
+  interim: HTTPResponse;
+  /** Whether `peekResponse()` said to send the body. */
+  continued: boolean;
+  /** The final response. */
+  response: HTTPResponse;
+  /** Its body. */
+  body: Uint8Array;
+}
+
+/**
+ * POSTs `payload` to `/echo` with `Expect: 100-continue`: sends the head,
+ * peeks at the first response, and sends the body in pieces only when told to
+ * continue. `afterPeek` runs between the two, to look at the server's side.
+ */
+export async function postExpectingContinue(
+  session: HTTPClientSession,
+  payload: Uint8Array,
+  options: { chunked?: boolean; pieceSize?: number; afterPeek?: () => void } =
+    {},
+): Promise<ContinueExchange> {
+  const request = new HTTPRequest(
+    HTTPRequest.HTTP_POST,
+    "/echo",
+    HTTPMessage.HTTP_1_1,
+  );
+  if (options.chunked) request.setChunkedTransferEncoding(true);
+  else request.setContentLength(payload.length);
+  request.setExpectContinue(true);
+  const writer = (await session.sendRequest(request)).getWriter();
+  const interim = new HTTPResponse();
+  const continued = await session.peekResponse(interim);
+  options.afterPeek?.();
+  if (continued) {
+    for (const piece of pieces(payload, options.pieceSize)) {
+      await writer.write(piece);
+    }
+    await writer.close();
+  }
+  const response = new HTTPResponse();
+  const body = await readAll(await session.receiveResponse(response));
+  return { interim, continued, response, body };
+}

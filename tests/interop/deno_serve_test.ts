@@ -12,6 +12,7 @@ import {
   CA_PEM,
   exchange,
   pieces,
+  postExpectingContinue,
   pseudoRandomBytes,
   readAll,
   SERVER_CERT_PEM,
@@ -166,43 +167,25 @@ Deno.test("HTTPSClientSession against Deno.serve sends the body after 100 Contin
   await using server = serve(seen);
   await using client = session(server);
   const payload = pseudoRandomBytes(200_000, 17);
-  const request = new HTTPRequest(
-    HTTPRequest.HTTP_POST,
-    "/echo",
-    HTTPMessage.HTTP_1_1,
-  );
-  request.setContentLength(payload.length);
-  request.setExpectContinue(true);
-  const writer = (await client.sendRequest(request)).getWriter();
-  const interim = new HTTPResponse();
-  assert.equal(await client.peekResponse(interim), true);
-  assert.equal(interim.getStatus(), 100);
-  assert.equal(seen.length, 1, "the server saw the head before the body");
-  assert.equal(seen[0].headers.get("expect"), "100-continue");
-  for (const piece of pieces(payload, 30_000)) await writer.write(piece);
-  await writer.close();
-  const response = new HTTPResponse();
-  const body = await readAll(await client.receiveResponse(response));
-  assert.equal(response.getStatus(), 200);
-  assert.equal(await sha256Hex(body), await sha256Hex(payload));
+  const fixed = await postExpectingContinue(client, payload, {
+    pieceSize: 30_000,
+    afterPeek() {
+      assert.equal(seen.length, 1, "the server saw the head before the body");
+      assert.equal(seen[0].headers.get("expect"), "100-continue");
+    },
+  });
+  assert.ok(fixed.continued);
+  assert.equal(fixed.interim.getStatus(), 100);
+  assert.equal(fixed.response.getStatus(), 200);
+  assert.equal(await sha256Hex(fixed.body), await sha256Hex(payload));
   // Chunked with Expect, too.
-  const chunkedRequest = new HTTPRequest(
-    HTTPRequest.HTTP_POST,
-    "/echo",
-    HTTPMessage.HTTP_1_1,
-  );
-  chunkedRequest.setChunkedTransferEncoding(true);
-  chunkedRequest.setExpectContinue(true);
-  const chunkedWriter = (await client.sendRequest(chunkedRequest)).getWriter();
-  assert.equal(await client.peekResponse(new HTTPResponse()), true);
-  for (const piece of pieces(payload, 10_000)) await chunkedWriter.write(piece);
-  await chunkedWriter.close();
-  const chunkedResponse = new HTTPResponse();
-  const chunkedBody = await readAll(
-    await client.receiveResponse(chunkedResponse),
-  );
-  assert.equal(chunkedResponse.getStatus(), 200);
-  assert.deepEqual(chunkedBody, payload);
+  const chunked = await postExpectingContinue(client, payload, {
+    chunked: true,
+    pieceSize: 10_000,
+  });
+  assert.ok(chunked.continued);
+  assert.equal(chunked.response.getStatus(), 200);
+  assert.deepEqual(chunked.body, payload);
   assert.equal(seen[1].port, seen[0].port);
 });
 

@@ -15,6 +15,7 @@ import {
   CA_PEM,
   exchange,
   pieces,
+  postExpectingContinue,
   pseudoRandomBytes,
   readAll,
   sha256Hex,
@@ -350,21 +351,13 @@ Deno.test("HTTPSClientSession against nginx sends the body after 100 Continue", 
   await using nginx = await startNginx({ largeSize: 1024 });
   await using session = tls(nginx);
   const payload = pseudoRandomBytes(300_000, 5);
-  const request = new HTTPRequest(
-    HTTPRequest.HTTP_POST,
-    "/echo",
-    HTTPMessage.HTTP_1_1,
+  const { continued, interim, response, body } = await postExpectingContinue(
+    session,
+    payload,
+    { pieceSize: 40_000 },
   );
-  request.setContentLength(payload.length);
-  request.setExpectContinue(true);
-  const writer = (await session.sendRequest(request)).getWriter();
-  const interim = new HTTPResponse();
-  assert.equal(await session.peekResponse(interim), true);
+  assert.ok(continued);
   assert.equal(interim.getStatus(), 100);
-  for (const piece of pieces(payload, 40_000)) await writer.write(piece);
-  await writer.close();
-  const response = new HTTPResponse();
-  const body = await readAll(await session.receiveResponse(response));
   assert.equal(response.getStatus(), 200);
   assert.equal(await sha256Hex(body), await sha256Hex(payload));
   const next = await exchange(session, "GET", "/small.txt");
