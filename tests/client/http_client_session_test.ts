@@ -624,12 +624,18 @@ Deno.test("HTTPClientSession.receiveResponse() times out with TimeoutException a
     await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
   });
   await using session = new HTTPClientSession("127.0.0.1", server.port);
-  session.setReceiveTimeout(100);
+  session.setReceiveTimeout(100); // shorter than the 60 s send timeout before it
   await session.sendRequest(get("/slow"));
+  const started = Date.now();
   await assert.rejects(
     session.receiveResponse(new HTTPResponse()),
     (e: Error) =>
       e instanceof TimeoutException && /timed out after 100 ms/.test(e.message),
+  );
+  // A bound far above 100 ms, to catch a timeout enforced late, not to time it.
+  assert.ok(
+    Date.now() - started < 5_000,
+    "the 100 ms timeout fired within 5 s",
   );
   assert.equal(session.connected(), false);
   assert.equal((await exchange(session, get("/fast"))).body, "ok");
