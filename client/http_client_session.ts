@@ -48,7 +48,10 @@ const DEFAULT_TIMEOUT = 60_000;
 const DEFAULT_KEEP_ALIVE_TIMEOUT = 8_000;
 // Small enough to copy into one write with the request head.
 const COALESCE_LIMIT = 16 * 1024;
-const BODY_CHUNK = 64 * 1024;
+// What one TLS record holds, and so what one TLS read returns: a larger
+// chunk only costs a larger zeroed allocation per read.
+const BODY_CHUNK = 16 * 1024;
+const READ_BUFFER = 64 * 1024;
 
 const enum BodyState {
   /** The request has no body stream open. */
@@ -483,9 +486,10 @@ export class HTTPClientSession implements AsyncDisposable {
     if (!request.has("Connection")) {
       request.setKeepAlive(this.#keepAlive);
     }
-    const expectContinue = request.getExpectContinue();
     const hasBody = framing.kind === "chunked" ||
       (framing.kind === "length" && framing.length > 0);
+    // Only a body waits for 100 Continue; a head alone goes out at once.
+    const expectContinue = hasBody && request.getExpectContinue();
     const exchange: Exchange = {
       method: request.getMethod(),
       head: serializeRequestHead(request),
@@ -806,7 +810,7 @@ export class HTTPClientSession implements AsyncDisposable {
     } catch (error) {
       throw this.translateError(error, action);
     }
-    this.#conn = new BufferedConn(conn, Math.max(BODY_CHUNK, 16 * 1024));
+    this.#conn = new BufferedConn(conn, READ_BUFFER);
     this.#connRequests = 0;
     this.#reusable = false;
   }

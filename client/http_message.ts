@@ -221,6 +221,12 @@ export class HTTPMessage extends MessageHeader {
   getKeepAlive(): boolean {
     const fields = this.getAll("Connection");
     if (fields.length === 0) return this.#version === HTTPMessage.HTTP_1_1;
+    if (fields.length === 1) {
+      // The usual single value, without splitting it.
+      const value = fields[0].toLowerCase();
+      if (value === "keep-alive") return true;
+      if (value === "close") return false;
+    }
     const tokens = fields.flatMap(tokenList);
     if (tokens.includes("close")) return false;
     if (tokens.includes("keep-alive")) return true;
