@@ -7,7 +7,6 @@ import {
   DEFAULT_HEAD_LIMITS,
   type HeadLimits,
   parseFieldLines,
-  splitLines,
 } from "./_head.ts";
 
 const HEX = /^[0-9A-Fa-f]{1,13}$/;
@@ -164,10 +163,13 @@ export class ChunkedDecoder {
 
   #trailerLine(text: string, size: number): void {
     if (text === "") {
-      const lines = splitLines(this.#trailerLines.join("\r\n"), "trailer");
-      if (this.#trailerLines.length > 0) {
-        parseFieldLines(lines, this.trailer, this.#limits, "trailer", 1);
-      }
+      parseFieldLines(
+        this.#trailerLines,
+        0,
+        this.trailer,
+        this.#limits,
+        "trailer",
+      );
       this.#state = State.Done;
       return;
     }

@@ -103,23 +103,23 @@ function fail(what: string, detail: string): never {
 /**
  * Parses `name: value` lines into `header`, strictly: no obsolete folding,
  * no space before the colon, names are tokens, values hold no control
- * character but tab.
+ * character but tab (so no bare CR or LF).
  *
- * @param firstLine The number of the first line, for messages.
+ * @param start The index of the first field line; line numbers in messages count from 1.
  */
 export function parseFieldLines(
   lines: string[],
+  start: number,
   header: MessageHeader,
   limits: HeadLimits,
   what: string,
-  firstLine: number,
 ): void {
-  if (lines.length > limits.maxHeaderCount) {
+  if (lines.length - start > limits.maxHeaderCount) {
     fail(what, `more than ${limits.maxHeaderCount} header fields`);
   }
-  for (let n = 0; n < lines.length; n++) {
+  for (let n = start; n < lines.length; n++) {
     const line = lines[n];
-    const number = n + firstLine;
+    const number = n + 1;
     if (line[0] === " " || line[0] === "\t") {
       fail(what, `header line ${number} uses obsolete line folding`);
     }
@@ -134,7 +134,12 @@ export function parseFieldLines(
     }
     const value = trimOws(line, colon + 1);
     if (CTL_BUT_TAB.test(value)) {
-      fail(what, `header "${name}" has a control character in its value`);
+      fail(
+        what,
+        /[\r\n]/.test(value)
+          ? `header line ${number} has a bare CR or LF`
+          : `header "${name}" has a control character in its value`,
+      );
     }
     appendTrusted(header, name, value);
   }
@@ -154,17 +159,6 @@ function trimOws(text: string, start: number): string {
   return text.slice(start, end);
 }
 
-/** Splits a head's text at CRLF, refusing a bare CR or LF anywhere. */
-export function splitLines(text: string, what: string): string[] {
-  const lines = text.split("\r\n");
-  for (let n = 0; n < lines.length; n++) {
-    if (lines[n].includes("\r") || lines[n].includes("\n")) {
-      fail(what, `line ${n + 1} has a bare CR or LF`);
-    }
-  }
-  return lines;
-}
-
 /**
  * Parses a response head (status line, fields, the final empty line) into
  * `response`, which is cleared first.
@@ -181,7 +175,9 @@ export function parseResponseHead(
   if (head.length > limits.maxHeadSize) {
     fail(what, `larger than ${limits.maxHeadSize} bytes`);
   }
-  const lines = splitLines(decodeHead(head.subarray(0, head.length - 4)), what);
+  // Split at CRLF only: a bare CR or LF left in a line fails the status-line
+  // pattern, the name pattern or the value's control-character check.
+  const lines = decodeHead(head.subarray(0, head.length - 4)).split("\r\n");
   const status = STATUS_LINE.exec(lines[0]);
   if (status === null) {
     fail(what, `invalid status line "${printable(lines[0].slice(0, 100))}"`);
@@ -196,7 +192,7 @@ export function parseResponseHead(
   );
   response.setStatus(Number(status[2]));
   response.setReason(reason);
-  parseFieldLines(lines.slice(1), response, limits, what, 2);
+  parseFieldLines(lines, 1, response, limits, what);
 }
 
 /**
