@@ -3,6 +3,7 @@
 // temp dir under /tmp, TLS with the fixture certificate, and a plain-HTTP
 // listener beside it. Needs `--allow-run=nginx`, `--allow-write=/tmp`,
 // `--allow-read` and `--allow-net=127.0.0.1`.
+import { freePort, launchNginx, readTextOr } from "../_nginx_process.ts";
 import { fixturePath, pseudoRandomBytes, sha256Hex } from "./_common.ts";
 
 /** Options of {@linkcode startNginx}. */
@@ -44,12 +45,6 @@ export interface Nginx extends AsyncDisposable {
 const SMALL_TEXT = "Hello from nginx: a small static file for @pocket/net.\n";
 const ECHO_LIMIT = 4 * 1024 * 1024;
 const START_TRIES = 5;
-const CONNECT_TRIES = 200;
-const CONNECT_DELAY_MS = 25;
-
-const NOT_INSTALLED =
-  "nginx is not installed or not on PATH: the interop tests need it " +
-  "(Debian: apt-get install nginx-light, or nginx). They are not skipped.";
 
 function q(path: string): string {
   if (/["\\$\n]/.test(path)) {
@@ -141,35 +136,6 @@ http {
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function readTextOr(path: string, fallback: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch {
-    return fallback;
-  }
-}
-
 async function writeDocroot(
   root: string,
   largeSize: number,
@@ -231,7 +197,7 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
         config(dir, port, plainPort, keepaliveRequests, keepaliveTimeout),
       );
       await Deno.writeTextFile(`${dir}/error.log`, "");
-      const started = await launch(dir, conf, port, plainPort);
+      const started = await launchNginx(dir, conf, [port, plainPort]);
       if (started.ok) {
         return {
           ...files,
@@ -255,90 +221,4 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw error;
   }
-}
-
-type Launch =
-  | { ok: true; close: () => Promise<void> }
-  | { ok: false; error: string };
-
-async function launch(
-  dir: string,
-  conf: string,
-  port: number,
-  plainPort: number,
-): Promise<Launch> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("nginx", {
-      args: ["-p", `${dir}/`, "-c", conf, "-e", `${dir}/error.log`],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(NOT_INSTALLED, { cause: error });
-    }
-    throw new Error(
-      `Cannot run nginx (does the test have --allow-run=nginx?): ${error}`,
-      { cause: error },
-    );
-  }
-  const stderr = new Response(child.stderr).text();
-  let exited: Deno.CommandStatus | null = null;
-  const status = child.status.then((s) => exited = s);
-
-  let closing: Promise<void> | null = null;
-  const close = () =>
-    closing ??= (async () => {
-      if (exited === null) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // It exited in the meantime.
-        }
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const killed = await Promise.race([
-          status.then(() => false),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(true), 5000);
-          }),
-        ]);
-        clearTimeout(timer);
-        if (killed) {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // It exited in the meantime.
-          }
-        }
-      }
-      await status;
-      await stderr;
-      await Deno.remove(dir, { recursive: true });
-    })();
-
-  for (let i = 0; i < CONNECT_TRIES; i++) {
-    if (exited !== null) break;
-    if (await canConnect(port) && await canConnect(plainPort)) {
-      return { ok: true, close };
-    }
-    await delay(CONNECT_DELAY_MS);
-  }
-  const wasRunning = exited === null;
-  if (wasRunning) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // It exited in the meantime.
-    }
-  }
-  const code = (await status).code;
-  const log = await readTextOr(`${dir}/error.log`, "(no error log)");
-  const error =
-    (wasRunning
-      ? `still not accepting connections after ${CONNECT_TRIES} tries`
-      : `exited with code ${code}`) +
-    `\nstderr: ${(await stderr).trim()}\nerror.log: ${log.trim()}`;
-  return { ok: false, error };
 }
