@@ -37,7 +37,7 @@ export class BufferedConn {
   /**
    * Reads more bytes into the buffer, after the ones held. Moves the held
    * bytes to the front first, and grows the buffer up to `maxSize` when it is
-   * full.
+   * full. A read started by `readAhead()` is taken over, under `timeout`.
    *
    * @returns The number of bytes added; 0 at the end of the stream.
    */
@@ -45,6 +45,49 @@ export class BufferedConn {
     timeout: number,
     what: string,
     maxSize = this.buf.length,
+  ): Promise<number> {
+    const ahead = this.#ahead;
+    if (ahead !== null) {
+      this.#ahead = null;
+      this.conn.ref?.();
+      return await this.#timed(ahead, timeout, what);
+    }
+    return await this.#fillNow(timeout, what, maxSize);
+  }
+
+  /**
+   * Keeps a read pending while the connection is idle, so that what arrives
+   * before the next request (the server's close, or bytes nobody asked for,
+   * such as a 408) is seen before the connection is used again. The read does
+   * not keep the process alive; the next `fill()` takes it over.
+   */
+  readAhead(): void {
+    if (this.#ahead !== null || this.#closed || this.buffered > 0) return;
+    this.#aheadSettled = false;
+    const ahead = this.#fillNow(0, "Idle read", this.buf.length);
+    ahead.then(
+      () => this.#aheadSettled = true,
+      () => this.#aheadSettled = true,
+    );
+    this.#ahead = ahead;
+    this.conn.unref?.();
+  }
+
+  /**
+   * Whether the idle connection received bytes or its end, or holds bytes
+   * left over: it cannot carry another request.
+   */
+  get disturbed(): boolean {
+    return this.buffered > 0 || (this.#ahead !== null && this.#aheadSettled);
+  }
+
+  #ahead: Promise<number> | null = null;
+  #aheadSettled = false;
+
+  async #fillNow(
+    timeout: number,
+    what: string,
+    maxSize: number,
   ): Promise<number> {
     if (
       this.start > 0 &&
@@ -81,6 +124,9 @@ export class BufferedConn {
     timeout: number,
     what: string,
   ): Promise<number | null> {
+    if (this.#ahead !== null && await this.fill(timeout, what) === 0) {
+      return null;
+    }
     const held = this.end - this.start;
     if (held > 0) {
       const n = Math.min(held, dst.length);
@@ -127,7 +173,8 @@ export class BufferedConn {
   #timerAt = 0;
 
   async #timed<T>(op: Promise<T>, timeout: number, what: string): Promise<T> {
-    if (!(timeout > 0)) return await op;
+    // A closed connection must not arm a timer that nothing would clear.
+    if (!(timeout > 0) || this.#closed) return await op;
     this.#deadline = Date.now() + timeout;
     this.#pending++;
     // Arm when idle, or re-arm when this deadline comes before the armed one.

@@ -28,7 +28,9 @@ export type Framing =
   | { kind: "chunked" }
   | { kind: "close" };
 
-const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: (.*))?$/;
+// The reason is any text ([^]: "." would refuse U+2028 and U+2029); control
+// characters in it, CR and LF among them, are refused after the match.
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([^]*))?$/;
 const DIGITS = /^[0-9]{1,15}$/;
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -59,22 +61,27 @@ export function encodeHead(text: string): Uint8Array {
 }
 
 /**
- * Finds the end of a head: the index just after the first CRLF CRLF in
- * `buf[from..end)`, or -1.
+ * Finds the end of a head in `buf[start..end)`, searching from `from`: the
+ * index just after the first CRLF CRLF, or -1 when it has not arrived yet.
+ *
+ * @throws {MessageException} At a line ended by a bare LF, at once, rather
+ * than waiting for a CRLF CRLF that such a peer never sends.
  */
 export function findHeadEnd(
   buf: Uint8Array,
+  start: number,
   from: number,
   end: number,
 ): number {
   // Search a view: indexOf on the whole buffer would scan past `end`.
   const view = buf.subarray(0, end);
-  let i = view.indexOf(13, from);
-  while (i >= 0 && i + 3 < end) {
-    if (view[i + 1] === 10 && view[i + 2] === 13 && view[i + 3] === 10) {
-      return i + 4;
+  let i = view.indexOf(10, from);
+  while (i >= 0) {
+    if (i === start || view[i - 1] !== 13) {
+      fail("response head", "a line ends in a bare LF");
     }
-    i = view.indexOf(13, i + 1);
+    if (i - 3 >= start && view[i - 2] === 10) return i + 1;
+    i = view.indexOf(10, i + 1);
   }
   return -1;
 }
@@ -262,6 +269,11 @@ export function requestFraming(request: HTTPRequest): Framing {
     );
   }
   if (hasTe) {
+    if (request.getVersion() === HTTPMessage.HTTP_1_0) {
+      throw new TypeError(
+        "Cannot send request: chunked transfer encoding needs HTTP/1.1, and the request is HTTP/1.0",
+      );
+    }
     if (!request.getChunkedTransferEncoding()) {
       throw new TypeError(
         `Cannot send request: Transfer-Encoding "${request.getTransferEncoding()}" does not end in chunked`,

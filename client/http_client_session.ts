@@ -51,6 +51,8 @@ const COALESCE_LIMIT = 16 * 1024;
 // What one TLS record holds, and so what one TLS read returns: a larger
 // chunk only costs a larger zeroed allocation per read.
 const BODY_CHUNK = 16 * 1024;
+// Interim (1xx) responses skipped before a final one, at the most.
+const MAX_INTERIM_RESPONSES = 10;
 const READ_BUFFER = 64 * 1024;
 
 const enum BodyState {
@@ -75,6 +77,10 @@ interface Exchange {
   bodyBytes: number;
   bodyError: Error | null;
   pendingWrite: Promise<void> | null;
+  /** Writes the stream accepted and has not handed to the sink yet. */
+  queued: number;
+  /** Called when the sink takes the next queued write. */
+  wake: (() => void) | null;
   replayable: boolean;
   keepAlive: boolean;
   peeked: { response: HTTPResponse; framing: Framing } | null;
@@ -106,11 +112,18 @@ interface ResponseBody {
  *   left unread is discarded by the next `sendRequest()` by closing the
  *   connection (it is never parsed as the next response) and its stream
  *   errors.
- * - Keep-alive is on by default (in Poco it is off). An idle connection older
- *   than the keep-alive timeout (8 s) is replaced before it is used. When the
- *   server closed an idle connection, an idempotent request without body is
- *   sent again on a new connection; any other request fails with
- *   `NoMessageException`.
+ * - Keep-alive is on by default (in Poco it is off). While a connection is
+ *   idle the session keeps a read pending on it (one that does not keep the
+ *   process alive), so a connection the server closed, or sent anything to
+ *   unasked (such as a 408), is seen and replaced before it is reused; so is
+ *   one idle longer than the keep-alive timeout (8 s), and one with bytes
+ *   left after a response. When a server drops a request it received on a
+ *   reused connection, an idempotent request without body is sent once more
+ *   on a new connection; any other request fails with `NoMessageException`.
+ * - Body writes need not be awaited one by one: `receiveResponse()` waits for
+ *   every write the stream accepted before it ends the body.
+ * - `reset()`, `close()` and `abort()` stop a request in progress; it is never
+ *   sent again after them.
  * - Timeouts are in milliseconds: connect, send (each write) and receive
  *   (each read), 60 s each by default, 0 for none. One that runs out closes
  *   the connection and throws `TimeoutException`.
@@ -499,6 +512,8 @@ export class HTTPClientSession implements AsyncDisposable {
       bodyBytes: 0,
       bodyError: null,
       pendingWrite: null,
+      queued: 0,
+      wake: null,
       replayable: request.isIdempotent() && !hasBody,
       keepAlive: this.#keepAlive && request.getKeepAlive(),
       peeked: null,
@@ -510,19 +525,26 @@ export class HTTPClientSession implements AsyncDisposable {
     this.#exchange = exchange;
     if (
       this.#conn !== null &&
-      (!this.#reusable || this.#conn.closed ||
+      (!this.#reusable || this.#conn.closed || this.#conn.disturbed ||
         (this.#keepAliveTimeout > 0 &&
           Date.now() - this.#lastUsed > this.#keepAliveTimeout))
     ) {
       this.#closeConn();
     }
     await this.#ensureConnected();
+    this.#checkCurrent(exchange, "Cannot send request");
     this.#connRequests++;
     if (!hasBody || expectContinue) await this.#sendHead(exchange);
     return new WritableStream<Uint8Array>({
-      write: (chunk) => this.#track(exchange, this.#writeBody(exchange, chunk)),
+      write: (chunk) => {
+        exchange.queued--;
+        exchange.wake?.();
+        return this.#track(exchange, this.#writeBody(exchange, chunk));
+      },
       close: () => this.#track(exchange, this.#finishBody(exchange)),
       abort: (reason) => {
+        // After the response, the request's stream no longer matters.
+        if (exchange.responseReceived) return;
         this.#failBody(
           exchange,
           new TypeError("Cannot send request body: the stream was aborted", {
@@ -530,7 +552,14 @@ export class HTTPClientSession implements AsyncDisposable {
           }),
         );
       },
-    }, { highWaterMark: 1 });
+    }, {
+      highWaterMark: 1,
+      // Runs inside writer.write(): counts what receiveResponse() must wait for.
+      size: () => {
+        exchange.queued++;
+        return 1;
+      },
+    });
   }
 
   /**
@@ -542,7 +571,8 @@ export class HTTPClientSession implements AsyncDisposable {
   async flushRequest(): Promise<void> {
     const exchange = this.#exchange;
     if (exchange === null) return;
-    if (exchange.pendingWrite) await exchange.pendingWrite;
+    await this.#drainWrites(exchange);
+    if (exchange.bodyError) throw exchange.bodyError;
     if (!exchange.headSent && exchange.bodyState !== BodyState.Failed) {
       await this.#sendHead(exchange);
     }
@@ -604,7 +634,7 @@ export class HTTPClientSession implements AsyncDisposable {
     response: HTTPResponse,
   ): Promise<ReadableStream<Uint8Array>> {
     const exchange = this.#currentExchange("receive response");
-    if (exchange.pendingWrite) await exchange.pendingWrite.catch(() => {});
+    await this.#drainWrites(exchange);
     if (exchange.bodyError) throw exchange.bodyError;
     if (exchange.bodyState === BodyState.Open) {
       if (exchange.framing.kind === "chunked") {
@@ -646,6 +676,12 @@ export class HTTPClientSession implements AsyncDisposable {
     this.#abandonExchange();
     this.#exchange = null;
     this.#closeConn();
+    // A connection given to the constructor and never used is ours to close.
+    try {
+      this.takeGivenConn()?.close();
+    } catch {
+      // Closed by its peer or the runtime already.
+    }
   }
 
   /**
@@ -736,6 +772,13 @@ export class HTTPClientSession implements AsyncDisposable {
       error instanceof Deno.errors.Interrupted
     ) {
       return new ConnectionResetException(`${action}: ${message}`, options);
+    }
+    if (error instanceof Deno.errors.UnexpectedEof) {
+      // A TLS peer gone without close_notify, inside a delimited message.
+      return new MessageException(
+        `${action}: the connection closed without TLS close_notify`,
+        options,
+      );
     }
     if (error instanceof Deno.errors.TimedOut) {
       return new TimeoutException(`${action}: ${message}`, options);
@@ -845,8 +888,46 @@ export class HTTPClientSession implements AsyncDisposable {
     }
   }
 
+  /**
+   * Waits until the body writes the caller started are done: the one under
+   * way, and those still queued in the stream (a caller need not await each
+   * write). Returns early when the body failed, as queued writes then never
+   * reach the sink.
+   */
+  async #drainWrites(exchange: Exchange): Promise<void> {
+    for (;;) {
+      if (exchange.pendingWrite !== null) {
+        await exchange.pendingWrite;
+        continue;
+      }
+      if (exchange.queued === 0 || exchange.bodyState === BodyState.Failed) {
+        return;
+      }
+      await new Promise<void>((resolve) => exchange.wake = resolve);
+      exchange.wake = null;
+    }
+  }
+
+  /**
+   * Throws when `exchange` is no longer the session's current request: the
+   * session was reset, closed or aborted while it waited.
+   */
+  #checkCurrent(exchange: Exchange, action: string): void {
+    if (this.#exchange === exchange && !this.#aborted) return;
+    this.#closeConn();
+    throw new ConnectionResetException(
+      `${action}: the session was ${this.#aborted ? "aborted" : "reset"}`,
+    );
+  }
+
   #track(exchange: Exchange, work: Promise<void>): Promise<void> {
-    exchange.pendingWrite = work;
+    // Settles when `work` does and never rejects: the stream gets `work`'s
+    // error, and the exchange keeps it as bodyError.
+    const done = () => {
+      if (exchange.pendingWrite === tracked) exchange.pendingWrite = null;
+    };
+    const tracked: Promise<void> = work.then(done, done);
+    exchange.pendingWrite = tracked;
     return work;
   }
 
@@ -892,7 +973,9 @@ export class HTTPClientSession implements AsyncDisposable {
       ) {
         throw error;
       }
+      this.#checkCurrent(exchange, action);
       await this.#ensureConnected();
+      this.#checkCurrent(exchange, action);
       this.#connRequests++;
       await this.#send(data, action);
     }
@@ -998,13 +1081,13 @@ export class HTTPClientSession implements AsyncDisposable {
   }
 
   #failBody(exchange: Exchange, error: Error): Error {
-    if (exchange.bodyState !== BodyState.Failed) {
+    if (exchange.bodyState !== BodyState.Failed && !exchange.responseReceived) {
       exchange.bodyState = BodyState.Failed;
       exchange.bodyError = error;
       // The server still waits for the rest of the body: the connection is lost.
       if (exchange === this.#exchange) this.#closeConn();
     }
-    return exchange.bodyError!;
+    return exchange.bodyError ?? error;
   }
 
   async #readHead(
@@ -1012,9 +1095,16 @@ export class HTTPClientSession implements AsyncDisposable {
     response: HTTPResponse,
     stopAtContinue: boolean,
   ): Promise<Framing> {
+    const action = `Cannot receive response from ${this.describeTarget()}`;
     for (let attempt = 0;; attempt++) {
       try {
-        for (;;) {
+        for (let interim = 0;; interim++) {
+          // A server may not hold the response back with endless 1xx.
+          if (interim > MAX_INTERIM_RESPONSES) {
+            throw new MessageException(
+              `${action}: more than ${MAX_INTERIM_RESPONSES} interim responses`,
+            );
+          }
           await this.#readOneHead(response);
           const status = response.getStatus();
           if (
@@ -1030,7 +1120,9 @@ export class HTTPClientSession implements AsyncDisposable {
           attempt === 0 && this.#connRequests > 1 && exchange.replayable;
         this.#closeConn();
         if (!retry) throw error;
+        this.#checkCurrent(exchange, action);
         await this.#ensureConnected();
+        this.#checkCurrent(exchange, action);
         this.#connRequests++;
         await this.#sendHead(exchange);
       }
@@ -1047,7 +1139,12 @@ export class HTTPClientSession implements AsyncDisposable {
     // Bytes after conn.start already searched; kept relative as fill() may move them.
     let searched = 0;
     for (;;) {
-      const end = findHeadEnd(conn.buf, conn.start + searched, conn.end);
+      const end = findHeadEnd(
+        conn.buf,
+        conn.start,
+        conn.start + searched,
+        conn.end,
+      );
       if (end >= 0) {
         const head = conn.buf.subarray(conn.start, end);
         conn.start = end;
@@ -1169,9 +1266,9 @@ export class HTTPClientSession implements AsyncDisposable {
             n = await conn.readInto(view, this.#receiveTimeout, action);
           } catch (error) {
             if (!(error instanceof Deno.errors.UnexpectedEof)) throw error;
-            this.#networkException = this.translateError(
-              error,
+            this.#networkException = new ConnectionResetException(
               "Response body ended without TLS close_notify",
+              { cause: error },
             );
             n = null;
           }
@@ -1241,8 +1338,14 @@ export class HTTPClientSession implements AsyncDisposable {
     if (body.decoder !== null) this.#responseTrailer = body.decoder.trailer;
     if (this.#body === body) {
       this.#body = null;
-      if (this.#reusable) this.#lastUsed = Date.now();
-      else this.#closeConn();
+      const conn = this.#conn;
+      // Bytes after the body answer no request: never read them as a response.
+      if (this.#reusable && conn !== null && conn.buffered === 0) {
+        this.#lastUsed = Date.now();
+        conn.readAhead();
+      } else {
+        this.#closeConn();
+      }
     }
     controller.close();
     controller.byobRequest?.respond(0);

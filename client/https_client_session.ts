@@ -163,38 +163,49 @@ export class HTTPSClientSession extends HTTPClientSession {
     timeout: number,
   ): Promise<Deno.Conn> {
     const context = this.#context;
-    const host = this.#tlsHost || this.getHost();
+    const action = `Cannot connect to ${this.describeTarget()}`;
     const common = {
       caCerts: [...context.caCerts],
       alpnProtocols: [...context.alpnProtocols],
       unsafelyDisableHostnameVerification: !context.verifyHostname,
     };
-    const given = this.takeGivenConn() as Deno.TcpConn | null;
-    this.#fromConn ||= given !== null;
-    const tcp = given ??
-      (this.#fromConn
-        ? await super.connectTransport(timeout) as Deno.TcpConn
-        : null);
-    if (tcp !== null && context.certificate !== undefined) {
-      tcp.close();
-      throw new SSLException(
-        "Cannot start TLS on a given connection with a client certificate: Deno.startTls takes none",
+    if (context.certificate !== undefined) {
+      const given = this.takeGivenConn();
+      if (given !== null) {
+        given.close();
+        throw new SSLException(
+          "Cannot start TLS on a given connection with a client certificate: Deno.startTls takes none",
+        );
+      }
+      // Only Deno.connectTls takes a client certificate, and it takes no
+      // AbortSignal: on a timeout the TCP connect itself may run on.
+      return await withDeadline(
+        Deno.connectTls({
+          hostname: this.getHost(),
+          port: this.getPort(),
+          ...common,
+          cert: context.certificate,
+          key: context.privateKey!,
+        }),
+        timeout,
+        action,
       );
     }
-    const opening = tcp !== null
-      ? Deno.startTls(tcp, { hostname: host, ...common })
-      : Deno.connectTls({
-        hostname: this.getHost(),
-        port: this.getPort(),
-        ...common,
-        ...(context.certificate !== undefined
-          ? { cert: context.certificate, key: context.privateKey! }
-          : {}),
-      });
+    // TCP first, cancelled by the base class when the timeout runs out (or
+    // the connection given to the constructor); then TLS over it.
+    const started = Date.now();
+    const tcp = await super.connectTransport(timeout) as Deno.TcpConn;
+    const left = timeout > 0
+      ? Math.max(1, timeout - (Date.now() - started))
+      : 0;
     return await withDeadline(
-      opening,
+      Deno.startTls(tcp, {
+        hostname: this.#tlsHost || this.getHost(),
+        ...common,
+      }),
+      left,
+      action,
       timeout,
-      `Cannot connect to ${this.describeTarget()}`,
     );
   }
 
@@ -217,8 +228,6 @@ export class HTTPSClientSession extends HTTPClientSession {
     }
     return super.translateError(error, action);
   }
-
-  #fromConn = false;
 }
 
 /** Awaits a TLS connection and its handshake, closing it if time runs out. */
@@ -226,6 +235,7 @@ async function withDeadline(
   opening: Promise<Deno.TlsConn>,
   timeout: number,
   action: string,
+  reported = timeout,
 ): Promise<Deno.TlsConn> {
   let conn: Deno.TlsConn | undefined;
   let late = false;
@@ -255,7 +265,7 @@ async function withDeadline(
         // Closed already.
       }
       handshake.catch(() => {});
-      reject(new TimeoutException(`${action}: timed out after ${timeout} ms`));
+      reject(new TimeoutException(`${action}: timed out after ${reported} ms`));
     }, timeout);
   });
   try {

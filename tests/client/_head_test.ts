@@ -55,12 +55,33 @@ Deno.test("serializeRequestHead() writes the request line and fields in order", 
 
 Deno.test("findHeadEnd() finds CRLF CRLF at any offset, and only a complete one", () => {
   const bytes = encoder.encode("HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody");
-  assert.equal(findHeadEnd(bytes, 0, bytes.length), 25);
+  assert.equal(findHeadEnd(bytes, 0, 0, bytes.length), 25);
   for (let end = 0; end < 25; end++) {
-    assert.equal(findHeadEnd(bytes, 0, end), -1);
+    assert.equal(findHeadEnd(bytes, 0, 0, end), -1);
   }
-  assert.equal(findHeadEnd(bytes, 20, bytes.length), 25);
-  assert.equal(findHeadEnd(encoder.encode("a\r\n\rb\r\n\r\n"), 0, 9), 9);
+  assert.equal(findHeadEnd(bytes, 0, 20, bytes.length), 25);
+  const crInside = encoder.encode("a\r\n\rb\r\n\r\n");
+  // A bare CR is no end of line here; the head parser refuses it after.
+  assert.equal(findHeadEnd(crInside, 0, 0, crInside.length), 9);
+});
+
+Deno.test("findHeadEnd() fails at a bare LF at once, not waiting for CRLF CRLF", () => {
+  for (
+    const head of [
+      "HTTP/1.1 200 OK\nA: b\r\n",
+      "\nHTTP",
+      "HTTP/1.1 200 OK\r\nA: b\n\n",
+    ]
+  ) {
+    const b = encoder.encode(head);
+    assert.throws(
+      () => findHeadEnd(b, 0, 0, b.length),
+      (e: Error) =>
+        e instanceof MessageException &&
+        /a line ends in a bare LF/.test(e.message),
+      JSON.stringify(head),
+    );
+  }
 });
 
 Deno.test("parseResponseHead() fills status, reason, version and ordered fields", () => {

@@ -545,7 +545,7 @@ Deno.test("HTTPClientSession.sendRequest() discards an unread body safely", asyn
   assert.equal(server.accepted, 2, "the unread body cost its connection");
 });
 
-Deno.test("HTTPClientSession replays an idempotent request when the server closed the idle connection", async () => {
+Deno.test("HTTPClientSession sees a server's idle close before it reuses the connection", async () => {
   const lines: string[] = [];
   await using server = startRawServer(async (conn, reader) => {
     const r = await reader.request();
@@ -556,12 +556,49 @@ Deno.test("HTTPClientSession replays an idempotent request when the server close
   await using session = new HTTPClientSession("127.0.0.1", server.port);
   assert.equal((await exchange(session, get("/1"))).body, "ok");
   await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal((await exchange(session, get("/2"))).body, "ok");
-  assert.deepEqual(lines, ["GET /1 HTTP/1.1", "GET /2 HTTP/1.1"]);
-  assert.equal(server.accepted, 2);
-
+  const post = new HTTPRequest("POST", "/2", HTTPMessage.HTTP_1_1);
+  post.setContentLength(0);
+  assert.equal(
+    (await exchange(session, post)).body,
+    "ok",
+    "sent once, on a new connection",
+  );
   await new Promise((resolve) => setTimeout(resolve, 50));
-  const post = new HTTPRequest("POST", "/3", HTTPMessage.HTTP_1_1);
+  assert.equal((await exchange(session, get("/3"))).body, "ok");
+  assert.deepEqual(lines, [
+    "GET /1 HTTP/1.1",
+    "POST /2 HTTP/1.1",
+    "GET /3 HTTP/1.1",
+  ]);
+  assert.equal(server.accepted, 3);
+});
+
+Deno.test("HTTPClientSession replays an idempotent request a reused connection dropped, and no other", async () => {
+  const lines: string[] = [];
+  // Each connection answers some requests, then reads one more and closes.
+  const answers = [1, 2, 1];
+  await using server = startRawServer(async (conn, reader, index) => {
+    for (let n = 0;; n++) {
+      const head = await reader.head();
+      if (head === null) return;
+      const line = head.split("\r\n")[0];
+      if (index < answers.length && n === answers[index]) {
+        lines.push(`${line} (dropped)`);
+        return;
+      }
+      lines.push(line);
+      await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    }
+  });
+  await using session = new HTTPClientSession("127.0.0.1", server.port);
+  assert.equal((await exchange(session, get("/1"))).body, "ok");
+  assert.equal(
+    (await exchange(session, get("/2"))).body,
+    "ok",
+    "replayed on a new connection",
+  );
+  assert.equal((await exchange(session, get("/3"))).body, "ok");
+  const post = new HTTPRequest("POST", "/4", HTTPMessage.HTTP_1_1);
   post.setContentLength(0);
   await session.sendRequest(post);
   await assert.rejects(
@@ -570,12 +607,9 @@ Deno.test("HTTPClientSession replays an idempotent request when the server close
       e instanceof NoMessageException &&
       /closed before a response/.test(e.message),
   );
-  assert.equal(server.accepted, 2, "a POST is never sent twice");
-
-  // The same when the body's write is what meets the closed connection.
-  assert.equal((await exchange(session, get("/4"))).body, "ok");
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const big = new HTTPRequest("POST", "/5", HTTPMessage.HTTP_1_1);
+  assert.equal((await exchange(session, get("/5"))).body, "ok");
+  // The same when the body's writes are what meet the closed connection.
+  const big = new HTTPRequest("POST", "/6", HTTPMessage.HTTP_1_1);
   big.setContentLength(8 * 1024 * 1024);
   const failure = (async () => {
     const writer = (await session.sendRequest(big)).getWriter();
@@ -583,13 +617,16 @@ Deno.test("HTTPClientSession replays an idempotent request when the server close
     await writer.close();
     await session.receiveResponse(new HTTPResponse());
   })();
-  await assert.rejects(
-    failure,
-    (e: Error) =>
-      e instanceof NoMessageException &&
-      e.cause instanceof ConnectionResetException,
-  );
-  assert.equal(server.accepted, 3);
+  await assert.rejects(failure, NoMessageException);
+  assert.deepEqual(lines, [
+    "GET /1 HTTP/1.1",
+    "GET /2 HTTP/1.1 (dropped)",
+    "GET /2 HTTP/1.1",
+    "GET /3 HTTP/1.1",
+    "POST /4 HTTP/1.1 (dropped)",
+    "GET /5 HTTP/1.1",
+    "POST /6 HTTP/1.1 (dropped)",
+  ]);
 });
 
 Deno.test("HTTPClientSession opens a new connection after the keep-alive timeout", async () => {
@@ -731,4 +768,206 @@ Deno.test("HTTPClientSession posts a large chunked body in many writes, and hono
     ],
   );
   assert.equal(server.connections.size, 2);
+});
+
+// ---- regressions from review ----
+
+Deno.test("HTTPClientSession never reads bytes after a body as the next response", async () => {
+  const lines: string[] = [];
+  await using server = startRawServer(async (conn, reader, index) => {
+    for (let r = await reader.head(); r !== null; r = await reader.head()) {
+      const line = r.split("\r\n")[0];
+      lines.push(line);
+      if (index === 0) {
+        // A 204 followed by bytes nobody asked for.
+        await send(
+          conn,
+          "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged",
+        );
+      } else if (index === 1) {
+        // A HEAD answered with a body.
+        await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+      } else {
+        await send(
+          conn,
+          `HTTP/1.1 200 OK\r\nContent-Length: ${line.length}\r\n\r\n${line}`,
+        );
+      }
+    }
+  });
+  await using session = new HTTPClientSession("127.0.0.1", server.port);
+  assert.equal((await exchange(session, get("/1"))).response.getStatus(), 204);
+  assert.equal(
+    (await exchange(
+      session,
+      new HTTPRequest("HEAD", "/2", HTTPMessage.HTTP_1_1),
+    )).body,
+    "",
+  );
+  assert.equal((await exchange(session, get("/3"))).body, "GET /3 HTTP/1.1");
+  assert.equal((await exchange(session, get("/4"))).body, "GET /4 HTTP/1.1");
+  assert.deepEqual(lines, [
+    "GET /1 HTTP/1.1",
+    "HEAD /2 HTTP/1.1",
+    "GET /3 HTTP/1.1",
+    "GET /4 HTTP/1.1",
+  ]);
+  assert.equal(
+    server.accepted,
+    3,
+    "each connection with leftovers was dropped",
+  );
+});
+
+Deno.test("HTTPClientSession does not take a 408 sent while idle as the next response", async () => {
+  await using server = startRawServer(async (conn, reader, index) => {
+    await reader.head();
+    await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    if (index === 0) {
+      // The server's idle timeout: a 408 nobody asked for, then close.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await send(
+        conn,
+        "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+      );
+    }
+    await reader.head().catch(() => null);
+  });
+  await using session = new HTTPClientSession("127.0.0.1", server.port);
+  assert.equal((await exchange(session, get("/1"))).body, "ok");
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  const second = await exchange(session, get("/2"));
+  assert.equal(second.response.getStatus(), 200);
+  assert.equal(server.accepted, 2);
+});
+
+Deno.test("HTTPClientSession.receiveResponse() waits for body writes that were not awaited", async () => {
+  const bodies: string[] = [];
+  await using server = startRawServer(async (conn, reader) => {
+    for (
+      let r = await reader.request();
+      r !== null;
+      r = await reader.request()
+    ) {
+      bodies.push(new TextDecoder().decode(r.body));
+      await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    }
+  });
+  await using session = new HTTPClientSession("127.0.0.1", server.port);
+  for (const chunked of [true, false]) {
+    const request = new HTTPRequest("POST", "/queued", HTTPMessage.HTTP_1_1);
+    if (chunked) request.setChunkedTransferEncoding(true);
+    else request.setContentLength(17);
+    const writer = (await session.sendRequest(request)).getWriter();
+    const writes = ["part1-", "part2-", "part3"].map((part) =>
+      writer.write(encoder.encode(part))
+    );
+    const closed = chunked ? Promise.resolve() : writer.close();
+    assert.equal(
+      await text(await session.receiveResponse(new HTTPResponse())),
+      "ok",
+    );
+    await Promise.all([...writes, closed]);
+  }
+  assert.deepEqual(bodies, ["part1-part2-part3", "part1-part2-part3"]);
+});
+
+Deno.test("HTTPClientSession.reset() during a connect or between request and response stops the request", async () => {
+  const lines: string[] = [];
+  await using server = startRawServer(async (conn, reader) => {
+    for (let r = await reader.head(); r !== null; r = await reader.head()) {
+      lines.push(r.split("\r\n")[0]);
+      await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    }
+  });
+  await using session = new HTTPClientSession("127.0.0.1", server.port);
+  const pending = session.sendRequest(get("/never"));
+  session.close();
+  await assert.rejects(
+    pending,
+    (e: Error) =>
+      e instanceof ConnectionResetException && /reset/.test(e.message),
+  );
+  assert.equal(session.connected(), false);
+
+  assert.equal((await exchange(session, get("/1"))).body, "ok");
+  await session.sendRequest(get("/2"));
+  session.abort();
+  await assert.rejects(
+    session.receiveResponse(new HTTPResponse()),
+    ConnectionResetException,
+  );
+  assert.equal(session.connected(), false);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(
+    lines,
+    ["GET /1 HTTP/1.1", "GET /2 HTTP/1.1"],
+    "the aborted request was not sent again",
+  );
+});
+
+Deno.test("HTTPClientSession closes a connection given to it even without a request", () => {
+  const conn = new ScriptedConn([]);
+  const session = new HTTPClientSession(conn.asConn());
+  session.close();
+  assert.ok(conn.closed);
+});
+
+Deno.test("HTTPClientSession ignores an abort of the request stream after the response arrived", async () => {
+  await using server = startRawServer(async (conn, reader) => {
+    await reader.request();
+    await send(
+      conn,
+      "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n" + "z".repeat(300_000),
+    );
+  });
+  await using session = new HTTPClientSession("127.0.0.1", server.port);
+  const request = new HTTPRequest("POST", "/", HTTPMessage.HTTP_1_1);
+  request.setContentLength(2);
+  const stream = await session.sendRequest(request);
+  const writer = stream.getWriter();
+  await writer.write(encoder.encode("hi"));
+  await writer.close();
+  const body = await session.receiveResponse(new HTTPResponse());
+  writer.releaseLock();
+  await stream.abort("cleanup").catch(() => {});
+  assert.equal((await text(body)).length, 300_000);
+});
+
+Deno.test("HTTPClientSession refuses bare-LF heads, endless interim responses and chunked HTTP/1.0", async () => {
+  const replies = [
+    "HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+    "HTTP/1.1 103 Early Hints\r\n\r\n".repeat(20),
+    "HTTP/1.1 099 Low\r\n\r\n",
+    "HTTP/1.1 200 Fine\u2028Really\r\nContent-Length: 2\r\n\r\nok",
+  ];
+  await using server = startRawServer(async (conn, reader, index) => {
+    await reader.head();
+    await send(conn, replies[index]);
+    await reader.head().catch(() => null); // keep the connection open
+  });
+  await using session = new HTTPClientSession("127.0.0.1", server.port);
+  session.setReceiveTimeout(30_000);
+  for (
+    const pattern of [
+      /bare LF/,
+      /more than 10 interim responses/,
+      /invalid status line "HTTP\/1.1 099 Low"/,
+    ]
+  ) {
+    await session.sendRequest(get("/"));
+    await assert.rejects(
+      session.receiveResponse(new HTTPResponse()),
+      (e: Error) => e instanceof MessageException && pattern.test(e.message),
+    );
+  }
+  const { response, body } = await exchange(session, get("/"));
+  assert.equal(response.getReason(), "Fine\u2028Really");
+  assert.equal(body, "ok");
+  const chunked = new HTTPRequest("POST", "/", HTTPMessage.HTTP_1_0);
+  chunked.setChunkedTransferEncoding(true);
+  await assert.rejects(
+    session.sendRequest(chunked),
+    /chunked transfer encoding needs HTTP\/1.1/,
+  );
 });

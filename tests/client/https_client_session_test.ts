@@ -7,6 +7,7 @@ import {
   HTTPRequest,
   HTTPResponse,
   HTTPSClientSession,
+  MessageException,
   SSLException,
   TimeoutException,
 } from "../../client/mod.ts";
@@ -209,21 +210,21 @@ Deno.test("HTTPSClientSession testUnknownContentLength", async () => {
   );
 });
 
-Deno.test("HTTPSClientSession testServerAbort: no close_notify after an until-close body", async () => {
-  // A TLS server that never closes, behind a TCP forwarder that cuts the
-  // client off: the client sees TCP end without TLS close_notify.
+/**
+ * A TLS origin that sends `response` and never closes, behind a TCP forwarder
+ * that then cuts the client off: the client sees TCP end without TLS
+ * close_notify.
+ */
+function cutOffServer(response: string) {
   let sent!: () => void;
   const responseSent = new Promise<void>((resolve) => sent = resolve);
-  await using origin = startRawServer(async (conn, reader) => {
+  const origin = startRawServer(async (conn, reader) => {
     await reader.head();
-    await send(
-      conn,
-      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + LARGE_BODY,
-    );
+    await send(conn, response);
     sent();
     await reader.head().catch(() => null);
   }, { tls: true });
-  await using forwarder = startRawServer(async (client) => {
+  const forwarder = startRawServer(async (client) => {
     const upstream = await Deno.connect({
       hostname: "127.0.0.1",
       port: origin.port,
@@ -239,9 +240,22 @@ Deno.test("HTTPSClientSession testServerAbort: no close_notify after an until-cl
     client.close();
     await Promise.all([up, down]);
   });
+  return {
+    port: forwarder.port,
+    async [Symbol.asyncDispose]() {
+      await forwarder[Symbol.asyncDispose]();
+      await origin[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("HTTPSClientSession testServerAbort: no close_notify after an until-close body", async () => {
+  await using server = cutOffServer(
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + LARGE_BODY,
+  );
   await using session = new HTTPSClientSession(
     "localhost",
-    forwarder.port,
+    server.port,
     context,
   );
   await session.sendRequest(request("GET", "/largeBody"));
@@ -256,6 +270,24 @@ Deno.test("HTTPSClientSession testServerAbort: no close_notify after an until-cl
   );
   assert.match(error.message, /close_notify/);
   assert.ok(error.cause instanceof Deno.errors.UnexpectedEof);
+});
+
+Deno.test("HTTPSClientSession: a Content-Length body cut off without close_notify is a MessageException", async () => {
+  await using server = cutOffServer(
+    "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(5000),
+  );
+  await using session = new HTTPSClientSession(
+    "localhost",
+    server.port,
+    context,
+  );
+  await session.sendRequest(request("GET", "/"));
+  const body = await session.receiveResponse(new HTTPResponse());
+  await assert.rejects(
+    text(body),
+    (e: Error) =>
+      e instanceof MessageException && /close_notify/.test(e.message),
+  );
 });
 
 Deno.test("HTTPSClientSession testFromSocket: upgrades a connected TCP socket with startTls", async () => {
@@ -349,4 +381,38 @@ Deno.test("HTTPSClientSession says what the runtime cannot do yet", async () => 
     () => new Context({ caCerts: ["not a pem"] }),
     /must be PEM certificates/,
   );
+});
+
+Deno.test("HTTPSClientSession connect timeout cancels a TCP connect that hangs", async () => {
+  // A listener that never accepts: once its queue is full, connects hang.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const filler: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 4096; i++) {
+      try {
+        filler.push(
+          await Deno.connect({
+            hostname: "127.0.0.1",
+            port,
+            signal: AbortSignal.timeout(200),
+          }),
+        );
+      } catch {
+        break; // the queue is full
+      }
+    }
+    await using session = new HTTPSClientSession("localhost", port, context);
+    session.setConnectTimeout(150);
+    await assert.rejects(
+      session.sendRequest(request("GET", "/")),
+      (e: Error) =>
+        e instanceof TimeoutException &&
+        /timed out after 150 ms/.test(e.message),
+    );
+    assert.equal(session.connected(), false);
+  } finally {
+    for (const conn of filler) conn.close();
+    listener.close();
+  }
 });
