@@ -46,10 +46,10 @@ export class BufferedConn {
     what: string,
     maxSize = this.buf.length,
   ): Promise<number> {
+    this.#use();
     const ahead = this.#ahead;
     if (ahead !== null) {
       this.#ahead = null;
-      this.conn.ref?.();
       return await this.#timed(ahead, timeout, what);
     }
     return await this.#fillNow(timeout, what, maxSize);
@@ -63,26 +63,37 @@ export class BufferedConn {
    */
   readAhead(): void {
     if (this.#ahead !== null || this.#closed || this.buffered > 0) return;
-    this.#aheadSettled = false;
     const ahead = this.#fillNow(0, "Idle read", this.buf.length);
-    ahead.then(
-      () => this.#aheadSettled = true,
-      () => this.#aheadSettled = true,
-    );
+    // Its bytes land in the buffer; an end or an error is remembered.
+    const settle = (ended: boolean) => {
+      if (this.#ahead === ahead) this.#ahead = null;
+      if (ended) this.#idleEnded = true;
+    };
+    ahead.then((n) => settle(n === 0), () => settle(true));
     this.#ahead = ahead;
+    this.#idle = true;
     this.conn.unref?.();
   }
 
+  /** Makes the connection hold the process alive again once it is used. */
+  #use(): void {
+    if (!this.#idle) return;
+    this.#idle = false;
+    this.conn.ref?.();
+  }
+
   /**
-   * Whether the idle connection received bytes or its end, or holds bytes
-   * left over: it cannot carry another request.
+   * Whether the connection holds bytes nobody asked for yet (left after a
+   * response, or received while idle), or its idle read met the end of the
+   * stream: it cannot carry another request.
    */
   get disturbed(): boolean {
-    return this.buffered > 0 || (this.#ahead !== null && this.#aheadSettled);
+    return this.buffered > 0 || this.#idleEnded;
   }
 
   #ahead: Promise<number> | null = null;
-  #aheadSettled = false;
+  #idleEnded = false;
+  #idle = false;
 
   async #fillNow(
     timeout: number,
@@ -124,6 +135,7 @@ export class BufferedConn {
     timeout: number,
     what: string,
   ): Promise<number | null> {
+    this.#use();
     if (this.#ahead !== null && await this.fill(timeout, what) === 0) {
       return null;
     }
@@ -139,6 +151,7 @@ export class BufferedConn {
 
   /** Writes every byte of `data`. */
   async write(data: Uint8Array, timeout: number, what: string): Promise<void> {
+    this.#use();
     let offset = 0;
     while (offset < data.length) {
       offset += await this.#timed(

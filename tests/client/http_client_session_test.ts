@@ -971,3 +971,30 @@ Deno.test("HTTPClientSession refuses bare-LF heads, endless interim responses an
     /chunked transfer encoding needs HTTP\/1.1/,
   );
 });
+
+Deno.test("HTTPClientSession keeps its connection when responses arrive before receiveResponse()", async () => {
+  await using server = startRawServer(async (conn, reader) => {
+    for (
+      let r = await reader.request();
+      r !== null;
+      r = await reader.request()
+    ) {
+      await send(
+        conn,
+        "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n" +
+          "y".repeat(300_000),
+      );
+    }
+  });
+  await using session = new HTTPClientSession("127.0.0.1", server.port);
+  for (let i = 0; i < 4; i++) {
+    await session.sendRequest(get(`/${i}`));
+    // The response lands in the buffer through the idle read meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(
+      (await text(await session.receiveResponse(new HTTPResponse()))).length,
+      300_000,
+    );
+  }
+  assert.equal(server.accepted, 1);
+});
