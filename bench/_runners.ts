@@ -183,12 +183,14 @@ export function clientSmall(
   };
 }
 
+/** An HTTP/1.1-only `Deno.HttpClient` that trusts the test CA. */
+function http1Client(target: Target): Deno.HttpClient {
+  return Deno.createHttpClient({ caCerts: [target.caPem], http2: false });
+}
+
 /** Deno's fetch over an HTTP/1.1-only `Deno.HttpClient`. */
 export function fetchSmall(target: Target): SmallRunner {
-  const client = Deno.createHttpClient({
-    caCerts: [target.caPem],
-    http2: false,
-  });
+  const client = http1Client(target);
   const url = `https://localhost:${target.port}${SMALL_PATH}`;
   return {
     name: "fetch",
@@ -363,10 +365,7 @@ export function clientLarge(
 
 /** fetch downloading `/large.bin`, its body read with the default reader. */
 export function fetchLarge(target: Target): LargeRunner {
-  const client = Deno.createHttpClient({
-    caCerts: [target.caPem],
-    http2: false,
-  });
+  const client = http1Client(target);
   const url = `https://localhost:${target.port}${LARGE_PATH}`;
   return {
     name: "fetch",
