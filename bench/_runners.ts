@@ -244,6 +244,22 @@ function parseHead(head: Uint8Array, who: string): number {
   return Number(match![1]);
 }
 
+/** Reads into `buf` until a whole head is there: [bytes read, end of head]. */
+async function readRawHead(
+  conn: Deno.Conn,
+  buf: Uint8Array,
+): Promise<[number, number]> {
+  let have = 0;
+  let end = -1;
+  while (end < 0) {
+    const n = await conn.read(buf.subarray(have));
+    check(n !== null, "raw: connection closed");
+    have += n!;
+    end = headEnd(buf, have);
+  }
+  return [have, end];
+}
+
 /**
  * The runtime's ceiling: `Deno.connectTls`, a fixed request written at once,
  * and reads until the whole fixed-size response arrived. Its exact length is
@@ -262,14 +278,7 @@ export async function rawSmall(
   const buf = new Uint8Array(64 * 1024);
   // The first response gives the exact length of all of them.
   await writeAll(conn, request);
-  let have = 0;
-  let end = -1;
-  while (end < 0) {
-    const n = await conn.read(buf.subarray(have));
-    check(n !== null, "raw: connection closed");
-    have += n!;
-    end = headEnd(buf, have);
-  }
+  let [have, end] = await readRawHead(conn, buf);
   const expected = end + parseHead(buf.subarray(0, end), "raw");
   while (have < expected) {
     const n = await conn.read(buf.subarray(have));
@@ -405,14 +414,7 @@ export async function rawLarge(target: Target): Promise<LargeRunner> {
     name: "raw",
     async run(): Promise<void> {
       await writeAll(conn, request);
-      let have = 0;
-      let end = -1;
-      while (end < 0) {
-        const n = await conn.read(buf.subarray(have));
-        check(n !== null, "raw: connection closed");
-        have += n!;
-        end = headEnd(buf, have);
-      }
+      const [have, end] = await readRawHead(conn, buf);
       const length = parseHead(buf.subarray(0, end), "raw");
       check(length === target.largeSize, `raw: Content-Length ${length}`);
       check(have - end <= length, "raw: bytes after the body");

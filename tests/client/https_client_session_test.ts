@@ -25,6 +25,9 @@ import {
 } from "./_helpers.ts";
 
 const context = new Context({ caCerts: [CA_PEM] });
+/** A session to the test server on `port`, trusting the test CA. */
+const tlsSession = (port: number) =>
+  new HTTPSClientSession("localhost", port, context);
 const request = (method: string, uri: string) =>
   new HTTPRequest(method, uri, HTTPMessage.HTTP_1_1);
 
@@ -46,11 +49,7 @@ async function post(
 
 Deno.test("HTTPSClientSession testGetSmall", async () => {
   await using server = startTestServer({ tls: true });
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
+  await using session = tlsSession(server.port);
   await session.sendRequest(request("GET", "/small"));
   const response = new HTTPResponse();
   const body = await text(await session.receiveResponse(response));
@@ -62,11 +61,7 @@ Deno.test("HTTPSClientSession testGetSmall", async () => {
 
 Deno.test("HTTPSClientSession testGetLarge", async () => {
   await using server = startTestServer({ tls: true });
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
+  await using session = tlsSession(server.port);
   await session.sendRequest(request("GET", "/large"));
   const response = new HTTPResponse();
   const body = await text(await session.receiveResponse(response));
@@ -76,11 +71,7 @@ Deno.test("HTTPSClientSession testGetLarge", async () => {
 
 Deno.test("HTTPSClientSession testHead", async () => {
   await using server = startTestServer({ tls: true });
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
+  await using session = tlsSession(server.port);
   await session.sendRequest(request("HEAD", "/large"));
   const response = new HTTPResponse();
   assert.equal(await text(await session.receiveResponse(response)), "");
@@ -99,11 +90,7 @@ const POSTS: [string, string, boolean][] = [
 for (const [name, body, chunked] of POSTS) {
   Deno.test(`HTTPSClientSession ${name}`, async () => {
     await using server = startTestServer({ tls: true });
-    await using session = new HTTPSClientSession(
-      "localhost",
-      server.port,
-      context,
-    );
+    await using session = tlsSession(server.port);
     const { response, echoed } = await post(session, body, chunked);
     assert.equal(response.getChunkedTransferEncoding(), chunked);
     assert.equal(
@@ -127,11 +114,7 @@ Deno.test("HTTPSClientSession testPostLargeChunkedKeepAlive", async () => {
       await send(conn, "\r\n0\r\n\r\n");
     }
   }, { tls: true });
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
+  await using session = tlsSession(server.port);
   session.setKeepAlive(true);
   for (let i = 0; i < 10; i++) {
     const body = String(i).repeat(16000);
@@ -144,11 +127,7 @@ Deno.test("HTTPSClientSession testPostLargeChunkedKeepAlive", async () => {
 
 Deno.test("HTTPSClientSession testKeepAlive", async () => {
   await using server = startTestServer({ tls: true });
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
+  await using session = tlsSession(server.port);
   session.setKeepAlive(true);
   const steps: [string, string, string][] = [
     ["HEAD", "/small", ""],
@@ -189,11 +168,7 @@ Deno.test("HTTPSClientSession testUnknownContentLength", async () => {
         LARGE_BODY,
     );
   }, { tls: true });
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
+  await using session = tlsSession(server.port);
   await session.sendRequest(request("GET", "/large"));
   const response = new HTTPResponse();
   const body = await text(await session.receiveResponse(response));
@@ -253,11 +228,7 @@ Deno.test("HTTPSClientSession testServerAbort: no close_notify after an until-cl
   await using server = cutOffServer(
     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + LARGE_BODY,
   );
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
+  await using session = tlsSession(server.port);
   await session.sendRequest(request("GET", "/largeBody"));
   const response = new HTTPResponse();
   const body = await text(await session.receiveResponse(response));
@@ -276,11 +247,7 @@ Deno.test("HTTPSClientSession: a Content-Length body cut off without close_notif
   await using server = cutOffServer(
     "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(5000),
   );
-  await using session = new HTTPSClientSession(
-    "localhost",
-    server.port,
-    context,
-  );
+  await using session = tlsSession(server.port);
   await session.sendRequest(request("GET", "/"));
   const body = await session.receiveResponse(new HTTPResponse());
   await assert.rejects(
