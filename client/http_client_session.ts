@@ -531,8 +531,10 @@ export class HTTPClientSession implements AsyncDisposable {
     ) {
       this.#closeConn();
     }
-    await this.#ensureConnected();
-    this.#checkCurrent(exchange, "Cannot send request");
+    if (this.#conn === null) {
+      await this.#ensureConnected();
+      this.#checkCurrent(exchange, "Cannot send request");
+    }
     this.#connRequests++;
     if (!hasBody || expectContinue) await this.#sendHead(exchange);
     return new WritableStream<Uint8Array>({
@@ -571,7 +573,9 @@ export class HTTPClientSession implements AsyncDisposable {
   async flushRequest(): Promise<void> {
     const exchange = this.#exchange;
     if (exchange === null) return;
-    await this.#drainWrites(exchange);
+    if (exchange.pendingWrite !== null || exchange.queued > 0) {
+      await this.#drainWrites(exchange);
+    }
     if (exchange.bodyError) throw exchange.bodyError;
     if (!exchange.headSent && exchange.bodyState !== BodyState.Failed) {
       await this.#sendHead(exchange);
@@ -634,7 +638,9 @@ export class HTTPClientSession implements AsyncDisposable {
     response: HTTPResponse,
   ): Promise<ReadableStream<Uint8Array>> {
     const exchange = this.#currentExchange("receive response");
-    await this.#drainWrites(exchange);
+    if (exchange.pendingWrite !== null || exchange.queued > 0) {
+      await this.#drainWrites(exchange);
+    }
     if (exchange.bodyError) throw exchange.bodyError;
     if (exchange.bodyState === BodyState.Open) {
       if (exchange.framing.kind === "chunked") {
