@@ -2,19 +2,52 @@
 /**
  * Servlet-style server-side sessions for `Deno.serve` and Deno Deploy.
  *
- * Not released yet: this entry point holds only {@linkcode SESSION_MODULE_STATUS}
- * until `HttpSession`, `SessionManager` and the stores land.
+ * - {@linkcode HttpSession}: id, creation and last-access times, `isNew()`,
+ *   principal, a typed attribute map, client binding (`validate()`), after
+ *   mod_servlet's `servlet::http_session` and Java's `HttpSession`.
+ * - {@linkcode SessionManager}: what a handler uses. Cookies, lookup, expiry,
+ *   binding checks, id rotation, and saves without lost updates.
+ * - Stores: {@linkcode MemoryStore} (the default, one process),
+ *   {@linkcode KvStore} (Deno KV: a local file, or Deno Deploy's KV), or your
+ *   own {@linkcode SessionStore}.
  *
- * @example
+ * Permissions: `MemoryStore` needs none; `KvStore` needs `--unstable-kv` (or
+ * `"unstable": ["kv"]` in `deno.json`), and `--allow-read`/`--allow-write`
+ * for a local file.
+ *
+ * @example A visit counter on Deno.serve
  * ```ts
- * import { SESSION_MODULE_STATUS } from "@pocket/net/session";
+ * import { MemoryStore, SessionManager } from "@pocket/net/session";
  * import assert from "node:assert/strict";
  *
- * assert.equal(SESSION_MODULE_STATUS, "planned");
+ * const sessions = new SessionManager({
+ *   store: new MemoryStore(),
+ *   cookieName: "SESSIONID",
+ *   maxInactiveInterval: 1800,
+ * });
+ * await using server = Deno.serve(
+ *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+ *   sessions.handler((_request, _info, session) => {
+ *     const visits = (session.get<number>("visits") ?? 0) + 1;
+ *     session.set("visits", visits);
+ *     return new Response(`visit ${visits}`);
+ *   }),
+ * );
+ * const url = `http://127.0.0.1:${server.addr.port}/`;
+ *
+ * const first = await fetch(url);
+ * assert.equal(await first.text(), "visit 1");
+ * const cookie = first.headers.get("set-cookie")!.split(";")[0];
+ * const second = await fetch(url, { headers: { cookie } });
+ * assert.equal(await second.text(), "visit 2");
  * ```
  *
  * @module
  */
-
-/** The state of the session module: `"planned"` until its classes land. */
-export const SESSION_MODULE_STATUS = "planned" as const;
+export * from "./errors.ts";
+export { HttpSession, type HttpSessionOptions } from "./http_session.ts";
+export * from "./kv_store.ts";
+export * from "./memory_store.ts";
+export * from "./session_id.ts";
+export * from "./session_manager.ts";
+export type * from "./store.ts";

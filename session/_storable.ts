@@ -1,0 +1,166 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// Structured-clone data: what every store can keep without losing anything.
+
+const PLAIN_PROTOTYPES = new Set<unknown>([Object.prototype, null]);
+const BUILT_INS = new Set<unknown>([
+  Array.prototype,
+  Date.prototype,
+  RegExp.prototype,
+  Map.prototype,
+  Set.prototype,
+  ArrayBuffer.prototype,
+  DataView.prototype,
+  Boolean.prototype,
+  Number.prototype,
+  String.prototype,
+  BigInt.prototype,
+  Error.prototype,
+  EvalError.prototype,
+  RangeError.prototype,
+  ReferenceError.prototype,
+  SyntaxError.prototype,
+  TypeError.prototype,
+  URIError.prototype,
+]);
+const TYPED_ARRAY_PROTOTYPE = Object.getPrototypeOf(Uint8Array.prototype);
+
+function isBuiltIn(proto: unknown): boolean {
+  return BUILT_INS.has(proto) ||
+    Object.getPrototypeOf(proto) === TYPED_ARRAY_PROTOTYPE;
+}
+
+function describe(value: object): string {
+  const name = (value as { constructor?: { name?: unknown } }).constructor
+    ?.name;
+  return typeof name === "string" && name ? `a ${name} instance` : "an object";
+}
+
+function refuse(what: string, path: string, reason: string): never {
+  throw new TypeError(
+    `Cannot store ${what} "${path}": ${reason} is not structured-clone data`,
+  );
+}
+
+/**
+ * Throws a TypeError naming the path of the first part of `value` that a
+ * store could not keep as it is: a function, a symbol, a symbol-keyed
+ * property, or a class instance whose behaviour would be lost.
+ */
+export function assertStorable(
+  value: unknown,
+  what: string,
+  path: string,
+  seen: Set<object> = new Set(),
+): void {
+  switch (typeof value) {
+    case "function":
+      return refuse(what, path, "a function");
+    case "symbol":
+      return refuse(what, path, "a symbol");
+    case "object":
+      break;
+    default:
+      return;
+  }
+  if (value === null || seen.has(value)) return;
+  seen.add(value);
+  const proto = Object.getPrototypeOf(value);
+  if (PLAIN_PROTOTYPES.has(proto)) {
+    if (Object.getOwnPropertySymbols(value).length > 0) {
+      refuse(what, path, "a symbol-keyed property");
+    }
+    for (const [key, item] of Object.entries(value)) {
+      assertStorable(item, what, `${path}.${key}`, seen);
+    }
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      assertStorable(value[i], what, `${path}[${i}]`, seen);
+    }
+  } else if (value instanceof Map) {
+    for (const [key, item] of value) {
+      assertStorable(key, what, `${path} key`, seen);
+      assertStorable(item, what, `${path}.get(${String(key)})`, seen);
+    }
+  } else if (value instanceof Set) {
+    for (const item of value) assertStorable(item, what, `${path} item`, seen);
+  } else if (!isBuiltIn(proto)) {
+    refuse(what, path, describe(value));
+  }
+}
+
+/** A copy that shares nothing mutable with `value`. */
+export function cloneValue<T>(value: T): T {
+  return typeof value === "object" && value !== null
+    ? structuredClone(value)
+    : value;
+}
+
+/** Whether two structured-clone values hold the same data. */
+export function sameData(
+  a: unknown,
+  b: unknown,
+  seen: Map<object, unknown> = new Map(),
+): boolean {
+  if (Object.is(a, b)) return true;
+  if (
+    typeof a !== "object" || typeof b !== "object" || a === null || b === null
+  ) {
+    return false;
+  }
+  if (seen.has(a)) return seen.get(a) === b;
+  seen.set(a, b);
+  const proto = Object.getPrototypeOf(a);
+  if (proto !== Object.getPrototypeOf(b)) return false;
+  if (a instanceof Date) return a.getTime() === (b as Date).getTime();
+  if (a instanceof RegExp) return String(a) === String(b);
+  if (ArrayBuffer.isView(a) || a instanceof ArrayBuffer) {
+    return sameBytes(a, b as ArrayBuffer | ArrayBufferView);
+  }
+  if (a instanceof Map) {
+    const other = b as Map<unknown, unknown>;
+    if (a.size !== other.size) return false;
+    for (const [key, item] of a) {
+      if (!other.has(key) || !sameData(item, other.get(key), seen)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (a instanceof Set) {
+    const other = b as Set<unknown>;
+    if (a.size !== other.size) return false;
+    for (const item of a) if (!other.has(item)) return false;
+    return true;
+  }
+  if (a instanceof Error && a.message !== (b as Error).message) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (
+      !Object.hasOwn(b, key) ||
+      !sameData(
+        (a as Record<string, unknown>)[key],
+        (b as Record<string, unknown>)[key],
+        seen,
+      )
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function sameBytes(
+  a: ArrayBuffer | ArrayBufferView,
+  b: ArrayBuffer | ArrayBufferView,
+): boolean {
+  const x = a instanceof ArrayBuffer
+    ? new Uint8Array(a)
+    : new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = b instanceof ArrayBuffer
+    ? new Uint8Array(b)
+    : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}

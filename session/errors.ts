@@ -1,0 +1,70 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+/**
+ * The session module's domain errors.
+ *
+ * @module
+ */
+
+/**
+ * A request presented a session that was bound to another client: its IP
+ * address or its User-Agent differs from the ones the session was created
+ * with, as mod_servlet's `validate()` reports with a security exception.
+ *
+ * `SessionManager.handler()` answers it by starting a fresh session for that
+ * request (or with 403, on `onSecurityError: "reject"`); the session that was
+ * presented is left untouched.
+ *
+ * @example
+ * ```ts
+ * import { HttpSession, SessionSecurityError } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const session = new HttpSession({ clientIp: "192.0.2.1", userAgent: "curl/8" });
+ * assert.throws(() => session.validate("198.51.100.7", "curl/8"), SessionSecurityError);
+ * ```
+ */
+export class SessionSecurityError extends Error {
+  /**
+   * Creates an error with a message in the std style.
+   *
+   * @param message What failed, sentence case, no final period.
+   * @param options `cause`: the underlying error, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SessionSecurityError";
+  }
+}
+
+/**
+ * A session store failed, timed out or could not complete an operation (for
+ * example a save that kept losing the version race, or a new id that kept
+ * colliding). The store's own error is kept as `cause`.
+ *
+ * `SessionManager.handler()` answers it with 503 and passes it to `onError`;
+ * no change is reported as saved when it was not.
+ *
+ * @example
+ * ```ts
+ * import { SessionStoreError } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new SessionStoreError("Cannot load session: store failed", {
+ *   cause: new Error("connection refused"),
+ * });
+ * assert.equal(error.name, "SessionStoreError");
+ * assert.equal((error.cause as Error).message, "connection refused");
+ * ```
+ */
+export class SessionStoreError extends Error {
+  /**
+   * Creates an error with a message in the std style and an optional cause.
+   *
+   * @param message What failed, sentence case, no final period.
+   * @param options `cause`: the store's error.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SessionStoreError";
+  }
+}

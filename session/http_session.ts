@@ -1,0 +1,532 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+import { SessionSecurityError } from "./errors.ts";
+import { cryptoRandom, generateSessionId } from "./session_id.ts";
+import type { RandomSource } from "./session_id.ts";
+import { assertStorable, cloneValue, sameData } from "./_storable.ts";
+import type { Principal, SessionRecord, StoredSession } from "./store.ts";
+
+/** Options of a new {@linkcode HttpSession}. */
+export interface HttpSessionOptions {
+  /** The client IP address the session is created for; `""` by default. */
+  clientIp?: string;
+  /** The User-Agent the session is created for; `""` by default. */
+  userAgent?: string;
+  /** Idle seconds before the session expires (0 or less: never); 1800. */
+  maxInactiveInterval?: number;
+  /** Whether `validate()` checks the client IP address; `true`. */
+  bindClientIp?: boolean;
+  /** Whether `validate()` checks the User-Agent; `true`. */
+  bindUserAgent?: boolean;
+  /** The random source of ids; `crypto.getRandomValues` by default. */
+  random?: RandomSource;
+  /** The clock, in milliseconds since the epoch; `Date.now` by default. */
+  now?: () => number;
+}
+
+const REMOVED = Symbol("removed");
+type Change = typeof REMOVED | true;
+
+/** What the manager does to a session that an application must not. */
+export interface SessionInternals {
+  restore(stored: StoredSession, options: HttpSessionOptions): HttpSession;
+  version(session: HttpSession): string | null;
+  /** Marks mutated values as changed; throws TypeError for unstorable ones. */
+  collect(session: HttpSession): void;
+  /** The record to create or save: the session as it is. */
+  record(session: HttpSession): SessionRecord;
+  /** `fresh`, a newer copy from the store, with this session's changes. */
+  merge(session: HttpSession, fresh: SessionRecord): SessionRecord;
+  saved(session: HttpSession, version: string, record: SessionRecord): void;
+}
+
+/** @internal */
+export let internals: SessionInternals;
+
+/**
+ * A session between an HTTP client and the server: an id, creation and
+ * last-access times, whether the client has joined it yet, the authenticated
+ * principal, and a map of attributes. After mod_servlet's
+ * `servlet::http_session` (with its `any_map`) and Java's `HttpSession`.
+ *
+ * Applications get sessions from `SessionManager`; the constructor makes a
+ * new, unsaved one (useful in tests).
+ *
+ * Attribute values must be structured-clone data, since every store keeps
+ * copies: a function, a symbol or a class instance (whose methods would be
+ * lost) is a `TypeError` when it is put, before anything is lost. Objects that
+ * `get()` hands out may be changed in place; the manager sees the change when
+ * it commits. After `invalidate()`, reading or writing the session throws a
+ * `DOMException` named `"InvalidStateError"`, as Java's `IllegalStateException`.
+ *
+ * @example The attribute map
+ * ```ts
+ * import { HttpSession } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const session = new HttpSession({ clientIp: "192.0.2.1", userAgent: "curl/8" });
+ * assert.ok(session.isNew());
+ * assert.equal(session.put("cart", ["apple"]), true);
+ * assert.equal(session.put("cart", ["pear"]), false);
+ * session.ensureGet<string[]>("cart", () => []).push("plum");
+ * assert.deepEqual(session.get<string[]>("cart"), ["pear", "plum"]);
+ * assert.equal(session.get("missing"), undefined);
+ * assert.throws(() => session.set("callback", () => {}), TypeError);
+ * assert.deepEqual([...session.keys()], ["cart"]);
+ * ```
+ *
+ * @example Binding to the client
+ * ```ts
+ * import { HttpSession, SessionSecurityError } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const session = new HttpSession({ clientIp: "192.0.2.1", userAgent: "curl/8" });
+ * session.validate("192.0.2.1", "curl/8");
+ * assert.equal(session.isNew(), false);
+ * assert.throws(() => session.validate("192.0.2.1", "Mozilla/5.0"), SessionSecurityError);
+ * ```
+ */
+export class HttpSession implements Iterable<[string, unknown]> {
+  #id: string;
+  #creationTime: number;
+  #lastAccessedTime: number;
+  #maxInactiveInterval: number;
+  #principal: Principal | null = null;
+  readonly #clientIp: string;
+  readonly #userAgent: string;
+  readonly #bindClientIp: boolean;
+  readonly #bindUserAgent: boolean;
+  readonly #random: RandomSource;
+  readonly #now: () => number;
+  #attributes: Map<string, unknown>;
+  #new = true;
+  #valid = true;
+  #version: string | null = null;
+  // Keys set or removed since the last save.
+  readonly #changes = new Map<string, Change>();
+  // Pristine copies of objects handed out by get(), to see in-place changes.
+  readonly #handedOut = new Map<string, unknown>();
+  #principalChanged = false;
+  #intervalChanged = false;
+
+  static {
+    internals = {
+      restore(stored, options) {
+        const { record } = stored;
+        const session = new HttpSession({
+          ...options,
+          clientIp: record.clientIp,
+          userAgent: record.userAgent,
+          maxInactiveInterval: record.maxInactiveInterval,
+        });
+        session.#id = record.id;
+        session.#creationTime = record.creationTime;
+        session.#lastAccessedTime = record.lastAccessedTime;
+        session.#principal = record.principal;
+        session.#attributes = record.attributes;
+        session.#version = stored.version;
+        return session;
+      },
+      version: (session) => session.#version,
+      collect: (session) => session.#collect(),
+      record: (session) => session.#record(session.#attributes),
+      merge: (session, fresh) => session.#merge(fresh),
+      saved(session, version, record) {
+        session.#version = version;
+        session.#attributes = record.attributes;
+        session.#changes.clear();
+        session.#principalChanged = false;
+        session.#intervalChanged = false;
+        for (const key of session.#handedOut.keys()) {
+          session.#handedOut.set(key, cloneValue(record.attributes.get(key)));
+        }
+      },
+    };
+  }
+
+  /**
+   * Creates a new session, not yet saved anywhere, with a fresh id.
+   *
+   * @param options The client it is for, its idle interval, the id source and
+   * the clock.
+   * @throws {RangeError} When `maxInactiveInterval` is not a finite number.
+   */
+  constructor(options: HttpSessionOptions = {}) {
+    this.#random = options.random ?? cryptoRandom;
+    this.#now = options.now ?? Date.now;
+    this.#clientIp = options.clientIp ?? "";
+    this.#userAgent = options.userAgent ?? "";
+    this.#bindClientIp = options.bindClientIp ?? true;
+    this.#bindUserAgent = options.bindUserAgent ?? true;
+    this.#maxInactiveInterval = checkInterval(
+      options.maxInactiveInterval ?? 1800,
+    );
+    this.#id = generateSessionId(this.#random);
+    this.#creationTime = this.#lastAccessedTime = this.#now();
+    this.#attributes = new Map();
+  }
+
+  /**
+   * The session id, assigned by the container: 32 base64url characters.
+   * Still readable after `invalidate()`.
+   *
+   * @returns The id.
+   */
+  getId(): string {
+    return this.#id;
+  }
+
+  /**
+   * When the session was created.
+   *
+   * @returns The creation time.
+   */
+  getCreationTime(): Date {
+    this.#checkValid("read the creation time");
+    return new Date(this.#creationTime);
+  }
+
+  /**
+   * When the last request that joined the session arrived. Reading or writing
+   * attributes does not change it.
+   *
+   * @returns The last access time.
+   */
+  getLastAccessedTime(): Date {
+    this.#checkValid("read the last access time");
+    return new Date(this.#lastAccessedTime);
+  }
+
+  /**
+   * Whether the client has not joined the session yet: `true` for a session
+   * created for this request, `false` once a request presented its id and
+   * passed `validate()`.
+   *
+   * @returns `true` while the client does not know the session.
+   */
+  isNew(): boolean {
+    this.#checkValid("tell whether it is new");
+    return this.#new;
+  }
+
+  /**
+   * Sets the authenticated user, so later requests need not authenticate
+   * again. Call `SessionManager.changeSessionId()` at login too.
+   *
+   * @param principal The user (structured-clone data with a string `name`),
+   * or `null` to forget it.
+   * @throws {TypeError} When `principal` has no string `name` or cannot be
+   * stored.
+   */
+  setPrincipal(principal: Principal | null): void {
+    this.#checkValid("set the principal");
+    if (principal !== null) {
+      if (typeof principal !== "object" || typeof principal.name !== "string") {
+        throw new TypeError(
+          "Cannot set session principal: it is not an object with a string name",
+        );
+      }
+      assertStorable(principal, "session principal", "principal");
+    }
+    this.#principal = principal;
+    this.#principalChanged = true;
+  }
+
+  /**
+   * The authenticated user associated with the session.
+   *
+   * @returns The principal, or `null` when none was set.
+   */
+  getPrincipal(): Principal | null {
+    this.#checkValid("read the principal");
+    return this.#principal;
+  }
+
+  /**
+   * Idle seconds after which the session expires.
+   *
+   * @returns The interval; 0 or less means never.
+   */
+  getMaxInactiveInterval(): number {
+    this.#checkValid("read the idle interval");
+    return this.#maxInactiveInterval;
+  }
+
+  /**
+   * Sets the idle seconds after which the session expires, for this session
+   * only; 0 or less means never.
+   *
+   * @param seconds The interval.
+   * @throws {RangeError} When `seconds` is not a finite number.
+   */
+  setMaxInactiveInterval(seconds: number): void {
+    this.#checkValid("set the idle interval");
+    this.#maxInactiveInterval = checkInterval(seconds);
+    this.#intervalChanged = true;
+  }
+
+  /**
+   * Ends the session: the manager deletes it from the store and expires the
+   * cookie when it commits. Calling it again does nothing.
+   */
+  invalidate(): void {
+    this.#valid = false;
+  }
+
+  /**
+   * Whether the session has not been invalidated.
+   *
+   * @returns `false` after `invalidate()`.
+   */
+  isValid(): boolean {
+    return this.#valid;
+  }
+
+  /**
+   * Checks that a request comes from the client the session was created for,
+   * then marks the session joined (not new) and its last access now. The
+   * manager calls it for each request that presents the session's cookie.
+   *
+   * @param clientIp The requesting client's IP address.
+   * @param userAgent The requesting client's User-Agent.
+   * @throws {SessionSecurityError} When a bound value differs.
+   */
+  validate(clientIp: string, userAgent: string): void {
+    this.#checkValid("validate it");
+    if (this.#bindClientIp && clientIp !== this.#clientIp) {
+      throw new SessionSecurityError(
+        `Cannot join session: it belongs to another client IP address than "${clientIp}"`,
+      );
+    }
+    if (this.#bindUserAgent && userAgent !== this.#userAgent) {
+      throw new SessionSecurityError(
+        `Cannot join session: it belongs to another User-Agent than "${userAgent}"`,
+      );
+    }
+    this.#new = false;
+    this.#lastAccessedTime = this.#now();
+  }
+
+  /**
+   * Gives the session a fresh random id, as mod_servlet's
+   * `reset_session_id()`. The manager uses it when a new id collides with a
+   * stored one; applications call `SessionManager.changeSessionId()`, which
+   * also moves the stored data.
+   *
+   * @returns The new id.
+   */
+  resetSessionId(): string {
+    this.#id = generateSessionId(this.#random);
+    return this.#id;
+  }
+
+  /**
+   * Tells whether an attribute exists.
+   *
+   * @param key The attribute name.
+   * @returns `true` when the session holds a value for `key`.
+   */
+  containsKey(key: string): boolean {
+    this.#checkValid("read an attribute");
+    return this.#attributes.has(key);
+  }
+
+  /**
+   * Reads an attribute. `T` is the type the caller expects; it is not checked
+   * at run time. An object returned may be changed in place: the change is
+   * saved with the session.
+   *
+   * @param key The attribute name.
+   * @returns The value, or `undefined` when there is none.
+   */
+  get<T>(key: string): T | undefined {
+    this.#checkValid("read an attribute");
+    const value = this.#attributes.get(key);
+    if (typeof value === "object" && value !== null) this.#handOut(key, value);
+    return value as T | undefined;
+  }
+
+  /**
+   * Reads an attribute, first setting it to `init()` when it is missing.
+   *
+   * @param key The attribute name.
+   * @param init Makes the initial value.
+   * @returns The value.
+   * @throws {TypeError} When the initial value cannot be stored.
+   */
+  ensureGet<T>(key: string, init: () => T): T {
+    if (this.containsKey(key)) return this.get<T>(key) as T;
+    const value = init();
+    this.set(key, value);
+    return value;
+  }
+
+  /**
+   * Sets an attribute and tells whether it is new, as any_map's `put()`.
+   *
+   * @param key The attribute name.
+   * @param value Structured-clone data; `undefined` removes the attribute.
+   * @returns `true` when the session had no value for `key`.
+   * @throws {TypeError} When `key` is not a string or `value` cannot be stored.
+   */
+  put(key: string, value: unknown): boolean {
+    const isNew = !this.containsKey(key);
+    this.set(key, value);
+    return isNew;
+  }
+
+  /**
+   * Sets an attribute, replacing any value it had.
+   *
+   * @param key The attribute name.
+   * @param value Structured-clone data; `undefined` removes the attribute, as
+   * Java's `setAttribute(name, null)`.
+   * @throws {TypeError} When `key` is not a string or `value` cannot be stored.
+   */
+  set(key: string, value: unknown): void {
+    this.#checkValid("set an attribute");
+    if (typeof key !== "string") {
+      throw new TypeError(
+        `Cannot set session attribute: the key is a ${typeof key}, not a string`,
+      );
+    }
+    if (value === undefined) {
+      this.remove(key);
+      return;
+    }
+    assertStorable(value, "session attribute", key);
+    this.#attributes.set(key, value);
+    this.#changes.set(key, true);
+    this.#handedOut.delete(key);
+  }
+
+  /**
+   * Removes an attribute.
+   *
+   * @param key The attribute name.
+   * @returns `true` when there was a value to remove.
+   */
+  remove(key: string): boolean {
+    this.#checkValid("remove an attribute");
+    if (!this.#attributes.delete(key)) return false;
+    this.#changes.set(key, REMOVED);
+    this.#handedOut.delete(key);
+    return true;
+  }
+
+  /** Removes every attribute. */
+  clear(): void {
+    for (const key of [...this.keys()]) this.remove(key);
+  }
+
+  /**
+   * The number of attributes.
+   *
+   * @returns The count.
+   */
+  get size(): number {
+    this.#checkValid("count the attributes");
+    return this.#attributes.size;
+  }
+
+  /**
+   * The attribute names, in the order they were first set.
+   *
+   * @returns An iterator of names.
+   */
+  keys(): IterableIterator<string> {
+    this.#checkValid("list the attributes");
+    return this.#attributes.keys();
+  }
+
+  /**
+   * The attributes as `[name, value]` pairs, as `get()` returns the values.
+   *
+   * @returns An iterator of pairs.
+   */
+  *entries(): IterableIterator<[string, unknown]> {
+    for (const key of [...this.keys()]) {
+      if (this.#attributes.has(key)) yield [key, this.get(key)];
+    }
+  }
+
+  /**
+   * Iterates the attributes as `[name, value]` pairs.
+   *
+   * @returns An iterator of pairs.
+   */
+  [Symbol.iterator](): IterableIterator<[string, unknown]> {
+    return this.entries();
+  }
+
+  #checkValid(action: string): void {
+    if (!this.#valid) {
+      throw new DOMException(
+        `Cannot ${action}: the session was invalidated`,
+        "InvalidStateError",
+      );
+    }
+  }
+
+  #handOut(key: string, value: object): void {
+    if (!this.#changes.has(key) && !this.#handedOut.has(key)) {
+      this.#handedOut.set(key, structuredClone(value));
+    }
+  }
+
+  #collect(): void {
+    for (const [key, pristine] of this.#handedOut) {
+      if (
+        this.#attributes.has(key) &&
+        !sameData(this.#attributes.get(key), pristine)
+      ) {
+        this.#changes.set(key, true);
+      }
+    }
+    for (const [key, change] of this.#changes) {
+      if (change === true) {
+        assertStorable(this.#attributes.get(key), "session attribute", key);
+      }
+    }
+  }
+
+  #record(attributes: Map<string, unknown>): SessionRecord {
+    return {
+      id: this.#id,
+      creationTime: this.#creationTime,
+      lastAccessedTime: this.#lastAccessedTime,
+      maxInactiveInterval: this.#maxInactiveInterval,
+      principal: this.#principal,
+      clientIp: this.#clientIp,
+      userAgent: this.#userAgent,
+      attributes,
+    };
+  }
+
+  #merge(fresh: SessionRecord): SessionRecord {
+    const attributes = fresh.attributes;
+    for (const [key, change] of this.#changes) {
+      if (change === REMOVED) attributes.delete(key);
+      else attributes.set(key, this.#attributes.get(key));
+    }
+    const record = this.#record(attributes);
+    record.creationTime = fresh.creationTime;
+    record.lastAccessedTime = Math.max(
+      fresh.lastAccessedTime,
+      this.#lastAccessedTime,
+    );
+    if (!this.#principalChanged) record.principal = fresh.principal;
+    if (!this.#intervalChanged) {
+      record.maxInactiveInterval = fresh.maxInactiveInterval;
+    }
+    return record;
+  }
+}
+
+function checkInterval(seconds: number): number {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds)) {
+    throw new RangeError(
+      `Cannot set idle interval: ${seconds} is not a finite number of seconds`,
+    );
+  }
+  return seconds;
+}

@@ -1,0 +1,194 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+import { cloneValue } from "./_storable.ts";
+import type { SessionRecord, SessionStore, StoredSession } from "./store.ts";
+
+/** Options of a {@linkcode MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * The most sessions kept; beyond it the least recently used is evicted.
+   * 10 000 by default.
+   */
+  capacity?: number;
+  /** The clock, in milliseconds since the epoch; `Date.now` by default. */
+  now?: () => number;
+}
+
+interface Entry {
+  record: SessionRecord;
+  version: number;
+  expiresAt: number;
+}
+
+// Expired entries looked at, from the least recently used end, per insert.
+const SWEEP = 4;
+
+/**
+ * Sessions in this process's memory: the default store, for one process.
+ * Sessions are lost when the process ends; use `KvStore` to keep them.
+ *
+ * - A capacity bound with least-recently-used eviction (a `Map` in access
+ *   order), as mod_servlet's LRU map, so a flood of new sessions cannot
+ *   exhaust memory; the evicted session's client simply gets a new one.
+ * - Expiry without timers: an expired record is dropped when it is read, and
+ *   inserts sweep a few expired ones from the least recently used end.
+ * - Records are copied in and out, so an object changed by one request is
+ *   never seen by another before it is saved.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type SessionRecord } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * let now = 0;
+ * const store = new MemoryStore({ capacity: 100, now: () => now });
+ * const record: SessionRecord = {
+ *   id: "A".repeat(32), creationTime: 0, lastAccessedTime: 0, maxInactiveInterval: 60,
+ *   principal: null, clientIp: "", userAgent: "", attributes: new Map([["cart", ["tea"]]]),
+ * };
+ * const version = await store.create(record, 60_000);
+ * assert.ok(version);
+ * (record.attributes.get("cart") as string[]).push("sugar"); // the store kept a copy
+ * assert.deepEqual((await store.load(record.id))?.record.attributes.get("cart"), ["tea"]);
+ * now = 60_001;
+ * assert.equal(await store.load(record.id), null);
+ * ```
+ */
+export class MemoryStore implements SessionStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #capacity: number;
+  readonly #now: () => number;
+  #nextVersion = 0;
+
+  /**
+   * Creates an empty store.
+   *
+   * @param options The capacity and the clock.
+   * @throws {RangeError} When `capacity` is not a positive integer.
+   */
+  constructor(options: MemoryStoreOptions = {}) {
+    const capacity = options.capacity ?? 10_000;
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      throw new RangeError(
+        `Cannot create memory store: capacity ${capacity} is not a positive integer`,
+      );
+    }
+    this.#capacity = capacity;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * The number of sessions held, expired ones not yet dropped included.
+   *
+   * @returns The count.
+   */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Inserts a record unless its id is held and unexpired.
+   *
+   * @param record The new session; the store keeps a copy.
+   * @param ttl Milliseconds it lives unless saved again.
+   * @returns The version, or `null` when the id exists.
+   */
+  create(record: SessionRecord, ttl: number): Promise<string | null> {
+    const now = this.#now();
+    this.#sweep(now);
+    if (this.#live(record.id, now)) return Promise.resolve(null);
+    while (this.#entries.size >= this.#capacity) {
+      this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    return Promise.resolve(this.#put(record, ttl, now));
+  }
+
+  /**
+   * Reads a record and marks it most recently used.
+   *
+   * @param id The session id.
+   * @returns A copy and its version, or `null`.
+   */
+  load(id: string): Promise<StoredSession | null> {
+    const entry = this.#live(id, this.#now());
+    if (!entry) return Promise.resolve(null);
+    this.#entries.delete(id);
+    this.#entries.set(id, entry);
+    return Promise.resolve({
+      record: copyRecord(entry.record),
+      version: String(entry.version),
+    });
+  }
+
+  /**
+   * Replaces a record if it is still at `expectedVersion`.
+   *
+   * @param record The record; the store keeps a copy.
+   * @param ttl Milliseconds it lives from now unless saved again.
+   * @param expectedVersion The version the caller has.
+   * @returns The new version, or `null` when it changed or is gone.
+   */
+  save(
+    record: SessionRecord,
+    ttl: number,
+    expectedVersion: string,
+  ): Promise<string | null> {
+    const now = this.#now();
+    const entry = this.#live(record.id, now);
+    if (!entry || String(entry.version) !== expectedVersion) {
+      return Promise.resolve(null);
+    }
+    this.#entries.delete(record.id);
+    return Promise.resolve(this.#put(record, ttl, now));
+  }
+
+  /**
+   * Removes a record.
+   *
+   * @param id The session id.
+   */
+  delete(id: string): Promise<void> {
+    this.#entries.delete(id);
+    return Promise.resolve();
+  }
+
+  /** Removes every record. */
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  #live(id: string, now: number): Entry | undefined {
+    const entry = this.#entries.get(id);
+    if (entry && entry.expiresAt <= now) {
+      this.#entries.delete(id);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #put(record: SessionRecord, ttl: number, now: number): string {
+    const version = ++this.#nextVersion;
+    this.#entries.set(record.id, {
+      record: copyRecord(record),
+      version,
+      expiresAt: now + ttl,
+    });
+    return String(version);
+  }
+
+  #sweep(now: number): void {
+    let looked = 0;
+    for (const [id, entry] of this.#entries) {
+      if (looked++ === SWEEP || entry.expiresAt > now) return;
+      this.#entries.delete(id);
+    }
+  }
+}
+
+/** A copy of a record that shares no mutable object with it. */
+export function copyRecord(record: SessionRecord): SessionRecord {
+  const attributes = new Map<string, unknown>();
+  for (const [key, value] of record.attributes) {
+    attributes.set(key, cloneValue(value));
+  }
+  return { ...record, principal: cloneValue(record.principal), attributes };
+}

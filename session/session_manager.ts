@@ -1,0 +1,687 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+import { parseCookie, stringifySetCookie } from "cookie";
+import type { SetCookie } from "cookie";
+import { SessionSecurityError, SessionStoreError } from "./errors.ts";
+import { HttpSession, internals } from "./http_session.ts";
+import type { HttpSessionOptions } from "./http_session.ts";
+import { MemoryStore } from "./memory_store.ts";
+import { cryptoRandom, isSessionId } from "./session_id.ts";
+import type { RandomSource } from "./session_id.ts";
+import type { SessionRecord, SessionStore } from "./store.ts";
+
+/** The session cookie's attributes. */
+export interface SessionCookieOptions {
+  /** `Path`; `"/"` by default. */
+  path?: string;
+  /** `Domain`; none by default (the cookie goes to this host only). */
+  domain?: string;
+  /**
+   * `Secure`: always (`true`), never (`false`), or when the request came over
+   * https (`"auto"`, the default; with `trustProxy`, a proxy's
+   * `X-Forwarded-Proto: https` counts).
+   */
+  secure?: boolean | "auto";
+  /** `SameSite`; `"lax"` by default. */
+  sameSite?: "lax" | "strict" | "none";
+  /**
+   * `Max-Age` in seconds, sent on every response so it slides with use; none
+   * by default (the cookie ends with the browser session).
+   */
+  maxAge?: number;
+  /**
+   * Names the cookie `__Host-<cookieName>`, which browsers accept only with
+   * `Secure`, `Path=/` and no `Domain`: the cookie then cannot be set by a
+   * sibling subdomain. Implies `secure: true`.
+   */
+  hostPrefix?: boolean;
+  /** `Partitioned` (CHIPS), for cookies in third-party contexts. */
+  partitioned?: boolean;
+}
+
+/** Options of a {@linkcode SessionManager}. */
+export interface SessionManagerOptions {
+  /** Where sessions live; a new `MemoryStore` by default. */
+  store?: SessionStore;
+  /** The cookie's name; `"SESSIONID"` by default. */
+  cookieName?: string;
+  /** The cookie's attributes. */
+  cookie?: SessionCookieOptions;
+  /** Idle seconds before a session expires (0 or less: never); 1800. */
+  maxInactiveInterval?: number;
+  /** Whether a session only serves the client IP it was created for; true. */
+  bindClientIp?: boolean;
+  /** Whether a session only serves the User-Agent it was created for; true. */
+  bindUserAgent?: boolean;
+  /**
+   * Whether to take the client IP from `X-Forwarded-For` (and the scheme from
+   * `X-Forwarded-Proto`): `false` (the default) uses the connection's peer
+   * address; a number `n` trusts the `n` proxies nearest to the server and
+   * takes the address the farthest of them saw; `true` takes the leftmost
+   * address, which any client can forge (use it only behind a proxy that
+   * overwrites the header).
+   */
+  trustProxy?: boolean | number;
+  /**
+   * What `handler()` does when a request presents a session bound to another
+   * client: start a fresh session for the request (`"new-session"`, the
+   * default) or answer 403 (`"reject"`). The presented session is untouched.
+   */
+  onSecurityError?: "new-session" | "reject";
+  /** Milliseconds a store operation may take before it fails; 5000. */
+  storeTimeout?: number;
+  /** New ids tried when each collides with a stored one; 5. */
+  maxCreateAttempts?: number;
+  /** Saves tried when concurrent requests keep changing the session; 16. */
+  maxSaveAttempts?: number;
+  /** Called by `handler()` with each store failure it answers with 503. */
+  onError?: (error: SessionStoreError) => void;
+  /** The random source of ids; `crypto.getRandomValues` by default. */
+  random?: RandomSource;
+  /** The clock, in milliseconds since the epoch; `Date.now` by default. */
+  now?: () => number;
+}
+
+/** Options of {@linkcode SessionManager.getSession}. */
+export interface GetSessionOptions {
+  /** Whether to start a session when the request has none; `true`. */
+  create?: boolean;
+}
+
+/** What a `Deno.serve` handler gets besides the request. */
+export interface ConnectionInfo {
+  /** The peer's address: `Deno.NetAddr`, or `Deno.UnixAddr` on a socket. */
+  readonly remoteAddr: Deno.Addr;
+}
+
+/** A `Deno.serve` handler that is given the request's session. */
+export type SessionHandler = (
+  request: Request,
+  info: Deno.ServeHandlerInfo,
+  session: HttpSession,
+) => Response | Promise<Response>;
+
+// Longer Cookie headers are not parsed: no browser sends one for one site.
+const MAX_COOKIE_HEADER = 8192;
+
+interface Pending {
+  /** Send the session cookie with the response. */
+  sendCookie: boolean;
+  /** The request presented a cookie, so ending the session must expire it. */
+  presented: boolean;
+  /** The store no longer holds the session. */
+  deleted: boolean;
+}
+
+/**
+ * Server-side sessions for `Deno.serve` and Deno Deploy, after the servlet
+ * container's session manager: it reads the session cookie, finds the
+ * session in its store, expires idle sessions, checks the client binding,
+ * and on commit saves what changed and sets the cookie.
+ *
+ * - **Ids** are 192 random bits; a new id that collides with a stored one is
+ *   replaced before anything is saved (the store's create is atomic).
+ * - **Bad cookies** (missing, malformed, oversized, duplicated, wrong length
+ *   or alphabet) mean no session, without a store lookup.
+ * - **Binding**: a session serves only the client IP and User-Agent it was
+ *   created for (`SessionSecurityError`).
+ * - **Concurrency**: the manager saves only against the version it loaded; on
+ *   a conflict it reloads, applies this request's changes (set and removed
+ *   attributes, principal, idle interval) and saves again, so concurrent
+ *   requests changing different attributes keep both changes.
+ * - **Failures** of the store are `SessionStoreError`, never a silent loss;
+ *   `handler()` answers them with 503.
+ *
+ * Permissions: none of its own; those of its store.
+ *
+ * @example A visit counter
+ * ```ts
+ * import { MemoryStore, SessionManager } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const sessions = new SessionManager({ store: new MemoryStore(), cookieName: "SESSIONID" });
+ * const handler = sessions.handler((_request, _info, session) => {
+ *   const visits = (session.get<number>("visits") ?? 0) + 1;
+ *   session.set("visits", visits);
+ *   return new Response(`visit ${visits}`);
+ * });
+ *
+ * const info = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 50000 } } as const;
+ * const first = await handler(new Request("http://localhost/"), info as Deno.ServeHandlerInfo);
+ * assert.equal(await first.text(), "visit 1");
+ * const cookie = first.headers.get("set-cookie")!.split(";")[0];
+ * assert.match(cookie, /^SESSIONID=[\w-]{32}$/);
+ *
+ * const second = await handler(
+ *   new Request("http://localhost/", { headers: { cookie } }),
+ *   info as Deno.ServeHandlerInfo,
+ * );
+ * assert.equal(await second.text(), "visit 2");
+ * assert.equal(second.headers.get("set-cookie"), null);
+ * ```
+ */
+export class SessionManager {
+  readonly #store: SessionStore;
+  readonly #cookieName: string;
+  readonly #cookie: Omit<SetCookie, "name" | "value">;
+  readonly #secure: boolean | "auto";
+  readonly #sendMaxAge: boolean;
+  readonly #maxInactiveInterval: number;
+  readonly #trustProxy: boolean | number;
+  readonly #onSecurityError: "new-session" | "reject";
+  readonly #storeTimeout: number;
+  readonly #maxCreateAttempts: number;
+  readonly #maxSaveAttempts: number;
+  readonly #onError: (error: SessionStoreError) => void;
+  readonly #now: () => number;
+  readonly #sessionOptions: HttpSessionOptions;
+  readonly #pending = new WeakMap<HttpSession, Pending>();
+
+  /**
+   * Creates a manager.
+   *
+   * @param options The store, the cookie, the idle interval, the bindings and
+   * the limits.
+   * @throws {TypeError} When the cookie's name or attributes are invalid or
+   * contradict each other (`hostPrefix` with a `Domain`, `SameSite=None`
+   * without `Secure`).
+   * @throws {RangeError} When a number is out of range.
+   */
+  constructor(options: SessionManagerOptions = {}) {
+    this.#store = options.store ?? new MemoryStore();
+    const cookie = options.cookie ?? {};
+    const hostPrefix = cookie.hostPrefix ?? false;
+    const path = cookie.path ?? "/";
+    if (hostPrefix && (cookie.domain !== undefined || path !== "/")) {
+      throw new TypeError(
+        "Cannot use the __Host- prefix: the cookie must have Path=/ and no Domain",
+      );
+    }
+    if (hostPrefix && cookie.secure === false) {
+      throw new TypeError("Cannot use the __Host- prefix: it requires Secure");
+    }
+    this.#secure = hostPrefix ? true : cookie.secure ?? "auto";
+    const sameSite = cookie.sameSite ?? "lax";
+    if (sameSite === "none" && this.#secure === false) {
+      throw new TypeError(
+        "Cannot set SameSite=None without Secure: browsers refuse the cookie",
+      );
+    }
+    if (cookie.maxAge !== undefined) {
+      checkSeconds("cookie Max-Age", cookie.maxAge);
+    }
+    this.#cookieName = (hostPrefix ? "__Host-" : "") +
+      (options.cookieName ?? "SESSIONID");
+    this.#cookie = {
+      path,
+      domain: cookie.domain,
+      httpOnly: true,
+      sameSite,
+      maxAge: cookie.maxAge,
+      partitioned: cookie.partitioned,
+    };
+    this.#sendMaxAge = cookie.maxAge !== undefined;
+    try {
+      this.#setCookie("A".repeat(32), true, false);
+    } catch (error) {
+      throw new TypeError(
+        `Cannot use session cookie "${this.#cookieName}": ${
+          (error as Error).message
+        }`,
+        { cause: error },
+      );
+    }
+    this.#maxInactiveInterval = checkSeconds(
+      "idle interval",
+      options.maxInactiveInterval ?? 1800,
+    );
+    const trustProxy = options.trustProxy ?? false;
+    if (
+      typeof trustProxy === "number" &&
+      (!Number.isSafeInteger(trustProxy) || trustProxy < 0)
+    ) {
+      throw new RangeError(
+        `Cannot trust ${trustProxy} proxies: not a non-negative integer`,
+      );
+    }
+    this.#trustProxy = trustProxy;
+    this.#onSecurityError = options.onSecurityError ?? "new-session";
+    this.#storeTimeout = checkCount(
+      "store timeout",
+      options.storeTimeout ?? 5000,
+    );
+    this.#maxCreateAttempts = checkCount(
+      "create attempts",
+      options.maxCreateAttempts ?? 5,
+    );
+    this.#maxSaveAttempts = checkCount(
+      "save attempts",
+      options.maxSaveAttempts ?? 16,
+    );
+    this.#onError = options.onError ?? ((error) => console.error(error));
+    this.#now = options.now ?? Date.now;
+    this.#sessionOptions = {
+      maxInactiveInterval: this.#maxInactiveInterval,
+      bindClientIp: options.bindClientIp ?? true,
+      bindUserAgent: options.bindUserAgent ?? true,
+      random: options.random ?? cryptoRandom,
+      now: this.#now,
+    };
+  }
+
+  /**
+   * The cookie's name, with its `__Host-` prefix when configured.
+   *
+   * @returns The name.
+   */
+  get cookieName(): string {
+    return this.#cookieName;
+  }
+
+  /**
+   * Finds the request's session, or starts one.
+   *
+   * A session found is validated against the client (which marks it joined
+   * and accessed now); one idle longer than its interval is deleted and
+   * treated as missing. A new session is saved by `commit()`.
+   *
+   * @param request The request; its `Cookie` and `User-Agent` are read.
+   * @param info The connection, for the client IP address.
+   * @param options `create: false` to get `null` rather than a new session.
+   * @returns The session, or `null` when there is none and `create` is false.
+   * @throws {SessionSecurityError} When the session is bound to another client.
+   * @throws {SessionStoreError} When the store fails.
+   */
+  async getSession(
+    request: Request,
+    info: ConnectionInfo,
+    options: GetSessionOptions = {},
+  ): Promise<HttpSession | null> {
+    const id = this.#requestedId(request);
+    const clientIp = this.clientIp(request, info);
+    const userAgent = request.headers.get("user-agent") ?? "";
+    if (id !== null) {
+      const session = await this.#find(id);
+      if (session) {
+        session.validate(clientIp, userAgent);
+        this.#pending.set(session, {
+          sendCookie: false,
+          presented: true,
+          deleted: false,
+        });
+        return session;
+      }
+    }
+    if (options.create === false) return null;
+    return this.#start(clientIp, userAgent, id !== null);
+  }
+
+  /**
+   * Tells whether the request presents a live session: a well-formed cookie
+   * naming a stored session that has not expired. The client binding is not
+   * checked and nothing is changed.
+   *
+   * @param request The request.
+   * @returns `true` when `getSession()` would find a session.
+   * @throws {SessionStoreError} When the store fails.
+   */
+  async hasSession(request: Request): Promise<boolean> {
+    const id = this.#requestedId(request);
+    return id !== null && await this.#find(id) !== null;
+  }
+
+  /**
+   * Saves the session and adds its cookie to the response.
+   *
+   * A new session is created in the store (with a new id while its id
+   * collides); a known one is saved against the version loaded, merging this
+   * request's changes into a newer copy when another request saved first. An
+   * invalidated session is deleted and its cookie expired. If another request
+   * invalidated the session meanwhile, it stays invalidated: this request's
+   * changes to it are dropped and its cookie expired.
+   *
+   * Changes made after `commit()` (for example while a streamed body is
+   * written) are not saved unless `commit()` is called again.
+   *
+   * @param request The request the session was got for.
+   * @param session The session.
+   * @param response The handler's response.
+   * @returns The response with `Set-Cookie` when the client must learn the
+   * id (or forget it); a copy when the response's headers are immutable.
+   * @throws {SessionStoreError} When the store fails, times out, or the save
+   * or create keeps failing.
+   * @throws {TypeError} When an attribute changed in place is not
+   * structured-clone data any more.
+   */
+  async commit(
+    request: Request,
+    session: HttpSession,
+    response: Response,
+  ): Promise<Response> {
+    const pending = this.#pendingOf(session);
+    if (session.isValid()) {
+      internals.collect(session);
+      if (internals.version(session) === null) {
+        await this.#insert(session);
+        pending.sendCookie = true;
+      } else if (!await this.#save(session)) {
+        session.invalidate();
+        pending.deleted = true;
+      }
+    }
+    if (!session.isValid()) {
+      if (!pending.deleted && internals.version(session) !== null) {
+        await this.#call(
+          "delete session",
+          () => this.#store.delete(session.getId()),
+        );
+      }
+      pending.deleted = true;
+      pending.sendCookie = false;
+      return pending.presented
+        ? withCookie(response, this.#setCookie("", false, true))
+        : response;
+    }
+    if (pending.sendCookie || this.#sendMaxAge) {
+      pending.sendCookie = false;
+      pending.presented = true;
+      return withCookie(
+        response,
+        this.#setCookie(session.getId(), this.#isSecure(request), false),
+      );
+    }
+    return response;
+  }
+
+  /**
+   * Ends a session now: deletes it from the store, and makes `commit()` expire
+   * its cookie.
+   *
+   * @param session The session.
+   * @throws {SessionStoreError} When the store fails.
+   */
+  async invalidate(session: HttpSession): Promise<void> {
+    const pending = this.#pendingOf(session);
+    session.invalidate();
+    if (!pending.deleted && internals.version(session) !== null) {
+      await this.#call(
+        "delete session",
+        () => this.#store.delete(session.getId()),
+      );
+    }
+    pending.deleted = true;
+  }
+
+  /**
+   * Moves the session's data to a fresh id and deletes the old one; the next
+   * `commit()` sends the new cookie. Call it when a user logs in, so an id an
+   * attacker planted before the login is worthless after it (session
+   * fixation).
+   *
+   * @param session The session.
+   * @returns The new id.
+   * @throws {SessionStoreError} When the store fails.
+   * @throws {DOMException} `InvalidStateError` when the session was invalidated.
+   */
+  async changeSessionId(session: HttpSession): Promise<string> {
+    const pending = this.#pendingOf(session);
+    if (!session.isValid()) {
+      throw new DOMException(
+        "Cannot change session id: the session was invalidated",
+        "InvalidStateError",
+      );
+    }
+    const oldId = session.getId();
+    const stored = internals.version(session) !== null;
+    session.resetSessionId();
+    if (stored) {
+      internals.collect(session);
+      await this.#insert(session);
+      await this.#call("delete session", () => this.#store.delete(oldId));
+    }
+    pending.sendCookie = true;
+    return session.getId();
+  }
+
+  /**
+   * Wraps a handler so it is given the request's session, which is committed
+   * after it returns.
+   *
+   * - A session bound to another client: a fresh session for this request, or
+   *   403 with `onSecurityError: "reject"`.
+   * - A store failure: 503 (without details), and the error goes to `onError`.
+   *
+   * @param handler The application's handler.
+   * @returns A handler for `Deno.serve`.
+   */
+  handler(
+    handler: SessionHandler,
+  ): (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
+    return async (request, info) => {
+      let session: HttpSession;
+      try {
+        session = (await this.getSession(request, info))!;
+      } catch (error) {
+        if (error instanceof SessionStoreError) return this.#unavailable(error);
+        if (!(error instanceof SessionSecurityError)) throw error;
+        if (this.#onSecurityError === "reject") {
+          return new Response("Forbidden\n", { status: 403 });
+        }
+        session = this.#start(
+          this.clientIp(request, info),
+          request.headers.get("user-agent") ?? "",
+          true,
+        );
+      }
+      const response = await handler(request, info, session);
+      try {
+        return await this.commit(request, session, response);
+      } catch (error) {
+        if (!(error instanceof SessionStoreError)) throw error;
+        await response.body?.cancel().catch(() => {});
+        return this.#unavailable(error);
+      }
+    };
+  }
+
+  /**
+   * The client's IP address as this manager sees it: the connection's peer,
+   * or with `trustProxy` the address from `X-Forwarded-For`. A Unix socket's
+   * peer has none: `""`.
+   *
+   * @param request The request.
+   * @param info The connection.
+   * @returns The address.
+   */
+  clientIp(request: Request, info: ConnectionInfo): string {
+    const peer = "hostname" in info.remoteAddr ? info.remoteAddr.hostname : "";
+    if (this.#trustProxy === false || this.#trustProxy === 0) return peer;
+    const forwarded = request.headers.get("x-forwarded-for");
+    if (!forwarded) return peer;
+    const hops = forwarded.split(",").map((hop) => hop.trim()).filter(Boolean);
+    hops.push(peer);
+    return this.#trustProxy === true
+      ? hops[0]
+      : hops[Math.max(0, hops.length - 1 - this.#trustProxy)];
+  }
+
+  #requestedId(request: Request): string | null {
+    const header = request.headers.get("cookie");
+    if (header === null || header.length > MAX_COOKIE_HEADER) return null;
+    const id = parseCookie(header)[this.#cookieName];
+    if (id === undefined || !isSessionId(id)) return null;
+    let count = 0;
+    for (const pair of header.split(";")) {
+      if (pair.trimStart().startsWith(this.#cookieName + "=")) count++;
+    }
+    return count === 1 ? id : null;
+  }
+
+  async #find(id: string): Promise<HttpSession | null> {
+    const stored = await this.#call("load session", () => this.#store.load(id));
+    if (stored === null) return null;
+    if (this.#expired(stored.record)) {
+      await this.#call("delete expired session", () => this.#store.delete(id));
+      return null;
+    }
+    return internals.restore(stored, this.#sessionOptions);
+  }
+
+  #start(clientIp: string, userAgent: string, presented: boolean): HttpSession {
+    const session = new HttpSession({
+      ...this.#sessionOptions,
+      clientIp,
+      userAgent,
+    });
+    this.#pending.set(session, { sendCookie: true, presented, deleted: false });
+    return session;
+  }
+
+  #pendingOf(session: HttpSession): Pending {
+    let pending = this.#pending.get(session);
+    if (!pending) {
+      pending = { sendCookie: true, presented: false, deleted: false };
+      this.#pending.set(session, pending);
+    }
+    return pending;
+  }
+
+  #expired(record: SessionRecord): boolean {
+    return record.maxInactiveInterval > 0 &&
+      this.#now() - record.lastAccessedTime >
+        record.maxInactiveInterval * 1000;
+  }
+
+  async #insert(session: HttpSession): Promise<void> {
+    for (let attempt = 1;; attempt++) {
+      const record = internals.record(session);
+      const version = await this.#call(
+        "create session",
+        () => this.#store.create(record, ttlOf(record)),
+      );
+      if (version !== null) {
+        internals.saved(session, version, record);
+        return;
+      }
+      if (attempt === this.#maxCreateAttempts) {
+        throw new SessionStoreError(
+          `Cannot create session: ${attempt} new ids in a row were taken`,
+        );
+      }
+      session.resetSessionId();
+    }
+  }
+
+  async #save(session: HttpSession): Promise<boolean> {
+    let record = internals.record(session);
+    let version = internals.version(session)!;
+    for (let attempt = 1;; attempt++) {
+      const saved = await this.#call(
+        "save session",
+        () => this.#store.save(record, ttlOf(record), version),
+      );
+      if (saved !== null) {
+        internals.saved(session, saved, record);
+        return true;
+      }
+      if (attempt === this.#maxSaveAttempts) {
+        throw new SessionStoreError(
+          `Cannot save session: other requests changed it ${attempt} times in a row`,
+        );
+      }
+      const fresh = await this.#call(
+        "reload session",
+        () => this.#store.load(session.getId()),
+      );
+      if (fresh === null) return false;
+      record = internals.merge(session, fresh.record);
+      version = fresh.version;
+    }
+  }
+
+  async #call<T>(action: string, operation: () => Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new SessionStoreError(
+              `Cannot ${action}: the store did not answer within ${this.#storeTimeout} ms`,
+            ),
+          ),
+        this.#storeTimeout,
+      );
+    });
+    try {
+      return await Promise.race([operation(), timeout]);
+    } catch (error) {
+      if (error instanceof SessionStoreError) throw error;
+      throw new SessionStoreError(`Cannot ${action}: the store failed`, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #isSecure(request: Request): boolean {
+    if (this.#secure !== "auto") return this.#secure;
+    if (request.url.startsWith("https:")) return true;
+    return this.#trustProxy !== false && this.#trustProxy !== 0 &&
+      request.headers.get("x-forwarded-proto")?.split(",")[0].trim() ===
+        "https";
+  }
+
+  #setCookie(value: string, secure: boolean, expire: boolean): string {
+    return stringifySetCookie({
+      ...this.#cookie,
+      name: this.#cookieName,
+      value,
+      secure: secure || this.#secure === true,
+      ...(expire ? { maxAge: 0, expires: new Date(0) } : {}),
+    });
+  }
+
+  #unavailable(error: SessionStoreError): Response {
+    this.#onError(error);
+    return new Response("Service Unavailable\n", {
+      status: 503,
+      headers: { "retry-after": "1" },
+    });
+  }
+}
+
+function ttlOf(record: SessionRecord): number {
+  return record.maxInactiveInterval > 0
+    ? record.maxInactiveInterval * 1000
+    : Infinity;
+}
+
+function withCookie(response: Response, cookie: string): Response {
+  try {
+    response.headers.append("set-cookie", cookie);
+    return response;
+  } catch {
+    // Immutable headers, as on Response.redirect() or a fetch() response.
+    const copy = new Response(response.body, response);
+    copy.headers.append("set-cookie", cookie);
+    return copy;
+  }
+}
+
+function checkSeconds(what: string, seconds: number): number {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds)) {
+    throw new RangeError(
+      `Cannot set ${what}: ${seconds} is not a finite number of seconds`,
+    );
+  }
+  return seconds;
+}
+
+function checkCount(what: string, count: number): number {
+  if (!Number.isSafeInteger(count) || count < 1) {
+    throw new RangeError(
+      `Cannot set ${what}: ${count} is not a positive integer`,
+    );
+  }
+  return count;
+}

@@ -1,0 +1,148 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+/**
+ * The contract between `SessionManager` and a session store.
+ *
+ * @module
+ */
+
+/**
+ * The authenticated user a session carries, as Java's `Principal`: a name,
+ * plus any structured-clone data the application keeps with it.
+ */
+export interface Principal {
+  /** The user's name, as `Principal.getName()`. */
+  readonly name: string;
+  /** Further structured-clone data, such as roles. */
+  readonly [key: string]: unknown;
+}
+
+/**
+ * Everything a store keeps for one session. Times are milliseconds since the
+ * epoch; every value is structured-clone data, so a store may keep a record
+ * with `structuredClone`, Deno KV or `node:v8` serialization as it is.
+ */
+export interface SessionRecord {
+  /** The session id: 32 base64url characters. */
+  id: string;
+  /** When the session was created (ms since the epoch). */
+  creationTime: number;
+  /** When the last request that joined the session arrived (ms). */
+  lastAccessedTime: number;
+  /** Idle seconds before the session expires; 0 or less: never. */
+  maxInactiveInterval: number;
+  /** The authenticated user, or `null`. */
+  principal: Principal | null;
+  /** The client IP address the session was created for. */
+  clientIp: string;
+  /** The User-Agent the session was created for. */
+  userAgent: string;
+  /** The attributes. */
+  attributes: Map<string, unknown>;
+}
+
+/** A record as loaded from a store, with the version to save it against. */
+export interface StoredSession {
+  /** The record: the caller's own copy. */
+  record: SessionRecord;
+  /** The store's version of the record, opaque to the caller. */
+  version: string;
+}
+
+/**
+ * What `SessionManager` needs from a store. Implement it to keep sessions
+ * somewhere else; `MemoryStore` is the reference implementation and
+ * `tests/session/store_contract.ts` the test suite a new store must pass.
+ *
+ * - Every method may reject; the manager reports a rejection as
+ *   `SessionStoreError` and never as a success.
+ * - `ttl` is in milliseconds, `Infinity` for a session that never expires.
+ *   The store may forget a record once `ttl` has passed since it was last
+ *   created or saved; it must not return it then (or the manager, which checks
+ *   the idle time itself, deletes it).
+ * - Records crossing the interface are copies: the store must not keep a
+ *   reference to an object it was given, nor hand out one it keeps.
+ *
+ * @example A store that keeps records in a `Map`, for illustration
+ * ```ts
+ * import type { SessionRecord, SessionStore, StoredSession } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * class MapStore implements SessionStore {
+ *   #records = new Map<string, { record: SessionRecord; version: number }>();
+ *   #next = 0;
+ *   create(record: SessionRecord, _ttl: number): Promise<string | null> {
+ *     if (this.#records.has(record.id)) return Promise.resolve(null);
+ *     return Promise.resolve(this.#put(record));
+ *   }
+ *   load(id: string): Promise<StoredSession | null> {
+ *     const entry = this.#records.get(id);
+ *     return Promise.resolve(
+ *       entry ? { record: structuredClone(entry.record), version: String(entry.version) } : null,
+ *     );
+ *   }
+ *   save(record: SessionRecord, _ttl: number, expected: string): Promise<string | null> {
+ *     const entry = this.#records.get(record.id);
+ *     if (!entry || String(entry.version) !== expected) return Promise.resolve(null);
+ *     return Promise.resolve(this.#put(record));
+ *   }
+ *   delete(id: string): Promise<void> {
+ *     this.#records.delete(id);
+ *     return Promise.resolve();
+ *   }
+ *   #put(record: SessionRecord): string {
+ *     const version = ++this.#next;
+ *     this.#records.set(record.id, { record: structuredClone(record), version });
+ *     return String(version);
+ *   }
+ * }
+ *
+ * const store = new MapStore();
+ * const record: SessionRecord = {
+ *   id: "A".repeat(32), creationTime: 0, lastAccessedTime: 0, maxInactiveInterval: 60,
+ *   principal: null, clientIp: "", userAgent: "", attributes: new Map(),
+ * };
+ * const version = await store.create(record, 60_000);
+ * assert.equal(await store.create(record, 60_000), null);
+ * assert.equal(await store.save(record, 60_000, "stale"), null);
+ * assert.ok(await store.save(record, 60_000, version!));
+ * ```
+ */
+export interface SessionStore {
+  /**
+   * Inserts `record` unless a record with its id exists, atomically: of two
+   * creates with one id, across processes, exactly one succeeds.
+   *
+   * @param record The new session.
+   * @param ttl Milliseconds the record lives unless saved again.
+   * @returns The record's version, or `null` when the id exists.
+   */
+  create(record: SessionRecord, ttl: number): Promise<string | null>;
+  /**
+   * Reads a record.
+   *
+   * @param id The session id.
+   * @returns A copy of the record and its version, or `null` when there is
+   * none (never created, deleted or expired).
+   */
+  load(id: string): Promise<StoredSession | null>;
+  /**
+   * Replaces a record if its version is still `expectedVersion`, atomically.
+   *
+   * @param record The record to keep.
+   * @param ttl Milliseconds the record lives from now unless saved again.
+   * @param expectedVersion The version the caller's copy was loaded or saved as.
+   * @returns The new version, or `null` when the record changed since, or is
+   * gone.
+   */
+  save(
+    record: SessionRecord,
+    ttl: number,
+    expectedVersion: string,
+  ): Promise<string | null>;
+  /**
+   * Removes a record; removing one that does not exist is not an error.
+   *
+   * @param id The session id.
+   */
+  delete(id: string): Promise<void>;
+}
