@@ -1,0 +1,241 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+import assert from "node:assert/strict";
+import {
+  HttpSession,
+  isSessionId,
+  SessionSecurityError,
+} from "../../session/mod.ts";
+import { ManualClock } from "./_helpers.ts";
+
+function newSession(clock = new ManualClock()): HttpSession {
+  return new HttpSession({
+    clientIp: "192.0.2.1",
+    userAgent: "pocket-test/1",
+    now: clock.now,
+  });
+}
+
+Deno.test("HttpSession starts new, with equal creation and last access times", () => {
+  const clock = new ManualClock();
+  const session = newSession(clock);
+  assert.ok(isSessionId(session.getId()));
+  assert.ok(session.isNew());
+  assert.ok(session.isValid());
+  assert.equal(session.getCreationTime().getTime(), clock.time);
+  assert.equal(session.getLastAccessedTime().getTime(), clock.time);
+  assert.equal(session.getPrincipal(), null);
+  assert.equal(session.getMaxInactiveInterval(), 1800);
+  assert.equal(session.size, 0);
+});
+
+Deno.test("HttpSession.validate() joins the session and marks the access, attributes do not", () => {
+  const clock = new ManualClock();
+  const session = newSession(clock);
+  const created = clock.time;
+  clock.advance(5);
+  session.set("a", 1);
+  session.get("a");
+  assert.equal(session.getLastAccessedTime().getTime(), created);
+  session.validate("192.0.2.1", "pocket-test/1");
+  assert.equal(session.isNew(), false);
+  assert.equal(session.getLastAccessedTime().getTime(), created + 5000);
+  assert.equal(session.getCreationTime().getTime(), created);
+});
+
+Deno.test("HttpSession.validate() throws SessionSecurityError on another IP or User-Agent", () => {
+  const session = newSession();
+  assert.throws(
+    () => session.validate("198.51.100.7", "pocket-test/1"),
+    (error: unknown) =>
+      error instanceof SessionSecurityError &&
+      error.message.includes('"198.51.100.7"') &&
+      !error.message.includes("192.0.2.1"),
+  );
+  assert.throws(
+    () => session.validate("192.0.2.1", "other/2"),
+    SessionSecurityError,
+  );
+  assert.ok(session.isNew(), "a failed validation does not join the session");
+});
+
+Deno.test("HttpSession.validate() skips a binding that is switched off", () => {
+  const loose = new HttpSession({
+    clientIp: "192.0.2.1",
+    userAgent: "a",
+    bindClientIp: false,
+    bindUserAgent: false,
+  });
+  loose.validate("198.51.100.7", "b");
+  assert.equal(loose.isNew(), false);
+  const ipOnly = new HttpSession({
+    clientIp: "192.0.2.1",
+    userAgent: "a",
+    bindUserAgent: false,
+  });
+  ipOnly.validate("192.0.2.1", "b");
+  assert.throws(
+    () => ipOnly.validate("198.51.100.7", "a"),
+    SessionSecurityError,
+  );
+});
+
+Deno.test("HttpSession attribute map: put, set, get, ensureGet, remove, keys, size, clear", () => {
+  const session = newSession();
+  assert.equal(session.put("visits", 1), true);
+  assert.equal(session.put("visits", 2), false);
+  assert.equal(session.get<number>("visits"), 2);
+  assert.ok(session.containsKey("visits"));
+  session.set("name", "ada");
+  let calls = 0;
+  const cart = session.ensureGet<string[]>("cart", () => (calls++, []));
+  cart.push("tea");
+  assert.deepEqual(session.ensureGet<string[]>("cart", () => (calls++, [])), [
+    "tea",
+  ]);
+  assert.equal(calls, 1);
+  assert.deepEqual([...session.keys()], ["visits", "name", "cart"]);
+  assert.deepEqual([...session], [["visits", 2], ["name", "ada"], ["cart", [
+    "tea",
+  ]]]);
+  assert.equal(session.size, 3);
+  assert.equal(session.remove("name"), true);
+  assert.equal(session.remove("name"), false);
+  session.set("visits", undefined);
+  assert.equal(session.containsKey("visits"), false);
+  session.clear();
+  assert.equal(session.size, 0);
+});
+
+Deno.test("HttpSession.set() accepts structured-clone data", () => {
+  const session = newSession();
+  const cyclic: Record<string, unknown> = { name: "loop" };
+  cyclic.self = cyclic;
+  const values = [
+    null,
+    true,
+    1.5,
+    -0,
+    NaN,
+    10n,
+    "text",
+    new Date(0),
+    /re/g,
+    new Map([[1, { a: [1] }]]),
+    new Set([1, "a"]),
+    new Uint8Array([1]),
+    new Float64Array(2),
+    new ArrayBuffer(4),
+    new DataView(new ArrayBuffer(2)),
+    Object.create(null),
+    [1, [2, [3]]],
+    new RangeError("kept"),
+    cyclic,
+  ];
+  values.forEach((value, i) => session.set(`v${i}`, value));
+  assert.equal(session.size, values.length);
+});
+
+Deno.test("HttpSession.set() refuses what a store would lose, naming where it is", () => {
+  class Cart {
+    items: string[] = [];
+    total(): number {
+      return this.items.length;
+    }
+  }
+  const session = newSession();
+  const cases: [unknown, RegExp][] = [
+    [() => 1, /"cart": a function/],
+    [Symbol("s"), /"cart": a symbol/],
+    [new Cart(), /"cart": a Cart instance/],
+    [{ items: [1, () => 2] }, /"cart\.items\[1\]": a function/],
+    [new Map([["k", new Cart()]]), /"cart\.get\(k\)": a Cart instance/],
+    [{ [Symbol("hidden")]: 1 }, /"cart": a symbol-keyed property/],
+    [new WeakMap(), /"cart": a WeakMap instance/],
+    [Promise.resolve(1), /"cart": a Promise instance/],
+  ];
+  for (const [value, message] of cases) {
+    assert.throws(
+      () => session.set("cart", value),
+      (error: unknown) =>
+        error instanceof TypeError && message.test(error.message),
+    );
+    assert.throws(() => session.put("cart", value), TypeError);
+  }
+  assert.equal(session.containsKey("cart"), false);
+  assert.throws(() => session.set(1 as unknown as string, 1), TypeError);
+});
+
+Deno.test("HttpSession principal is structured-clone data with a name", () => {
+  const session = newSession();
+  session.setPrincipal({ name: "ada", roles: ["admin"] });
+  assert.equal(session.getPrincipal()?.name, "ada");
+  session.setPrincipal(null);
+  assert.equal(session.getPrincipal(), null);
+  assert.throws(
+    () => session.setPrincipal({} as unknown as { name: string }),
+    /not an object with a string name/,
+  );
+  assert.throws(
+    () => session.setPrincipal({ name: "x", check: () => true }),
+    TypeError,
+  );
+});
+
+Deno.test("HttpSession.setMaxInactiveInterval() takes finite seconds", () => {
+  const session = newSession();
+  session.setMaxInactiveInterval(60);
+  assert.equal(session.getMaxInactiveInterval(), 60);
+  session.setMaxInactiveInterval(-1);
+  assert.equal(session.getMaxInactiveInterval(), -1);
+  for (const bad of [NaN, Infinity, "60" as unknown as number]) {
+    assert.throws(() => session.setMaxInactiveInterval(bad), RangeError);
+  }
+  assert.throws(
+    () => new HttpSession({ maxInactiveInterval: NaN }),
+    RangeError,
+  );
+});
+
+Deno.test("HttpSession.invalidate() makes every read and write an InvalidStateError", () => {
+  const session = newSession();
+  const id = session.getId();
+  session.set("a", 1);
+  session.invalidate();
+  session.invalidate();
+  assert.equal(session.isValid(), false);
+  assert.equal(session.getId(), id);
+  const calls: (() => unknown)[] = [
+    () => session.get("a"),
+    () => session.set("a", 2),
+    () => session.put("a", 2),
+    () => session.remove("a"),
+    () => session.containsKey("a"),
+    () => session.keys(),
+    () => session.size,
+    () => [...session],
+    () => session.isNew(),
+    () => session.getCreationTime(),
+    () => session.getLastAccessedTime(),
+    () => session.getPrincipal(),
+    () => session.setPrincipal(null),
+    () => session.getMaxInactiveInterval(),
+    () => session.validate("192.0.2.1", "pocket-test/1"),
+  ];
+  for (const call of calls) {
+    assert.throws(
+      call,
+      (error: unknown) =>
+        error instanceof DOMException && error.name === "InvalidStateError" &&
+        /session was invalidated/.test(error.message),
+    );
+  }
+});
+
+Deno.test("HttpSession.resetSessionId() draws a new id from the session's random source", () => {
+  let draw = 0;
+  const session = new HttpSession({ random: (bytes) => bytes.fill(draw++) });
+  assert.equal(session.getId(), "A".repeat(32));
+  const next = session.resetSessionId();
+  assert.equal(next, session.getId());
+  assert.equal(next, "AQEB".repeat(8));
+});

@@ -1,0 +1,53 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+import assert from "node:assert/strict";
+import { MemoryStore } from "../../session/mod.ts";
+import { ManualClock } from "./_helpers.ts";
+import { sampleRecord, testStoreContract } from "./store_contract.ts";
+
+testStoreContract("MemoryStore", () =>
+  Promise.resolve({
+    store: new MemoryStore(),
+    close: () => Promise.resolve(),
+  }));
+
+Deno.test("MemoryStore evicts the least recently used session at capacity", async () => {
+  const store = new MemoryStore({ capacity: 3 });
+  const [a, b, c, d] = [1, 2, 3, 4].map(() => sampleRecord());
+  for (const record of [a, b, c]) assert.ok(await store.create(record, 60_000));
+  assert.ok(await store.load(a.id)); // a is now the most recently used
+  assert.ok(await store.create(d, 60_000));
+  assert.equal(store.size, 3);
+  assert.equal(await store.load(b.id), null);
+  for (const record of [a, c, d]) assert.ok(await store.load(record.id));
+});
+
+Deno.test("MemoryStore forgets a session once its ttl has passed since the last save", async () => {
+  const clock = new ManualClock();
+  const store = new MemoryStore({ now: clock.now });
+  const record = sampleRecord();
+  let version = (await store.create(record, 10_000))!;
+  clock.advance(9);
+  version = (await store.save(record, 10_000, version))!;
+  assert.ok(version);
+  clock.advance(9);
+  assert.ok(await store.load(record.id), "the save renewed the ttl");
+  clock.advance(1.001);
+  assert.equal(await store.load(record.id), null);
+  assert.equal(await store.save(record, 10_000, version), null);
+  assert.ok(await store.create(record, 10_000), "an expired id is free again");
+});
+
+Deno.test("MemoryStore sweeps expired sessions on insert, without timers", async () => {
+  const clock = new ManualClock();
+  const store = new MemoryStore({ now: clock.now });
+  for (let i = 0; i < 3; i++) await store.create(sampleRecord(), 1_000);
+  clock.advance(2);
+  await store.create(sampleRecord(), 1_000);
+  assert.equal(store.size, 1);
+});
+
+Deno.test("MemoryStore refuses a capacity that is not a positive integer", () => {
+  for (const capacity of [0, -1, 1.5, NaN]) {
+    assert.throws(() => new MemoryStore({ capacity }), RangeError);
+  }
+});
