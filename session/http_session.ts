@@ -41,6 +41,8 @@ export interface SessionInternals {
 
 /** @internal */
 export let internals: SessionInternals;
+// The record being restored: its id is taken rather than a new one drawn.
+let restoring: SessionRecord | null = null;
 
 /**
  * A session between an HTTP client and the server: an id, creation and
@@ -112,13 +114,13 @@ export class HttpSession implements Iterable<[string, unknown]> {
     internals = {
       restore(stored, options) {
         const { record } = stored;
+        restoring = record;
         const session = new HttpSession({
           ...options,
           clientIp: record.clientIp,
           userAgent: record.userAgent,
           maxInactiveInterval: record.maxInactiveInterval,
         });
-        session.#id = record.id;
         session.#creationTime = record.creationTime;
         session.#lastAccessedTime = record.lastAccessedTime;
         session.#principal = record.principal;
@@ -151,6 +153,8 @@ export class HttpSession implements Iterable<[string, unknown]> {
    * @throws {RangeError} When `maxInactiveInterval` is not a finite number.
    */
   constructor(options: HttpSessionOptions = {}) {
+    const restored = restoring;
+    restoring = null;
     this.#random = options.random ?? cryptoRandom;
     this.#now = options.now ?? Date.now;
     this.#clientIp = options.clientIp ?? "";
@@ -160,7 +164,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
     this.#maxInactiveInterval = checkInterval(
       options.maxInactiveInterval ?? 1800,
     );
-    this.#id = generateSessionId(this.#random);
+    this.#id = restored?.id ?? generateSessionId(this.#random);
     this.#creationTime = this.#lastAccessedTime = this.#now();
     this.#attributes = new Map();
   }

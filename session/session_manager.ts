@@ -100,6 +100,10 @@ export type SessionHandler = (
   session: HttpSession,
 ) => Response | Promise<Response>;
 
+// Settled before any store's answer that is not already there.
+const NOT_YET = Symbol("not yet");
+const notYet: Promise<typeof NOT_YET> = Promise.resolve(NOT_YET);
+
 // Longer Cookie headers are not parsed: no browser sends one for one site.
 const MAX_COOKIE_HEADER = 8192;
 
@@ -600,26 +604,28 @@ export class SessionManager {
 
   async #call<T>(action: string, operation: () => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
+    try {
+      const pending = operation();
+      // A store that answers at once (MemoryStore) needs no timer: a timer
+      // per operation would cost more than the operation itself.
+      const first = await Promise.race([pending, notYet]);
+      if (first !== NOT_YET) return first as T;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() =>
           reject(
             new SessionStoreError(
               `Cannot ${action}: the store did not answer within ${this.#storeTimeout} ms`,
             ),
-          ),
-        this.#storeTimeout,
-      );
-    });
-    try {
-      return await Promise.race([operation(), timeout]);
+          ), this.#storeTimeout);
+      });
+      return await Promise.race([pending, timeout]);
     } catch (error) {
       if (error instanceof SessionStoreError) throw error;
       throw new SessionStoreError(`Cannot ${action}: the store failed`, {
         cause: error,
       });
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 

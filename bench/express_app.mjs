@@ -1,0 +1,26 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// The peer users know: the same visit counter on express + express-session
+// with its default MemoryStore, in Node.js. Usage:
+// node express_app.mjs NODE_MODULES_PARENT; prints its port.
+import { createRequire } from "node:module";
+import process from "node:process";
+
+const require = createRequire(`${process.argv[2]}/`);
+const express = require("express");
+const session = require("express-session");
+
+const app = express();
+app.use(session({
+  name: "SESSIONID",
+  secret: "benchmark secret",
+  resave: false,
+  saveUninitialized: true,
+  cookie: { httpOnly: true, sameSite: "lax" },
+}));
+app.get("/", (request, response) => {
+  request.session.visits = (request.session.visits ?? 0) + 1;
+  response.send(`visit ${request.session.visits}`);
+});
+const server = app.listen(0, "127.0.0.1", () => {
+  console.log(server.address().port);
+});

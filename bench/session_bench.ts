@@ -1,0 +1,358 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+/**
+ * Benchmark of the session module: the issue's visit counter under load from
+ * wrk (another process), against
+ *
+ * - the same `Deno.serve` handler without sessions (the ceiling),
+ * - `SessionManager` with `MemoryStore`,
+ * - `SessionManager` with `KvStore` on a local file,
+ * - express + express-session with its default MemoryStore, in Node.js.
+ *
+ * Each wrk thread drives one keep-alive connection and keeps its own session
+ * cookie, as a browser would, so every request after the first joins a
+ * session, increments a counter in it and saves it. Targets take turns, round
+ * after round, so slow drifts of a shared machine hit all of them alike.
+ *
+ * Run: `deno task bench:session [--rounds N] [--seconds N] [--connections N]
+ * [--json /tmp/out.json]`. Needs wrk (`apt-get install wrk`), node and npm
+ * (express and express-session are installed into /tmp on first run).
+ *
+ * @module
+ */
+
+const EXPRESS_DIR = "/tmp/pocket-bench-express";
+const EXPRESS_PACKAGES = ["express@4.21.2", "express-session@1.18.1"];
+const APP = new URL("./_session_app.ts", import.meta.url).pathname;
+const EXPRESS_APP = new URL("./express_app.mjs", import.meta.url).pathname;
+
+// Each thread keeps the cookie it was given; `visits` checks that requests
+// joined their sessions, `bad` counts answers other than 200.
+const WRK_SCRIPT = `
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) cookie = nil; maxvisit = 0; bad = 0 end
+function request()
+  if cookie then return wrk.format("GET", "/", { ["Cookie"] = cookie }) end
+  return wrk.format("GET", "/")
+end
+function response(status, headers, body)
+  if status ~= 200 then bad = bad + 1 end
+  local field = headers["set-cookie"] or headers["Set-Cookie"]
+  if field then cookie = string.match(field, "^[^;]+") end
+  local n = tonumber(string.match(body, "visit (%d+)"))
+  if n and n > maxvisit then maxvisit = n end
+end
+function done(summary, latency, requests)
+  local most, failed = 0, 0
+  for _, thread in ipairs(threads) do
+    most = math.max(most, thread:get("maxvisit"))
+    failed = failed + thread:get("bad")
+  end
+  io.write(string.format("CHECK visits=%d bad=%d\\n", most, failed))
+end
+`;
+
+interface Options {
+  rounds: number;
+  seconds: number;
+  connections: number;
+  json: string | null;
+}
+
+function parseArgs(args: string[]): Options {
+  const options: Options = {
+    rounds: 3,
+    seconds: 5,
+    connections: 8,
+    json: null,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i + 1];
+    switch (args[i]) {
+      case "--rounds":
+        options.rounds = Number(value);
+        break;
+      case "--seconds":
+        options.seconds = Number(value);
+        break;
+      case "--connections":
+        options.connections = Number(value);
+        break;
+      case "--json":
+        options.json = value;
+        break;
+      default:
+        throw new TypeError(
+          `Cannot run benchmark: unknown option "${args[i]}"`,
+        );
+    }
+    i++;
+  }
+  return options;
+}
+
+interface Server {
+  name: string;
+  port: number;
+  process: Deno.ChildProcess;
+}
+
+async function start(
+  name: string,
+  command: string,
+  args: string[],
+): Promise<Server> {
+  const process = new Deno.Command(command, {
+    args,
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const reader = process.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) {
+      throw new Error(`Cannot start ${name}: it exited before listening`);
+    }
+    text += value;
+  }
+  reader.releaseLock();
+  process.stdout.cancel().catch(() => {});
+  return { name, port: Number(text.trim()), process };
+}
+
+async function stop(server: Server): Promise<void> {
+  try {
+    server.process.kill("SIGTERM");
+  } catch {
+    // already gone
+  }
+  await server.process.status;
+}
+
+async function run(command: string, args: string[]): Promise<string> {
+  const { success, stdout, stderr } = await new Deno.Command(command, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(stdout);
+  if (!success) {
+    throw new Error(
+      `Cannot run ${command}: ${
+        new TextDecoder().decode(stderr).trim() || out
+      }`,
+    );
+  }
+  return out;
+}
+
+async function ensureExpress(): Promise<void> {
+  try {
+    await Deno.stat(`${EXPRESS_DIR}/node_modules/express-session/package.json`);
+  } catch {
+    console.error(
+      `bench: installing ${EXPRESS_PACKAGES.join(" ")} into ${EXPRESS_DIR}`,
+    );
+    await Deno.mkdir(EXPRESS_DIR, { recursive: true });
+    await run("npm", [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--prefix",
+      EXPRESS_DIR,
+      ...EXPRESS_PACKAGES,
+    ]);
+  }
+}
+
+/** Hypervisor steal and busy time of the whole machine, in ticks. */
+async function machineTicks(): Promise<{ busy: number; steal: number }> {
+  const cpu = (await run("cat", ["/proc/stat"])).split("\n")[0].split(/\s+/)
+    .slice(1).map(Number);
+  return { busy: cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6], steal: cpu[7] };
+}
+
+interface Measure {
+  rps: number;
+  visits: number;
+  bad: number;
+  stealCores: number;
+}
+
+async function wrk(
+  port: number,
+  options: Options,
+  seconds: number,
+  script: string,
+): Promise<Measure> {
+  const before = await machineTicks();
+  const out = await run("wrk", [
+    "-t",
+    String(options.connections),
+    "-c",
+    String(options.connections),
+    "-d",
+    `${seconds}s`,
+    "-s",
+    script,
+    `http://127.0.0.1:${port}/`,
+  ]);
+  const after = await machineTicks();
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const check = /CHECK visits=(\d+) bad=(\d+)/.exec(out);
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(
+    out,
+  );
+  if (!check || !Number.isFinite(rps) || errors) {
+    throw new Error(`Cannot read wrk's result: ${out}`);
+  }
+  return {
+    rps,
+    visits: Number(check[1]),
+    bad: Number(check[2]),
+    stealCores: (after.steal - before.steal) / 100 / seconds,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(Deno.args);
+  try {
+    await new Deno.Command("wrk", {
+      args: ["-v"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .output();
+  } catch (error) {
+    throw new Error(
+      "Cannot run benchmark: wrk is missing (apt-get install wrk)",
+      {
+        cause: error,
+      },
+    );
+  }
+  await ensureExpress();
+  const script = await Deno.makeTempFile({
+    prefix: "pocket-wrk-",
+    suffix: ".lua",
+  });
+  await Deno.writeTextFile(script, WRK_SCRIPT);
+  const kvFile = await Deno.makeTempFile({
+    prefix: "pocket-bench-kv-",
+    suffix: ".sqlite3",
+  });
+  const deno = Deno.execPath();
+  const denoArgs = (mode: string) => [
+    "run",
+    "--unstable-kv",
+    "--allow-net=127.0.0.1",
+    "--allow-read=/tmp",
+    "--allow-write=/tmp",
+    APP,
+    mode,
+    kvFile,
+  ];
+  const servers: Server[] = [];
+  try {
+    servers.push(await start("no sessions (ceiling)", deno, denoArgs("none")));
+    servers.push(await start("MemoryStore", deno, denoArgs("memory")));
+    servers.push(await start("KvStore (local file)", deno, denoArgs("kv")));
+    servers.push(
+      await start("express-session (Node.js)", "node", [
+        EXPRESS_APP,
+        EXPRESS_DIR,
+      ]),
+    );
+    const node = (await run("node", ["--version"])).trim();
+    console.error(
+      `bench: ${options.rounds} rounds of ${options.seconds} s, ${options.connections} connections, deno ${Deno.version.deno}, node ${node}`,
+    );
+    for (const server of servers) await wrk(server.port, options, 1, script); // warm-up
+    const results = new Map<string, Measure[]>(
+      servers.map((s) => [s.name, []]),
+    );
+    for (let round = 0; round < options.rounds; round++) {
+      // Rotate the order so no target always runs first or last.
+      const order = servers.map((_, i) =>
+        servers[(i + round) % servers.length]
+      );
+      for (const server of order) {
+        const measure = await wrk(
+          server.port,
+          options,
+          options.seconds,
+          script,
+        );
+        if (
+          measure.bad > 0 ||
+          (server.name !== servers[0].name && measure.visits < 2)
+        ) {
+          throw new Error(
+            `Cannot trust ${server.name}: ${measure.bad} bad answers, ${measure.visits} visits at most`,
+          );
+        }
+        results.get(server.name)!.push(measure);
+        console.error(
+          `bench: round ${round + 1} ${server.name}: ${
+            measure.rps.toFixed(0)
+          } req/s, steal ${measure.stealCores.toFixed(2)} cores`,
+        );
+      }
+    }
+    const ceiling = median(results.get(servers[0].name)!.map((m) => m.rps));
+    const express = median(results.get(servers[3].name)!.map((m) => m.rps));
+    const rows = servers.map((server) => {
+      const measures = results.get(server.name)!;
+      const rps = median(measures.map((m) => m.rps));
+      return {
+        target: server.name,
+        rps,
+        min: Math.min(...measures.map((m) => m.rps)),
+        max: Math.max(...measures.map((m) => m.rps)),
+        ofCeiling: rps / ceiling,
+        vsExpress: rps / express,
+        steal: Math.max(...measures.map((m) => m.stealCores)),
+      };
+    });
+    console.log(
+      `| target | req/s (median) | range | of ceiling | vs express-session | max steal (cores) |`,
+    );
+    console.log(`| --- | ---: | ---: | ---: | ---: | ---: |`);
+    for (const row of rows) {
+      console.log(
+        `| ${row.target} | ${row.rps.toFixed(0)} | ${row.min.toFixed(0)}–${
+          row.max.toFixed(0)
+        } | ${(row.ofCeiling * 100).toFixed(0)}% | ${
+          row.vsExpress.toFixed(2)
+        }x | ${row.steal.toFixed(2)} |`,
+      );
+    }
+    if (options.json) {
+      await Deno.writeTextFile(
+        options.json,
+        JSON.stringify(
+          { options, rows, results: Object.fromEntries(results) },
+          null,
+          2,
+        ),
+      );
+    }
+  } finally {
+    for (const server of servers) await stop(server);
+    await Deno.remove(script).catch(() => {});
+    for (const suffix of ["", "-shm", "-wal"]) {
+      await Deno.remove(kvFile + suffix).catch(() => {});
+    }
+  }
+}
+
+await main();
