@@ -40,5 +40,6 @@ export * from "./http_message.ts";
 export * from "./http_request.ts";
 export * from "./http_response.ts";
 export * from "./context.ts";
+export * from "./x509_certificate.ts";
 export * from "./http_client_session.ts";
 export * from "./https_client_session.ts";
