@@ -23,12 +23,21 @@ import {
  * `Deno.connectTls` (or `Deno.startTls` for a connection given to it).
  *
  * The TLS handshake is completed while connecting, under the connect
- * timeout, so a refused certificate is a `CertificateValidationException`
- * there. A response body delimited by the end of the connection is delivered
- * in full when the server closes without TLS `close_notify`, and
- * `networkException()` then tells so, as in Poco.
+ * timeout, so a refused server certificate is a
+ * `CertificateValidationException` there, naming the host and the reason
+ * (untrusted CA, another host name, expired, not yet valid). A server that
+ * refuses the client certificate, or wants one the context lacks, does so
+ * after the client's side of a TLS 1.3 handshake: that
+ * `CertificateValidationException` comes from `sendRequest()` or
+ * `receiveResponse()`. Either way the connection is closed and the session
+ * works again after `reset()`.
  *
- * Permissions: `--allow-net` for the host.
+ * A response body delimited by the end of the connection is delivered in full
+ * when the server closes without TLS `close_notify`, and `networkException()`
+ * then tells so, as in Poco.
+ *
+ * Permissions: `--allow-net` for the host; `serverCertificate()` may use
+ * `--allow-sys=ca` (see there).
  *
  * @example GET over TLS with a private CA
  * ```ts ignore
@@ -163,7 +172,10 @@ export class HTTPSClientSession extends HTTPClientSession {
    * When no certificate can be obtained that way, it throws; it never
    * returns a certificate it did not get from a verified handshake.
    *
-   * Permissions: `--allow-net` for the host.
+   * Permissions: `--allow-net` for the host. With `caCerts`, the probe also
+   * trusts the runtime's bundled roots, as the connection does, when it may
+   * read them (`--allow-sys=ca`); without that it trusts only `caCerts`, which
+   * is enough for a server under a private CA.
    *
    * @returns The server's leaf certificate.
    * @throws {SSLException} When the session has not connected yet, or the probe handshake fails (its error is the `cause`).

@@ -11,7 +11,8 @@
  *
  * Permissions: `--allow-net=host` for TCP and TLS; `--allow-read` and
  * `--allow-write` on the path for a Unix socket; `--allow-read` for
- * certificate files you load.
+ * certificate files you load (`Context.fromFiles()`); optionally
+ * `--allow-sys=ca` for `HTTPSClientSession.serverCertificate()` with extra CAs.
  *
  * @example Send a request, read the response
  * ```ts
