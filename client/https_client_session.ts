@@ -357,6 +357,16 @@ export class HTTPSClientSession extends HTTPClientSession {
           options,
         );
       }
+      if (
+        alert === "HandshakeFailure" && this.#context.certificate === undefined
+      ) {
+        // Ambiguous: also what an OpenSSL server sends over TLS 1.2 when it
+        // requires a client certificate. Said as a possibility, not a finding.
+        return new SSLException(
+          `${action}: "${host}" refused the handshake (${message}); over TLS 1.2 that is also how a server that requires a client certificate answers, and the context has none`,
+          options,
+        );
+      }
       const reason = alert === undefined ? certificateReason(message) : null;
       if (reason !== null) {
         return new CertificateValidationException(

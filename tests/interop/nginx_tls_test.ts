@@ -5,8 +5,10 @@ import assert from "node:assert/strict";
 import {
   Context,
   HTTPSClientSession,
+  SSLException,
   X509Certificate,
 } from "../../client/mod.ts";
+import { freePort } from "../_nginx_process.ts";
 import { CA_PEM, exchange, fixturePath } from "./_common.ts";
 import { startNginx } from "./_nginx.ts";
 
@@ -144,3 +146,68 @@ Deno.test("HTTPSClientSession testCachedSession against nginx: no TLS session is
     await Deno.remove(saved);
   }
 });
+
+// OpenSSL's own server over TLS 1.2, which demands a client certificate in the
+// handshake itself (nginx, above, answers with a 400 instead).
+Deno.test("HTTPSClientSession against openssl s_server -Verify over TLS 1.2: no client certificate is an SSLException that says why it may be", async () => {
+  const port = freePort();
+  const server = new Deno.Command("openssl", {
+    args: [
+      "s_server",
+      "-accept",
+      `127.0.0.1:${port}`,
+      "-tls1_2",
+      "-cert",
+      fixturePath("server.pem"),
+      "-key",
+      fixturePath("server_key.pem"),
+      "-CAfile",
+      fixturePath("ca.pem"),
+      "-Verify",
+      "1",
+      "-www",
+    ],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await waitForPort(port);
+    await using session = new HTTPSClientSession("localhost", port, context);
+    const error = await exchange(session, "GET", "/").then(
+      () => assert.fail("the server answered"),
+      (e: Error) => e,
+    );
+    assert.ok(error instanceof SSLException, String(error));
+    assert.match(
+      error.message,
+      /"localhost" refused the handshake \(received fatal alert: HandshakeFailure\); over TLS 1.2 that is also how a server that requires a client certificate answers, and the context has none$/,
+    );
+    session.reset();
+    const mtls = await Context.fromFiles({
+      caFile: fixturePath("ca.pem"),
+      certificateFile: fixturePath("client.pem"),
+      privateKeyFile: fixturePath("client_key.pem"),
+    });
+    await using withCert = new HTTPSClientSession("localhost", port, mtls);
+    const { response, text } = await exchange(withCert, "GET", "/");
+    assert.equal(response.getStatus(), 200);
+    assert.match(text(), /Client certificate/);
+  } finally {
+    await server.stdin.close();
+    server.kill("SIGTERM");
+    await server.status;
+  }
+});
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+  throw new Error(`openssl s_server did not listen on ${port}`);
+}
