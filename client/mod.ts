@@ -11,7 +11,8 @@
  *
  * Permissions: `--allow-net=host` for TCP and TLS; `--allow-read` and
  * `--allow-write` on the path for a Unix socket; `--allow-read` for
- * certificate files you load.
+ * certificate files you load (`Context.fromFiles()`); optionally
+ * `--allow-sys=ca` for `HTTPSClientSession.serverCertificate()` with extra CAs.
  *
  * @example Send a request, read the response
  * ```ts
@@ -40,5 +41,6 @@ export * from "./http_message.ts";
 export * from "./http_request.ts";
 export * from "./http_response.ts";
 export * from "./context.ts";
+export * from "./x509_certificate.ts";
 export * from "./http_client_session.ts";
 export * from "./https_client_session.ts";

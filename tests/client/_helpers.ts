@@ -2,6 +2,7 @@
 // Test servers and a scripted connection. The servers parse requests with
 // their own small code, not the client's, so the client is not checked
 // against itself.
+import { createServer, type TLSSocket } from "node:tls";
 
 const fixtures = new URL("../fixtures/", import.meta.url);
 /** The test CA, and the localhost certificate and key it signed. */
@@ -12,6 +13,16 @@ export const SERVER_CERT = Deno.readTextFileSync(
 export const SERVER_KEY = Deno.readTextFileSync(
   new URL("server_key.pem", fixtures),
 );
+
+/** A fixture file's text, by name (see tests/fixtures/make_certs.sh). */
+export function fixture(name: string): string {
+  return Deno.readTextFileSync(new URL(name, fixtures));
+}
+
+/** A certificate and key pair of the fixtures, by base name: `"expired"`. */
+export function certifiedKey(name: string): { cert: string; key: string } {
+  return { cert: fixture(`${name}.pem`), key: fixture(`${name}_key.pem`) };
+}
 
 export const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
@@ -310,13 +321,20 @@ export interface TestServer extends AsyncDisposable {
 }
 
 /**
- * Starts Poco's HTTPTestServer routes on `Deno.serve`: `/small`, `/large`,
+ * Starts Poco's HTTPTestServer routes on `Deno.serve`, over TLS with
+ * `server.pem`, or with the fixture pair named by `certificate`: `/small`, `/large`,
  * `/echo` (echoes with the request's framing: Content-Length in, Content-Length
  * out; chunked in, chunked out), `/expect` and `/cookies`.
  */
-export function startTestServer(options: { tls?: boolean } = {}): TestServer {
+export function startTestServer(
+  options: { tls?: boolean; certificate?: string } = {},
+): TestServer {
   const connections = new Set<number>();
-  const tls = options.tls ? { cert: SERVER_CERT, key: SERVER_KEY } : {};
+  const tls = options.certificate !== undefined
+    ? certifiedKey(options.certificate)
+    : options.tls
+    ? { cert: SERVER_CERT, key: SERVER_KEY }
+    : {};
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {}, ...tls },
     async (request, info) => {
@@ -361,6 +379,69 @@ export function startTestServer(options: { tls?: boolean } = {}): TestServer {
     connections,
     async [Symbol.asyncDispose]() {
       await server.shutdown();
+    },
+  };
+}
+
+/** A TLS server that demands a client certificate signed by the test CA. */
+export interface MutualTlsServer extends AsyncDisposable {
+  port: number;
+  /** The common names of the client certificates it accepted. */
+  readonly clients: string[];
+  /** The handshakes it refused, by the server's error message. */
+  readonly refused: string[];
+}
+
+/**
+ * Starts a `node:tls` server (Deno.listenTls cannot demand a client
+ * certificate) on 127.0.0.1 with `server.pem`, `requestCert` and
+ * `rejectUnauthorized`, trusting only the test CA for clients. Each request
+ * head gets `200` with the client's common name as the body.
+ */
+export async function startMutualTlsServer(): Promise<MutualTlsServer> {
+  const clients: string[] = [];
+  const refused: string[] = [];
+  const sockets = new Set<TLSSocket>();
+  const server = createServer({
+    cert: SERVER_CERT,
+    key: SERVER_KEY,
+    ca: [CA_PEM],
+    requestCert: true,
+    rejectUnauthorized: true,
+  }, (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    const name = String(socket.getPeerCertificate().subject?.CN ?? "");
+    clients.push(name);
+    let pending = "";
+    socket.on("data", (data: Uint8Array) => {
+      pending += decoder.decode(data);
+      while (pending.includes("\r\n\r\n")) {
+        pending = pending.slice(pending.indexOf("\r\n\r\n") + 4);
+        socket.write(
+          `HTTP/1.1 200 OK\r\nContent-Length: ${name.length}\r\n\r\n${name}`,
+        );
+      }
+    });
+  });
+  server.on("tlsClientError", (error: Error, socket: TLSSocket) => {
+    refused.push(error.message);
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve())
+  );
+  return {
+    port: (server.address() as { port: number }).port,
+    clients,
+    refused,
+    async [Symbol.asyncDispose]() {
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => resolve())
+      );
+      for (const socket of sockets) socket.destroy();
+      await closed;
     },
   };
 }

@@ -22,6 +22,11 @@ export interface Nginx extends AsyncDisposable {
   port: number;
   /** The plain-HTTP port on 127.0.0.1. */
   plainPort: number;
+  /**
+   * A TLS port on 127.0.0.1 with `ssl_verify_client on` (clients of the test
+   * CA only); `/whoami` answers with the client certificate's subject.
+   */
+  mtlsPort: number;
   /** The docroot. */
   root: string;
   /** The content of `/small.txt`. */
@@ -55,8 +60,7 @@ function q(path: string): string {
 
 function config(
   dir: string,
-  port: number,
-  plainPort: number,
+  [port, plainPort, mtlsPort]: number[],
   keepaliveRequests: number,
   keepaliveTimeout: number,
 ): string {
@@ -82,6 +86,22 @@ http {
   default_type application/octet-stream;
   keepalive_requests ${keepaliveRequests};
   keepalive_timeout ${keepaliveTimeout}s;
+  # Resumption on offer both ways (session IDs and tickets, TLS 1.2 and 1.3),
+  # so that /tls-info tells whether a client resumed.
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_session_cache shared:pocket:1m;
+  ssl_session_tickets on;
+  server {
+    listen 127.0.0.1:${mtlsPort} ssl;
+    server_name localhost;
+    ssl_certificate ${q(fixturePath("server.pem"))};
+    ssl_certificate_key ${q(fixturePath("server_key.pem"))};
+    ssl_client_certificate ${q(fixturePath("ca.pem"))};
+    ssl_verify_client on;
+    location = /whoami {
+      return 200 "$ssl_client_s_dn";
+    }
+  }
   server {
     listen 127.0.0.1:${port} ssl;
     listen 127.0.0.1:${plainPort};
@@ -104,6 +124,11 @@ http {
       gzip on;
       gzip_types *;
       gzip_min_length 0;
+    }
+    # Whether this connection resumed a TLS session ("r") or not ("."), and
+    # the protocol.
+    location = /tls-info {
+      return 200 "$ssl_session_reused $ssl_protocol";
     }
     # Discards the request body, answers at once.
     location = /upload {
@@ -188,21 +213,25 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
     );
     const failures: string[] = [];
     for (let attempt = 1; attempt <= START_TRIES; attempt++) {
-      const port = freePort();
-      let plainPort = freePort();
-      while (plainPort === port) plainPort = freePort();
+      const ports: number[] = [];
+      while (ports.length < 3) {
+        const next = freePort();
+        if (!ports.includes(next)) ports.push(next);
+      }
+      const [port, plainPort, mtlsPort] = ports;
       const conf = `${dir}/nginx.conf`;
       await Deno.writeTextFile(
         conf,
-        config(dir, port, plainPort, keepaliveRequests, keepaliveTimeout),
+        config(dir, ports, keepaliveRequests, keepaliveTimeout),
       );
       await Deno.writeTextFile(`${dir}/error.log`, "");
-      const started = await launchNginx(dir, conf, [port, plainPort]);
+      const started = await launchNginx(dir, conf, ports);
       if (started.ok) {
         return {
           ...files,
           port,
           plainPort,
+          mtlsPort,
           root,
           smallText: SMALL_TEXT,
           echoLimit: ECHO_LIMIT,
@@ -212,7 +241,7 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
         };
       }
       failures.push(
-        `attempt ${attempt} (ports ${port}, ${plainPort}): ${started.error}`,
+        `attempt ${attempt} (ports ${ports.join(", ")}): ${started.error}`,
       );
       if (!/Address already in use/.test(started.error)) break;
     }
