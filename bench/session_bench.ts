@@ -4,6 +4,9 @@
  * wrk (another process), against
  *
  * - the same `Deno.serve` handler without sessions (the ceiling),
+ * - a handler that only reads the Cookie and User-Agent fields and the peer
+ *   address, which any session implementation must read (the floor of
+ *   session overhead on `Deno.serve`),
  * - `SessionManager` with `MemoryStore`,
  * - `SessionManager` with `KvStore` on a local file,
  * - express + express-session with its default MemoryStore, in Node.js.
@@ -264,6 +267,13 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   try {
     servers.push(await start("no sessions (ceiling)", deno, denoArgs("none")));
+    servers.push(
+      await start(
+        "reading cookie, UA, address only (floor)",
+        deno,
+        denoArgs("floor"),
+      ),
+    );
     servers.push(await start("MemoryStore", deno, denoArgs("memory")));
     servers.push(await start("KvStore (local file)", deno, denoArgs("kv")));
     servers.push(
@@ -309,7 +319,7 @@ async function main(): Promise<void> {
       }
     }
     const ceiling = median(results.get(servers[0].name)!.map((m) => m.rps));
-    const express = median(results.get(servers[3].name)!.map((m) => m.rps));
+    const express = median(results.get(servers[4].name)!.map((m) => m.rps));
     const rows = servers.map((server) => {
       const measures = results.get(server.name)!;
       const rps = median(measures.map((m) => m.rps));

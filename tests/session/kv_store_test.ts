@@ -65,3 +65,42 @@ Deno.test("KvStore reports a record over KV's value size limit", async () => {
   record.attributes.set("blob", new Uint8Array(70_000));
   await assert.rejects(() => store.create(record, 60_000));
 });
+
+Deno.test("KvStore group-commits concurrent writes and still answers each on its own", async () => {
+  await using store = await KvStore.open(":memory:");
+  const records = Array.from({ length: 12 }, () => sampleRecord());
+  const versions = await Promise.all(
+    records.map((r) => store.create(r, 60_000)),
+  );
+  assert.ok(versions.every((v) => typeof v === "string"));
+  assert.ok(
+    new Set(versions).size < versions.length,
+    "some creates shared one commit",
+  );
+  // One stale version in a batch: the others still save, the stale one is refused.
+  const saves = await Promise.all(
+    records.map((record, i) =>
+      store.save(
+        record,
+        60_000,
+        i === 5 ? "00000000000000000000" : versions[i]!,
+      )
+    ),
+  );
+  assert.equal(saves[5], null);
+  assert.equal(saves.filter((v) => v !== null).length, 11);
+});
+
+Deno.test("KvStore commits a batch over KV's size limit write by write", async () => {
+  await using store = await KvStore.open(":memory:");
+  const records = Array.from({ length: 16 }, () => {
+    const record = sampleRecord();
+    record.attributes.set("blob", new Uint8Array(60_000));
+    return record;
+  });
+  const versions = await Promise.all(
+    records.map((r) => store.create(r, 60_000)),
+  );
+  assert.ok(versions.every((v) => typeof v === "string"));
+  for (const record of records) assert.ok(await store.load(record.id));
+});
