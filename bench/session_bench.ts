@@ -23,9 +23,15 @@
  * @module
  */
 
+import {
+  type ListeningProcess,
+  removeKvFile,
+  spawnListening,
+  spawnSessionApp,
+} from "../tests/_session_process.ts";
+
 const EXPRESS_DIR = "/tmp/pocket-bench-express";
 const EXPRESS_PACKAGES = ["express@4.21.2", "express-session@1.18.1"];
-const APP = new URL("./_session_app.ts", import.meta.url).pathname;
 const EXPRESS_APP = new URL("./express_app.mjs", import.meta.url).pathname;
 
 // Each thread keeps the cookie it was given; `visits` checks that requests
@@ -102,28 +108,9 @@ interface Server {
 
 async function start(
   name: string,
-  command: string,
-  args: string[],
+  spawned: Promise<ListeningProcess>,
 ): Promise<Server> {
-  const process = new Deno.Command(command, {
-    args,
-    stdout: "piped",
-    stderr: "inherit",
-    stdin: "null",
-  }).spawn();
-  const reader = process.stdout.pipeThrough(new TextDecoderStream())
-    .getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) {
-      throw new Error(`Cannot start ${name}: it exited before listening`);
-    }
-    text += value;
-  }
-  reader.releaseLock();
-  process.stdout.cancel().catch(() => {});
-  return { name, port: Number(text.trim()), process };
+  return { name, ...await spawned };
 }
 
 async function stop(server: Server): Promise<void> {
@@ -254,33 +241,23 @@ async function main(): Promise<void> {
     suffix: ".sqlite3",
   });
   const deno = Deno.execPath();
-  const denoArgs = (mode: string) => [
-    "run",
-    "--unstable-kv",
-    "--allow-net=127.0.0.1",
-    "--allow-read=/tmp",
-    "--allow-write=/tmp",
-    APP,
-    mode,
-    kvFile,
-  ];
+  const app = (mode: string) => spawnSessionApp(deno, mode, kvFile);
   const servers: Server[] = [];
   try {
-    servers.push(await start("no sessions (ceiling)", deno, denoArgs("none")));
+    servers.push(await start("no sessions (ceiling)", app("none")));
     servers.push(
       await start(
         "reading cookie, UA, address only (floor)",
-        deno,
-        denoArgs("floor"),
+        app("floor"),
       ),
     );
-    servers.push(await start("MemoryStore", deno, denoArgs("memory")));
-    servers.push(await start("KvStore (local file)", deno, denoArgs("kv")));
+    servers.push(await start("MemoryStore", app("memory")));
+    servers.push(await start("KvStore (local file)", app("kv")));
     servers.push(
-      await start("express-session (Node.js)", "node", [
-        EXPRESS_APP,
-        EXPRESS_DIR,
-      ]),
+      await start(
+        "express-session (Node.js)",
+        spawnListening("express", "node", [EXPRESS_APP, EXPRESS_DIR]),
+      ),
     );
     const node = (await run("node", ["--version"])).trim();
     console.error(
@@ -359,9 +336,7 @@ async function main(): Promise<void> {
   } finally {
     for (const server of servers) await stop(server);
     await Deno.remove(script).catch(() => {});
-    for (const suffix of ["", "-shm", "-wal"]) {
-      await Deno.remove(kvFile + suffix).catch(() => {});
-    }
+    await removeKvFile(kvFile);
   }
 }
 

@@ -2,9 +2,8 @@
 // KvStore on a local file: sessions outlive the server process that wrote
 // them, even one killed without warning.
 import assert from "node:assert/strict";
+import { removeKvFile, spawnSessionApp } from "../_session_process.ts";
 import { Browser } from "../session/_helpers.ts";
-
-const APP = new URL("../../bench/_session_app.ts", import.meta.url).pathname;
 
 interface AppProcess extends AsyncDisposable {
   port: number;
@@ -13,38 +12,16 @@ interface AppProcess extends AsyncDisposable {
 
 /** Starts the benchmark's visit counter on KvStore over `kvFile`. */
 async function startApp(kvFile: string): Promise<AppProcess> {
-  const child = new Deno.Command("deno", {
-    args: [
-      "run",
-      "--unstable-kv",
-      "--allow-net=127.0.0.1",
-      "--allow-read=/tmp",
-      "--allow-write=/tmp",
-      APP,
-      "kv",
-      kvFile,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-    stdin: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("Cannot start session app: it exited");
-    text += value;
-  }
-  await reader.cancel();
+  const { port, process } = await spawnSessionApp("deno", "kv", kvFile);
   let killed = false;
   const kill = async () => {
     if (!killed) {
       killed = true;
-      child.kill("SIGKILL");
+      process.kill("SIGKILL");
     }
-    await child.status;
+    await process.status;
   };
-  return { port: Number(text.trim()), kill, [Symbol.asyncDispose]: kill };
+  return { port, kill, [Symbol.asyncDispose]: kill };
 }
 
 Deno.test("KvStore sessions survive a killed server process on the same KV file", async () => {
@@ -68,8 +45,6 @@ Deno.test("KvStore sessions survive a killed server process on the same KV file"
     assert.equal(visit.text, "visit 3");
     assert.deepEqual(visit.setCookies, []);
   } finally {
-    for (const suffix of ["", "-shm", "-wal"]) {
-      await Deno.remove(kvFile + suffix).catch(() => {});
-    }
+    await removeKvFile(kvFile);
   }
 });

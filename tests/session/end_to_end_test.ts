@@ -2,6 +2,7 @@
 // Deno.serve apps with sessions, driven by this package's HTTPClientSession,
 // with the session cookie returned by hand.
 import assert from "node:assert/strict";
+import { removeKvFile } from "../_session_process.ts";
 import {
   KvStore,
   MemoryStore,
@@ -281,8 +282,6 @@ Deno.test("KvStore: sessions survive a restart of the server on the same KV file
       cart: ["tea"],
     });
   } finally {
-    for (const suffix of ["", "-shm", "-wal"]) {
-      await Deno.remove(path + suffix).catch(() => {});
-    }
+    await removeKvFile(path);
   }
 });

@@ -1,5 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import assert from "node:assert/strict";
+import { removeKvFile } from "../_session_process.ts";
 import { KvStore } from "../../session/mod.ts";
 import { sampleRecord, testStoreContract } from "./store_contract.ts";
 
@@ -22,9 +23,7 @@ Deno.test("KvStore keeps sessions in a local file across reopenings", async () =
     await using store = await KvStore.open(path);
     assert.deepEqual((await store.load(record.id))?.record, record);
   } finally {
-    for (const suffix of ["", "-shm", "-wal"]) {
-      await Deno.remove(path + suffix).catch(() => {});
-    }
+    await removeKvFile(path);
   }
 });
 
