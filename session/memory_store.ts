@@ -1,6 +1,10 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import { cloneValue } from "./_storable.ts";
-import type { SessionRecord, SessionStore, StoredSession } from "./store.ts";
+import type {
+  SessionRecord,
+  StoredSession,
+  SyncSessionStore,
+} from "./store.ts";
 
 /** Options of a {@linkcode MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -33,6 +37,9 @@ const SWEEP = 4;
  *   inserts sweep a few expired ones from the least recently used end.
  * - Records are copied in and out, so an object changed by one request is
  *   never seen by another before it is saved.
+ * - It answers synchronously too ({@linkcode SyncSessionStore}), so
+ *   `SessionManager.handler()` handles a request without a single `await`
+ *   when the application's handler is synchronous.
  *
  * @example
  * ```ts
@@ -53,7 +60,7 @@ const SWEEP = 4;
  * assert.equal(await store.load(record.id), null);
  * ```
  */
-export class MemoryStore implements SessionStore {
+export class MemoryStore implements SyncSessionStore {
   readonly #entries = new Map<string, Entry>();
   readonly #capacity: number;
   readonly #now: () => number;
@@ -93,13 +100,24 @@ export class MemoryStore implements SessionStore {
    * @returns The version, or `null` when the id exists.
    */
   create(record: SessionRecord, ttl: number): Promise<string | null> {
+    return Promise.resolve(this.createSync(record, ttl));
+  }
+
+  /**
+   * `create()`, answered at once.
+   *
+   * @param record The new session; the store keeps a copy.
+   * @param ttl Milliseconds it lives unless saved again.
+   * @returns The version, or `null` when the id exists.
+   */
+  createSync(record: SessionRecord, ttl: number): string | null {
     const now = this.#now();
     this.#sweep(now);
-    if (this.#live(record.id, now)) return Promise.resolve(null);
+    if (this.#live(record.id, now)) return null;
     while (this.#entries.size >= this.#capacity) {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
-    return Promise.resolve(this.#put(record, ttl, now));
+    return this.#put(record, ttl, now);
   }
 
   /**
@@ -109,14 +127,21 @@ export class MemoryStore implements SessionStore {
    * @returns A copy and its version, or `null`.
    */
   load(id: string): Promise<StoredSession | null> {
+    return Promise.resolve(this.loadSync(id));
+  }
+
+  /**
+   * `load()`, answered at once.
+   *
+   * @param id The session id.
+   * @returns A copy and its version, or `null`.
+   */
+  loadSync(id: string): StoredSession | null {
     const entry = this.#live(id, this.#now());
-    if (!entry) return Promise.resolve(null);
+    if (!entry) return null;
     this.#entries.delete(id);
     this.#entries.set(id, entry);
-    return Promise.resolve({
-      record: copyRecord(entry.record),
-      version: String(entry.version),
-    });
+    return { record: copyRecord(entry.record), version: String(entry.version) };
   }
 
   /**
@@ -132,13 +157,27 @@ export class MemoryStore implements SessionStore {
     ttl: number,
     expectedVersion: string,
   ): Promise<string | null> {
+    return Promise.resolve(this.saveSync(record, ttl, expectedVersion));
+  }
+
+  /**
+   * `save()`, answered at once.
+   *
+   * @param record The record; the store keeps a copy.
+   * @param ttl Milliseconds it lives from now unless saved again.
+   * @param expectedVersion The version the caller has.
+   * @returns The new version, or `null` when it changed or is gone.
+   */
+  saveSync(
+    record: SessionRecord,
+    ttl: number,
+    expectedVersion: string,
+  ): string | null {
     const now = this.#now();
     const entry = this.#live(record.id, now);
-    if (!entry || String(entry.version) !== expectedVersion) {
-      return Promise.resolve(null);
-    }
+    if (!entry || String(entry.version) !== expectedVersion) return null;
     this.#entries.delete(record.id);
-    return Promise.resolve(this.#put(record, ttl, now));
+    return this.#put(record, ttl, now);
   }
 
   /**
@@ -147,8 +186,17 @@ export class MemoryStore implements SessionStore {
    * @param id The session id.
    */
   delete(id: string): Promise<void> {
-    this.#entries.delete(id);
+    this.deleteSync(id);
     return Promise.resolve();
+  }
+
+  /**
+   * `delete()`, done at once.
+   *
+   * @param id The session id.
+   */
+  deleteSync(id: string): void {
+    this.#entries.delete(id);
   }
 
   /** Removes every record. */

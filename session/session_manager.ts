@@ -7,7 +7,12 @@ import type { HttpSessionOptions } from "./http_session.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { cryptoRandom, isSessionId } from "./session_id.ts";
 import type { RandomSource } from "./session_id.ts";
-import type { SessionRecord, SessionStore } from "./store.ts";
+import type {
+  SessionRecord,
+  SessionStore,
+  StoredSession,
+  SyncSessionStore,
+} from "./store.ts";
 
 /** The session cookie's attributes. */
 export interface SessionCookieOptions {
@@ -67,7 +72,10 @@ export interface SessionManagerOptions {
    * default) or answer 403 (`"reject"`). The presented session is untouched.
    */
   onSecurityError?: "new-session" | "reject";
-  /** Milliseconds a store operation may take before it fails; 5000. */
+  /**
+   * Milliseconds an asynchronous store operation may take before it fails;
+   * 5000. A store that answers synchronously is not timed.
+   */
   storeTimeout?: number;
   /** New ids tried when each collides with a stored one; 5. */
   maxCreateAttempts?: number;
@@ -165,6 +173,7 @@ interface Pending {
  */
 export class SessionManager {
   readonly #store: SessionStore;
+  readonly #sync: boolean;
   readonly #cookieName: string;
   readonly #cookie: Omit<SetCookie, "name" | "value">;
   readonly #secure: boolean | "auto";
@@ -192,6 +201,7 @@ export class SessionManager {
    */
   constructor(options: SessionManagerOptions = {}) {
     this.#store = options.store ?? new MemoryStore();
+    this.#sync = isSync(this.#store);
     const cookie = options.cookie ?? {};
     const hostPrefix = cookie.hostPrefix ?? false;
     const path = cookie.path ?? "/";
@@ -295,28 +305,14 @@ export class SessionManager {
    * @throws {SessionSecurityError} When the session is bound to another client.
    * @throws {SessionStoreError} When the store fails.
    */
-  async getSession(
+  getSession(
     request: Request,
     info: ConnectionInfo,
     options: GetSessionOptions = {},
   ): Promise<HttpSession | null> {
-    const id = this.#requestedId(request);
-    const clientIp = this.clientIp(request, info);
-    const userAgent = request.headers.get("user-agent") ?? "";
-    if (id !== null) {
-      const session = await this.#find(id);
-      if (session) {
-        session.validate(clientIp, userAgent);
-        this.#pending.set(session, {
-          sendCookie: false,
-          presented: true,
-          deleted: false,
-        });
-        return session;
-      }
-    }
-    if (options.create === false) return null;
-    return this.#start(clientIp, userAgent, id !== null);
+    return this.#run(
+      this.#getSessionSteps(request, info, options.create !== false),
+    );
   }
 
   /**
@@ -330,7 +326,7 @@ export class SessionManager {
    */
   async hasSession(request: Request): Promise<boolean> {
     const id = this.#requestedId(request);
-    return id !== null && await this.#find(id) !== null;
+    return id !== null && await this.#run(this.#findSteps(id)) !== null;
   }
 
   /**
@@ -356,44 +352,12 @@ export class SessionManager {
    * @throws {TypeError} When an attribute changed in place is not
    * structured-clone data any more.
    */
-  async commit(
+  commit(
     request: Request,
     session: HttpSession,
     response: Response,
   ): Promise<Response> {
-    const pending = this.#pendingOf(session);
-    if (session.isValid()) {
-      internals.collect(session);
-      if (internals.version(session) === null) {
-        await this.#insert(session);
-        pending.sendCookie = true;
-      } else if (!await this.#save(session)) {
-        session.invalidate();
-        pending.deleted = true;
-      }
-    }
-    if (!session.isValid()) {
-      if (!pending.deleted && internals.version(session) !== null) {
-        await this.#call(
-          "delete session",
-          () => this.#store.delete(session.getId()),
-        );
-      }
-      pending.deleted = true;
-      pending.sendCookie = false;
-      return pending.presented
-        ? withCookie(response, this.#setCookie("", false, true))
-        : response;
-    }
-    if (pending.sendCookie || this.#sendMaxAge) {
-      pending.sendCookie = false;
-      pending.presented = true;
-      return withCookie(
-        response,
-        this.#setCookie(session.getId(), this.#isSecure(request), false),
-      );
-    }
-    return response;
+    return this.#run(this.#commitSteps(request, session, response));
   }
 
   /**
@@ -403,16 +367,8 @@ export class SessionManager {
    * @param session The session.
    * @throws {SessionStoreError} When the store fails.
    */
-  async invalidate(session: HttpSession): Promise<void> {
-    const pending = this.#pendingOf(session);
-    session.invalidate();
-    if (!pending.deleted && internals.version(session) !== null) {
-      await this.#call(
-        "delete session",
-        () => this.#store.delete(session.getId()),
-      );
-    }
-    pending.deleted = true;
+  invalidate(session: HttpSession): Promise<void> {
+    return this.#run(this.#invalidateSteps(session));
   }
 
   /**
@@ -426,24 +382,8 @@ export class SessionManager {
    * @throws {SessionStoreError} When the store fails.
    * @throws {DOMException} `InvalidStateError` when the session was invalidated.
    */
-  async changeSessionId(session: HttpSession): Promise<string> {
-    const pending = this.#pendingOf(session);
-    if (!session.isValid()) {
-      throw new DOMException(
-        "Cannot change session id: the session was invalidated",
-        "InvalidStateError",
-      );
-    }
-    const oldId = session.getId();
-    const stored = internals.version(session) !== null;
-    session.resetSessionId();
-    if (stored) {
-      internals.collect(session);
-      await this.#insert(session);
-      await this.#call("delete session", () => this.#store.delete(oldId));
-    }
-    pending.sendCookie = true;
-    return session.getId();
+  changeSessionId(session: HttpSession): Promise<string> {
+    return this.#run(this.#changeSessionIdSteps(session));
   }
 
   /**
@@ -454,35 +394,58 @@ export class SessionManager {
    *   403 with `onSecurityError: "reject"`.
    * - A store failure: 503 (without details), and the error goes to `onError`.
    *
+   * With a store that answers synchronously (`MemoryStore`, or any
+   * {@linkcode SyncSessionStore}) and a handler that returns a `Response`,
+   * the wrapped handler returns its `Response` at once too, without a promise:
+   * `Deno.serve` answers such handlers fastest.
+   *
    * @param handler The application's handler.
    * @returns A handler for `Deno.serve`.
    */
   handler(
     handler: SessionHandler,
-  ): (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
+  ): (
+    request: Request,
+    info: Deno.ServeHandlerInfo,
+  ) => Response | Promise<Response> {
+    if (this.#sync) {
+      // No promise unless the application's handler makes one: Deno.serve
+      // answers a synchronous handler on its fastest path.
+      return (request, info) => {
+        let session: HttpSession | Response;
+        try {
+          session = this.#runSync(this.#getSessionSteps(request, info, true))!;
+        } catch (error) {
+          session = this.#recover(error, request, info);
+        }
+        if (session instanceof Response) return session;
+        const joined = session;
+        const commit = (response: Response): Response => {
+          try {
+            return this.#runSync(this.#commitSteps(request, joined, response));
+          } catch (error) {
+            return this.#failed(error, response);
+          }
+        };
+        const response = handler(request, info, joined);
+        return response instanceof Response
+          ? commit(response)
+          : response.then(commit);
+      };
+    }
     return async (request, info) => {
-      let session: HttpSession;
+      let session: HttpSession | Response;
       try {
         session = (await this.getSession(request, info))!;
       } catch (error) {
-        if (error instanceof SessionStoreError) return this.#unavailable(error);
-        if (!(error instanceof SessionSecurityError)) throw error;
-        if (this.#onSecurityError === "reject") {
-          return new Response("Forbidden\n", { status: 403 });
-        }
-        session = this.#start(
-          this.clientIp(request, info),
-          request.headers.get("user-agent") ?? "",
-          true,
-        );
+        session = this.#recover(error, request, info);
       }
+      if (session instanceof Response) return session;
       const response = await handler(request, info, session);
       try {
         return await this.commit(request, session, response);
       } catch (error) {
-        if (!(error instanceof SessionStoreError)) throw error;
-        await response.body?.cancel().catch(() => {});
-        return this.#unavailable(error);
+        return this.#failed(error, response);
       }
     };
   }
@@ -520,16 +483,6 @@ export class SessionManager {
     return count === 1 ? id : null;
   }
 
-  async #find(id: string): Promise<HttpSession | null> {
-    const stored = await this.#call("load session", () => this.#store.load(id));
-    if (stored === null) return null;
-    if (this.#expired(stored.record)) {
-      await this.#call("delete expired session", () => this.#store.delete(id));
-      return null;
-    }
-    return internals.restore(stored, this.#sessionOptions);
-  }
-
   #start(clientIp: string, userAgent: string, presented: boolean): HttpSession {
     const session = new HttpSession({
       ...this.#sessionOptions,
@@ -555,13 +508,109 @@ export class SessionManager {
         record.maxInactiveInterval * 1000;
   }
 
-  async #insert(session: HttpSession): Promise<void> {
+  // The steps of each operation, written once: they yield the store calls
+  // they need, and #runSync or #runAsync answers them.
+
+  *#getSessionSteps(
+    request: Request,
+    info: ConnectionInfo,
+    create: boolean,
+  ): Steps<HttpSession | null> {
+    const id = this.#requestedId(request);
+    const clientIp = this.clientIp(request, info);
+    const userAgent = request.headers.get("user-agent") ?? "";
+    if (id !== null) {
+      const session = yield* this.#findSteps(id);
+      if (session) {
+        session.validate(clientIp, userAgent);
+        this.#pending.set(session, {
+          sendCookie: false,
+          presented: true,
+          deleted: false,
+        });
+        return session;
+      }
+    }
+    return create ? this.#start(clientIp, userAgent, id !== null) : null;
+  }
+
+  *#findSteps(id: string): Steps<HttpSession | null> {
+    const stored = (yield load(id)) as StoredSession | null;
+    if (stored === null) return null;
+    if (this.#expired(stored.record)) {
+      yield remove(id, "delete expired session");
+      return null;
+    }
+    return internals.restore(stored, this.#sessionOptions);
+  }
+
+  *#commitSteps(
+    request: Request,
+    session: HttpSession,
+    response: Response,
+  ): Steps<Response> {
+    const pending = this.#pendingOf(session);
+    if (session.isValid()) {
+      internals.collect(session);
+      if (internals.version(session) === null) {
+        yield* this.#insertSteps(session);
+        pending.sendCookie = true;
+      } else if (!(yield* this.#saveSteps(session))) {
+        session.invalidate();
+        pending.deleted = true;
+      }
+    }
+    if (!session.isValid()) {
+      yield* this.#invalidateSteps(session);
+      pending.sendCookie = false;
+      return pending.presented
+        ? withCookie(response, this.#setCookie("", false, true))
+        : response;
+    }
+    if (pending.sendCookie || this.#sendMaxAge) {
+      pending.sendCookie = false;
+      pending.presented = true;
+      return withCookie(
+        response,
+        this.#setCookie(session.getId(), this.#isSecure(request), false),
+      );
+    }
+    return response;
+  }
+
+  *#invalidateSteps(session: HttpSession): Steps<void> {
+    const pending = this.#pendingOf(session);
+    session.invalidate();
+    if (!pending.deleted && internals.version(session) !== null) {
+      yield remove(session.getId(), "delete session");
+    }
+    pending.deleted = true;
+  }
+
+  *#changeSessionIdSteps(session: HttpSession): Steps<string> {
+    const pending = this.#pendingOf(session);
+    if (!session.isValid()) {
+      throw new DOMException(
+        "Cannot change session id: the session was invalidated",
+        "InvalidStateError",
+      );
+    }
+    const oldId = session.getId();
+    const stored = internals.version(session) !== null;
+    session.resetSessionId();
+    if (stored) {
+      internals.collect(session);
+      yield* this.#insertSteps(session);
+      yield remove(oldId, "delete session");
+    }
+    pending.sendCookie = true;
+    return session.getId();
+  }
+
+  *#insertSteps(session: HttpSession): Steps<void> {
     for (let attempt = 1;; attempt++) {
       const record = internals.record(session);
-      const version = await this.#call(
-        "create session",
-        () => this.#store.create(record, ttlOf(record)),
-      );
+      const version = (yield create(record)) as string | null;
       if (version !== null) {
         internals.saved(session, version, record);
         return;
@@ -575,14 +624,11 @@ export class SessionManager {
     }
   }
 
-  async #save(session: HttpSession): Promise<boolean> {
+  *#saveSteps(session: HttpSession): Steps<boolean> {
     let record = internals.record(session);
     let version = internals.version(session)!;
     for (let attempt = 1;; attempt++) {
-      const saved = await this.#call(
-        "save session",
-        () => this.#store.save(record, ttlOf(record), version),
-      );
+      const saved = (yield save(record, version)) as string | null;
       if (saved !== null) {
         internals.saved(session, saved, record);
         return true;
@@ -592,13 +638,45 @@ export class SessionManager {
           `Cannot save session: other requests changed it ${attempt} times in a row`,
         );
       }
-      const fresh = await this.#call(
-        "reload session",
-        () => this.#store.load(session.getId()),
-      );
+      const fresh = (yield load(session.getId(), "reload session")) as
+        | StoredSession
+        | null;
       if (fresh === null) return false;
       record = internals.merge(session, fresh.record);
       version = fresh.version;
+    }
+  }
+
+  #run<T>(steps: Steps<T>): Promise<T> {
+    if (!this.#sync) return this.#runAsync(steps);
+    try {
+      return Promise.resolve(this.#runSync(steps));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #runSync<T>(steps: Steps<T>): T {
+    const store = this.#store as SyncSessionStore;
+    for (let next = steps.next();;) {
+      if (next.done) return next.value;
+      let answer: unknown;
+      try {
+        answer = next.value.sync(store);
+      } catch (error) {
+        throw storeFailure(next.value.action, error);
+      }
+      next = steps.next(answer);
+    }
+  }
+
+  async #runAsync<T>(steps: Steps<T>): Promise<T> {
+    for (let next = steps.next();;) {
+      if (next.done) return next.value;
+      const call = next.value;
+      next = steps.next(
+        await this.#call(call.action, () => call.async(this.#store)),
+      );
     }
   }
 
@@ -606,8 +684,8 @@ export class SessionManager {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const pending = operation();
-      // A store that answers at once (MemoryStore) needs no timer: a timer
-      // per operation would cost more than the operation itself.
+      // A store that answers at once needs no timer: a timer per operation
+      // would cost more than the operation itself.
       const first = await Promise.race([pending, notYet]);
       if (first !== NOT_YET) return first as T;
       const timeout = new Promise<never>((_, reject) => {
@@ -620,13 +698,33 @@ export class SessionManager {
       });
       return await Promise.race([pending, timeout]);
     } catch (error) {
-      if (error instanceof SessionStoreError) throw error;
-      throw new SessionStoreError(`Cannot ${action}: the store failed`, {
-        cause: error,
-      });
+      throw storeFailure(action, error);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
+  }
+
+  #recover(
+    error: unknown,
+    request: Request,
+    info: ConnectionInfo,
+  ): HttpSession | Response {
+    if (error instanceof SessionStoreError) return this.#unavailable(error);
+    if (!(error instanceof SessionSecurityError)) throw error;
+    if (this.#onSecurityError === "reject") {
+      return new Response("Forbidden\n", { status: 403 });
+    }
+    return this.#start(
+      this.clientIp(request, info),
+      request.headers.get("user-agent") ?? "",
+      true,
+    );
+  }
+
+  #failed(error: unknown, response: Response): Response {
+    if (!(error instanceof SessionStoreError)) throw error;
+    response.body?.cancel().catch(() => {});
+    return this.#unavailable(error);
   }
 
   #isSecure(request: Request): boolean {
@@ -654,6 +752,57 @@ export class SessionManager {
       headers: { "retry-after": "1" },
     });
   }
+}
+
+/** A store operation a step needs, in both forms. */
+interface StoreCall {
+  action: string;
+  async: (store: SessionStore) => Promise<unknown>;
+  sync: (store: SyncSessionStore) => unknown;
+}
+
+type Steps<T> = Generator<StoreCall, T, unknown>;
+
+function load(id: string, action = "load session"): StoreCall {
+  return { action, async: (s) => s.load(id), sync: (s) => s.loadSync(id) };
+}
+
+function create(record: SessionRecord): StoreCall {
+  const ttl = ttlOf(record);
+  return {
+    action: "create session",
+    async: (s) => s.create(record, ttl),
+    sync: (s) => s.createSync(record, ttl),
+  };
+}
+
+function save(record: SessionRecord, version: string): StoreCall {
+  const ttl = ttlOf(record);
+  return {
+    action: "save session",
+    async: (s) => s.save(record, ttl, version),
+    sync: (s) => s.saveSync(record, ttl, version),
+  };
+}
+
+function remove(id: string, action: string): StoreCall {
+  return { action, async: (s) => s.delete(id), sync: (s) => s.deleteSync(id) };
+}
+
+function storeFailure(action: string, error: unknown): SessionStoreError {
+  return error instanceof SessionStoreError
+    ? error
+    : new SessionStoreError(`Cannot ${action}: the store failed`, {
+      cause: error,
+    });
+}
+
+function isSync(store: SessionStore): store is SyncSessionStore {
+  const candidate = store as Partial<SyncSessionStore>;
+  return typeof candidate.createSync === "function" &&
+    typeof candidate.loadSync === "function" &&
+    typeof candidate.saveSync === "function" &&
+    typeof candidate.deleteSync === "function";
 }
 
 function ttlOf(record: SessionRecord): number {

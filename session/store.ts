@@ -146,3 +146,56 @@ export interface SessionStore {
    */
   delete(id: string): Promise<void>;
 }
+
+/**
+ * A store that can also answer synchronously, as an in-process store can:
+ * `SessionManager` then runs a request's session work without promises, and
+ * `handler()` returns the response at once when the application's handler
+ * does. `MemoryStore` is one. The synchronous methods behave as their
+ * asynchronous twins; they may throw where those reject.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type SyncSessionStore } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const store: SyncSessionStore = new MemoryStore();
+ * assert.equal(store.loadSync("A".repeat(32)), null);
+ * ```
+ */
+export interface SyncSessionStore extends SessionStore {
+  /**
+   * `create()`, answered at once.
+   *
+   * @param record The new session.
+   * @param ttl Milliseconds the record lives unless saved again.
+   * @returns The record's version, or `null` when the id exists.
+   */
+  createSync(record: SessionRecord, ttl: number): string | null;
+  /**
+   * `load()`, answered at once.
+   *
+   * @param id The session id.
+   * @returns A copy of the record and its version, or `null`.
+   */
+  loadSync(id: string): StoredSession | null;
+  /**
+   * `save()`, answered at once.
+   *
+   * @param record The record to keep.
+   * @param ttl Milliseconds the record lives from now unless saved again.
+   * @param expectedVersion The version the caller's copy has.
+   * @returns The new version, or `null` when the record changed or is gone.
+   */
+  saveSync(
+    record: SessionRecord,
+    ttl: number,
+    expectedVersion: string,
+  ): string | null;
+  /**
+   * `delete()`, done at once.
+   *
+   * @param id The session id.
+   */
+  deleteSync(id: string): void;
+}

@@ -579,3 +579,56 @@ Deno.test("SessionManager.commit() sets the cookie on a response with immutable 
   assert.equal(response.headers.get("location"), "http://localhost/next");
   assert.match(response.headers.get("set-cookie")!, /^SESSIONID=/);
 });
+
+Deno.test("SessionManager.handler() answers at once with a synchronous store and handler", async () => {
+  const manager = new SessionManager({ store: new MemoryStore() });
+  const handle = manager.handler(counter);
+  const first = handle(requestWith(null), infoFor());
+  assert.ok(first instanceof Response, "no promise on the synchronous path");
+  const cookie = cookiePair(first);
+  const second = handle(requestWith(cookie), infoFor());
+  assert.ok(second instanceof Response);
+  assert.equal(await second.text(), "visit 2");
+  const later = manager.handler(async (request, info, session) => {
+    await Promise.resolve();
+    return counter(request, info, session);
+  });
+  const third = later(requestWith(cookie), infoFor());
+  assert.ok(third instanceof Promise);
+  assert.equal(await (await third).text(), "visit 3");
+});
+
+Deno.test("SessionManager reports a synchronous store's throw as SessionStoreError, 503 in handler()", async () => {
+  class BrokenStore extends MemoryStore {
+    broken = false;
+    override saveSync(
+      record: SessionRecord,
+      ttl: number,
+      version: string,
+    ): string | null {
+      if (this.broken) throw new Error("out of memory");
+      return super.saveSync(record, ttl, version);
+    }
+  }
+  const store = new BrokenStore();
+  const errors: SessionStoreError[] = [];
+  const manager = new SessionManager({
+    store,
+    onError: (error) => errors.push(error),
+  });
+  const handle = manager.handler(counter);
+  const cookie = cookiePair(await handle(requestWith(null), infoFor()));
+  store.broken = true;
+  const refused = await handle(requestWith(cookie), infoFor());
+  assert.equal(refused.status, 503);
+  await refused.body?.cancel();
+  assert.equal((errors[0].cause as Error).message, "out of memory");
+  const session = await manager.getSession(requestWith(cookie), infoFor());
+  const pending = manager.commit(
+    requestWith(cookie),
+    session!,
+    new Response("x"),
+  );
+  assert.ok(pending instanceof Promise, "a rejection, not a throw");
+  await assert.rejects(pending, /Cannot save session: the store failed/);
+});
