@@ -26,8 +26,20 @@ export interface HttpSessionOptions {
 const REMOVED = Symbol("removed");
 type Change = typeof REMOVED | true;
 
+/** What the manager remembers of a session between getSession and commit. */
+export interface CommitState {
+  /** Send the session cookie with the response. */
+  sendCookie: boolean;
+  /** The request presented a cookie, so ending the session must expire it. */
+  presented: boolean;
+  /** The store no longer holds the session. */
+  deleted: boolean;
+}
+
 /** What the manager does to a session that an application must not. */
 export interface SessionInternals {
+  /** The manager's state of the session, made with `init` the first time. */
+  state(session: HttpSession, init?: CommitState): CommitState;
   restore(stored: StoredSession, options: HttpSessionOptions): HttpSession;
   version(session: HttpSession): string | null;
   /** Marks mutated values as changed; throws TypeError for unstorable ones. */
@@ -106,12 +118,21 @@ export class HttpSession implements Iterable<[string, unknown]> {
   // Keys set or removed since the last save.
   readonly #changes = new Map<string, Change>();
   // Pristine copies of objects handed out by get(), to see in-place changes.
-  readonly #handedOut = new Map<string, unknown>();
+  #handedOut: Map<string, unknown> | null = null;
   #principalChanged = false;
   #intervalChanged = false;
+  #state: CommitState | null = null;
 
   static {
     internals = {
+      state(session, init) {
+        if (init) session.#state = init;
+        return session.#state ??= {
+          sendCookie: true,
+          presented: false,
+          deleted: false,
+        };
+      },
       restore(stored, options) {
         const { record } = stored;
         restoring = record;
@@ -138,8 +159,8 @@ export class HttpSession implements Iterable<[string, unknown]> {
         session.#changes.clear();
         session.#principalChanged = false;
         session.#intervalChanged = false;
-        for (const key of session.#handedOut.keys()) {
-          session.#handedOut.set(key, cloneValue(record.attributes.get(key)));
+        for (const key of session.#handedOut?.keys() ?? []) {
+          session.#handedOut!.set(key, cloneValue(record.attributes.get(key)));
         }
       },
     };
@@ -400,7 +421,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
     assertStorable(value, "session attribute", key);
     this.#attributes.set(key, value);
     this.#changes.set(key, true);
-    this.#handedOut.delete(key);
+    this.#handedOut?.delete(key);
   }
 
   /**
@@ -413,7 +434,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
     this.#checkValid("remove an attribute");
     if (!this.#attributes.delete(key)) return false;
     this.#changes.set(key, REMOVED);
-    this.#handedOut.delete(key);
+    this.#handedOut?.delete(key);
     return true;
   }
 
@@ -472,13 +493,14 @@ export class HttpSession implements Iterable<[string, unknown]> {
   }
 
   #handOut(key: string, value: object): void {
+    this.#handedOut ??= new Map();
     if (!this.#changes.has(key) && !this.#handedOut.has(key)) {
       this.#handedOut.set(key, structuredClone(value));
     }
   }
 
   #collect(): void {
-    for (const [key, pristine] of this.#handedOut) {
+    for (const [key, pristine] of this.#handedOut ?? []) {
       if (
         this.#attributes.has(key) &&
         !sameData(this.#attributes.get(key), pristine)

@@ -19,7 +19,7 @@ export interface MemoryStoreOptions {
 
 interface Entry {
   record: SessionRecord;
-  version: number;
+  version: string;
   expiresAt: number;
 }
 
@@ -30,9 +30,10 @@ const SWEEP = 4;
  * Sessions in this process's memory: the default store, for one process.
  * Sessions are lost when the process ends; use `KvStore` to keep them.
  *
- * - A capacity bound with least-recently-used eviction (a `Map` in access
- *   order), as mod_servlet's LRU map, so a flood of new sessions cannot
- *   exhaust memory; the evicted session's client simply gets a new one.
+ * - A capacity bound with least-recently-used eviction (a `Map` in the order
+ *   of the last save, which every request makes), as mod_servlet's LRU map, so
+ *   a flood of new sessions cannot exhaust memory; the evicted session's
+ *   client simply gets a new one.
  * - Expiry without timers: an expired record is dropped when it is read, and
  *   inserts sweep a few expired ones from the least recently used end.
  * - Records are copied in and out, so an object changed by one request is
@@ -121,7 +122,7 @@ export class MemoryStore implements SyncSessionStore {
   }
 
   /**
-   * Reads a record and marks it most recently used.
+   * Reads a record.
    *
    * @param id The session id.
    * @returns A copy and its version, or `null`.
@@ -137,11 +138,12 @@ export class MemoryStore implements SyncSessionStore {
    * @returns A copy and its version, or `null`.
    */
   loadSync(id: string): StoredSession | null {
+    // Not moved to the most recently used end here: the save that follows
+    // every request moves it, at half the cost.
     const entry = this.#live(id, this.#now());
-    if (!entry) return null;
-    this.#entries.delete(id);
-    this.#entries.set(id, entry);
-    return { record: copyRecord(entry.record), version: String(entry.version) };
+    return entry
+      ? { record: copyRecord(entry.record), version: entry.version }
+      : null;
   }
 
   /**
@@ -175,7 +177,7 @@ export class MemoryStore implements SyncSessionStore {
   ): string | null {
     const now = this.#now();
     const entry = this.#live(record.id, now);
-    if (!entry || String(entry.version) !== expectedVersion) return null;
+    if (!entry || entry.version !== expectedVersion) return null;
     this.#entries.delete(record.id);
     return this.#put(record, ttl, now);
   }
@@ -214,13 +216,13 @@ export class MemoryStore implements SyncSessionStore {
   }
 
   #put(record: SessionRecord, ttl: number, now: number): string {
-    const version = ++this.#nextVersion;
+    const version = String(++this.#nextVersion);
     this.#entries.set(record.id, {
       record: copyRecord(record),
       version,
       expiresAt: now + ttl,
     });
-    return String(version);
+    return version;
   }
 
   #sweep(now: number): void {
@@ -238,5 +240,14 @@ export function copyRecord(record: SessionRecord): SessionRecord {
   for (const [key, value] of record.attributes) {
     attributes.set(key, cloneValue(value));
   }
-  return { ...record, principal: cloneValue(record.principal), attributes };
+  return {
+    id: record.id,
+    creationTime: record.creationTime,
+    lastAccessedTime: record.lastAccessedTime,
+    maxInactiveInterval: record.maxInactiveInterval,
+    principal: cloneValue(record.principal),
+    clientIp: record.clientIp,
+    userAgent: record.userAgent,
+    attributes,
+  };
 }

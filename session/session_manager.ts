@@ -115,15 +115,6 @@ const notYet: Promise<typeof NOT_YET> = Promise.resolve(NOT_YET);
 // Longer Cookie headers are not parsed: no browser sends one for one site.
 const MAX_COOKIE_HEADER = 8192;
 
-interface Pending {
-  /** Send the session cookie with the response. */
-  sendCookie: boolean;
-  /** The request presented a cookie, so ending the session must expire it. */
-  presented: boolean;
-  /** The store no longer holds the session. */
-  deleted: boolean;
-}
-
 /**
  * Server-side sessions for `Deno.serve` and Deno Deploy, after the servlet
  * container's session manager: it reads the session cookie, finds the
@@ -187,7 +178,6 @@ export class SessionManager {
   readonly #onError: (error: SessionStoreError) => void;
   readonly #now: () => number;
   readonly #sessionOptions: HttpSessionOptions;
-  readonly #pending = new WeakMap<HttpSession, Pending>();
 
   /**
    * Creates a manager.
@@ -476,9 +466,13 @@ export class SessionManager {
     if (header === null || header.length > MAX_COOKIE_HEADER) return null;
     const id = parseCookie(header)[this.#cookieName];
     if (id === undefined || !isSessionId(id)) return null;
+    // A duplicated cookie means no session. The name appears only once in
+    // nearly every header; only then is the header split to count pairs.
+    const pair = this.#cookieName + "=";
+    if (header.indexOf(pair) === header.lastIndexOf(pair)) return id;
     let count = 0;
-    for (const pair of header.split(";")) {
-      if (pair.trimStart().startsWith(this.#cookieName + "=")) count++;
+    for (const part of header.split(";")) {
+      if (part.trimStart().startsWith(pair)) count++;
     }
     return count === 1 ? id : null;
   }
@@ -489,17 +483,8 @@ export class SessionManager {
       clientIp,
       userAgent,
     });
-    this.#pending.set(session, { sendCookie: true, presented, deleted: false });
+    internals.state(session, { sendCookie: true, presented, deleted: false });
     return session;
-  }
-
-  #pendingOf(session: HttpSession): Pending {
-    let pending = this.#pending.get(session);
-    if (!pending) {
-      pending = { sendCookie: true, presented: false, deleted: false };
-      this.#pending.set(session, pending);
-    }
-    return pending;
   }
 
   #expired(record: SessionRecord): boolean {
@@ -523,7 +508,7 @@ export class SessionManager {
       const session = yield* this.#findSteps(id);
       if (session) {
         session.validate(clientIp, userAgent);
-        this.#pending.set(session, {
+        internals.state(session, {
           sendCookie: false,
           presented: true,
           deleted: false,
@@ -549,7 +534,7 @@ export class SessionManager {
     session: HttpSession,
     response: Response,
   ): Steps<Response> {
-    const pending = this.#pendingOf(session);
+    const pending = internals.state(session);
     if (session.isValid()) {
       internals.collect(session);
       if (internals.version(session) === null) {
@@ -579,7 +564,7 @@ export class SessionManager {
   }
 
   *#invalidateSteps(session: HttpSession): Steps<void> {
-    const pending = this.#pendingOf(session);
+    const pending = internals.state(session);
     session.invalidate();
     if (!pending.deleted && internals.version(session) !== null) {
       yield remove(session.getId(), "delete session");
@@ -588,7 +573,7 @@ export class SessionManager {
   }
 
   *#changeSessionIdSteps(session: HttpSession): Steps<string> {
-    const pending = this.#pendingOf(session);
+    const pending = internals.state(session);
     if (!session.isValid()) {
       throw new DOMException(
         "Cannot change session id: the session was invalidated",

@@ -10,11 +10,14 @@ testStoreContract("MemoryStore", () =>
     close: () => Promise.resolve(),
   }));
 
-Deno.test("MemoryStore evicts the least recently used session at capacity", async () => {
+Deno.test("MemoryStore evicts the least recently saved session at capacity", async () => {
   const store = new MemoryStore({ capacity: 3 });
   const [a, b, c, d] = [1, 2, 3, 4].map(() => sampleRecord());
-  for (const record of [a, b, c]) assert.ok(await store.create(record, 60_000));
-  assert.ok(await store.load(a.id)); // a is now the most recently used
+  const versions = [];
+  for (const record of [a, b, c]) {
+    versions.push(await store.create(record, 60_000));
+  }
+  assert.ok(await store.save(a, 60_000, versions[0]!)); // a is now the most recent
   assert.ok(await store.create(d, 60_000));
   assert.equal(store.size, 3);
   assert.equal(await store.load(b.id), null);
