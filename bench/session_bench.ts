@@ -16,7 +16,7 @@
  * session, increments a counter in it and saves it. Targets take turns, round
  * after round, so slow drifts of a shared machine hit all of them alike.
  *
- * Run: `deno task bench:session [--rounds N] [--seconds N] [--connections N]
+ * Run: `deno task bench:session [--rounds N (7)] [--seconds N (3)] [--connections N (8)]
  * [--json /tmp/out.json]`. Needs wrk (`apt-get install wrk`), node and npm
  * (express and express-session are installed into /tmp on first run).
  *
@@ -70,8 +70,8 @@ interface Options {
 
 function parseArgs(args: string[]): Options {
   const options: Options = {
-    rounds: 3,
-    seconds: 5,
+    rounds: 7,
+    seconds: 3,
     connections: 8,
     json: null,
   };
@@ -167,18 +167,29 @@ async function machineTicks(): Promise<{ busy: number; steal: number }> {
 
 interface Measure {
   rps: number;
+  /** Server CPU time per request (all its threads), in µs. */
+  cpuMicros: number;
   visits: number;
   bad: number;
   stealCores: number;
 }
 
+/** CPU ticks (10 ms) a process has used, all threads, user and system. */
+async function processTicks(pid: number): Promise<number> {
+  const stat = await run("cat", [`/proc/${pid}/stat`]);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 async function wrk(
-  port: number,
+  server: Server,
   options: Options,
   seconds: number,
   script: string,
 ): Promise<Measure> {
+  const port = server.port;
   const before = await machineTicks();
+  const serverBefore = await processTicks(server.process.pid);
   const out = await run("wrk", [
     "-t",
     String(options.connections),
@@ -190,8 +201,10 @@ async function wrk(
     script,
     `http://127.0.0.1:${port}/`,
   ]);
+  const serverAfter = await processTicks(server.process.pid);
   const after = await machineTicks();
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const check = /CHECK visits=(\d+) bad=(\d+)/.exec(out);
   const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(
     out,
@@ -201,10 +214,42 @@ async function wrk(
   }
   return {
     rps,
+    cpuMicros: (serverAfter - serverBefore) * 10_000 / requests,
     visits: Number(check[1]),
     bad: Number(check[2]),
     stealCores: (after.steal - before.steal) / 100 / seconds,
   };
+}
+
+/**
+ * Deno KV alone, without HTTP: `tasks` concurrent loops of what a session
+ * request costs it (a get, then a versionstamp-checked atomic set with
+ * `expireIn`) on a fresh local file for `seconds`. Operations per second.
+ */
+async function kvAlone(seconds: number, tasks: number): Promise<number> {
+  const path = await Deno.makeTempFile({
+    prefix: "pocket-kv-alone-",
+    suffix: ".sqlite3",
+  });
+  const kv = await Deno.openKv(path);
+  let done = 0;
+  const until = performance.now() + seconds * 1000;
+  try {
+    await Promise.all(Array.from({ length: tasks }, async (_, task) => {
+      const key = ["kv-alone", task];
+      while (performance.now() < until) {
+        const entry = await kv.get(key);
+        await kv.atomic().check(entry).set(key, { visits: done }, {
+          expireIn: 1_800_000,
+        }).commit();
+        done++;
+      }
+    }));
+  } finally {
+    kv.close();
+    await removeKvFile(path);
+  }
+  return done / seconds;
 }
 
 function median(values: number[]): number {
@@ -263,7 +308,7 @@ async function main(): Promise<void> {
     console.error(
       `bench: ${options.rounds} rounds of ${options.seconds} s, ${options.connections} connections, deno ${Deno.version.deno}, node ${node}`,
     );
-    for (const server of servers) await wrk(server.port, options, 1, script); // warm-up
+    for (const server of servers) await wrk(server, options, 1, script); // warm-up
     const results = new Map<string, Measure[]>(
       servers.map((s) => [s.name, []]),
     );
@@ -274,7 +319,7 @@ async function main(): Promise<void> {
       );
       for (const server of order) {
         const measure = await wrk(
-          server.port,
+          server,
           options,
           options.seconds,
           script,
@@ -291,43 +336,66 @@ async function main(): Promise<void> {
         console.error(
           `bench: round ${round + 1} ${server.name}: ${
             measure.rps.toFixed(0)
-          } req/s, steal ${measure.stealCores.toFixed(2)} cores`,
+          } req/s, ${measure.cpuMicros.toFixed(1)} µs CPU/request, steal ${
+            measure.stealCores.toFixed(2)
+          } cores`,
         );
       }
     }
-    const ceiling = median(results.get(servers[0].name)!.map((m) => m.rps));
-    const express = median(results.get(servers[4].name)!.map((m) => m.rps));
+    // Ratios are taken round by round (each target against the ceiling and
+    // express-session measured in the same round), then their median: a
+    // shared machine drifts between rounds more than within one.
+    const ceilings = results.get(servers[0].name)!;
+    const expresses = results.get(servers[4].name)!;
     const rows = servers.map((server) => {
       const measures = results.get(server.name)!;
-      const rps = median(measures.map((m) => m.rps));
       return {
         target: server.name,
-        rps,
+        rps: median(measures.map((m) => m.rps)),
         min: Math.min(...measures.map((m) => m.rps)),
         max: Math.max(...measures.map((m) => m.rps)),
-        ofCeiling: rps / ceiling,
-        vsExpress: rps / express,
+        ofCeiling: median(measures.map((m, i) => m.rps / ceilings[i].rps)),
+        vsExpress: median(measures.map((m, i) => m.rps / expresses[i].rps)),
+        cpuMicros: median(measures.map((m) => m.cpuMicros)),
+        // CPU per request of the ceiling over the target's: the share of the
+        // ceiling's throughput a CPU-bound server keeps, steal or not.
+        cpuOfCeiling: median(
+          measures.map((m, i) => ceilings[i].cpuMicros / m.cpuMicros),
+        ),
         steal: Math.max(...measures.map((m) => m.stealCores)),
       };
     });
     console.log(
-      `| target | req/s (median) | range | of ceiling | vs express-session | max steal (cores) |`,
+      `| target | req/s (median) | range | of ceiling | vs express-session | server CPU µs/request | of ceiling by CPU | max steal (cores) |`,
     );
-    console.log(`| --- | ---: | ---: | ---: | ---: | ---: |`);
+    console.log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
     for (const row of rows) {
       console.log(
         `| ${row.target} | ${row.rps.toFixed(0)} | ${row.min.toFixed(0)}–${
           row.max.toFixed(0)
         } | ${(row.ofCeiling * 100).toFixed(0)}% | ${
           row.vsExpress.toFixed(2)
-        }x | ${row.steal.toFixed(2)} |`,
+        }x | ${row.cpuMicros.toFixed(1)} | ${
+          (row.cpuOfCeiling * 100).toFixed(0)
+        }% | ${row.steal.toFixed(2)} |`,
       );
     }
+    const kvRate = await kvAlone(options.seconds, options.connections);
+    console.log(
+      `\nDeno KV alone (get + checked atomic set, ${options.connections} tasks, local file, no HTTP): ${
+        kvRate.toFixed(0)
+      } per second`,
+    );
     if (options.json) {
       await Deno.writeTextFile(
         options.json,
         JSON.stringify(
-          { options, rows, results: Object.fromEntries(results) },
+          {
+            options,
+            rows,
+            kvAlone: kvRate,
+            results: Object.fromEntries(results),
+          },
           null,
           2,
         ),
