@@ -61,7 +61,15 @@ function done(summary, latency, requests)
 end
 `;
 
+interface Pins {
+  /** The launcher of servers: taskset on the last CPU, or none. */
+  server: string[];
+  /** The launcher of wrk: taskset on the other CPUs, or none. */
+  load: string[];
+}
+
 interface Options {
+  pins: Pins;
   rounds: number;
   seconds: number;
   connections: number;
@@ -70,6 +78,7 @@ interface Options {
 
 function parseArgs(args: string[]): Options {
   const options: Options = {
+    pins: { server: [], load: [] },
     rounds: 7,
     seconds: 3,
     connections: 8,
@@ -190,7 +199,7 @@ async function wrk(
   const port = server.port;
   const before = await machineTicks();
   const serverBefore = await processTicks(server.process.pid);
-  const out = await run("wrk", [
+  const out = await run(...pinned(options.pins.load, "wrk", [
     "-t",
     String(options.connections),
     "-c",
@@ -200,7 +209,7 @@ async function wrk(
     "-s",
     script,
     `http://127.0.0.1:${port}/`,
-  ]);
+  ]));
   const serverAfter = await processTicks(server.process.pid);
   const after = await machineTicks();
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -252,6 +261,36 @@ async function kvAlone(seconds: number, tasks: number): Promise<number> {
   return done / seconds;
 }
 
+/**
+ * Pins the servers to the last CPU and wrk to the others with taskset, when
+ * the machine has two CPUs or more and taskset is there: left to the
+ * scheduler, a single-threaded server shares a core with wrk's threads in
+ * some runs and not in others, and its throughput jumps between the two.
+ */
+async function cpuPinning(): Promise<Pins> {
+  const cpus = navigator.hardwareConcurrency;
+  try {
+    await run("taskset", ["-c", "0", "true"]);
+  } catch {
+    return { server: [], load: [] };
+  }
+  if (cpus < 2) return { server: [], load: [] };
+  return {
+    server: ["taskset", "-c", String(cpus - 1)],
+    load: ["taskset", "-c", cpus === 2 ? "0" : `0-${cpus - 2}`],
+  };
+}
+
+/** `command` and `args` under `launcher`, as run() takes them. */
+function pinned(
+  launcher: string[],
+  command: string,
+  args: string[],
+): [string, string[]] {
+  const all = [...launcher, command, ...args];
+  return [all[0], all.slice(1)];
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -286,7 +325,10 @@ async function main(): Promise<void> {
     suffix: ".sqlite3",
   });
   const deno = Deno.execPath();
-  const app = (mode: string) => spawnSessionApp(deno, mode, kvFile);
+  const pins = await cpuPinning();
+  options.pins = pins;
+  const app = (mode: string) =>
+    spawnSessionApp(deno, mode, kvFile, pins.server);
   const servers: Server[] = [];
   try {
     servers.push(await start("no sessions (ceiling)", app("none")));
@@ -301,12 +343,20 @@ async function main(): Promise<void> {
     servers.push(
       await start(
         "express-session (Node.js)",
-        spawnListening("express", "node", [EXPRESS_APP, EXPRESS_DIR]),
+        spawnListening(
+          "express",
+          ...pinned(pins.server, "node", [
+            EXPRESS_APP,
+            EXPRESS_DIR,
+          ]),
+        ),
       ),
     );
     const node = (await run("node", ["--version"])).trim();
     console.error(
-      `bench: ${options.rounds} rounds of ${options.seconds} s, ${options.connections} connections, deno ${Deno.version.deno}, node ${node}`,
+      `bench: ${options.rounds} rounds of ${options.seconds} s, ${options.connections} connections, deno ${Deno.version.deno}, node ${node}, servers pinned: ${
+        pins.server.join(" ") || "no"
+      }`,
     );
     for (const server of servers) await wrk(server, options, 1, script); // warm-up
     const results = new Map<string, Measure[]>(

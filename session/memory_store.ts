@@ -17,10 +17,13 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
+// An entry in the map and in the recency list (least recent at the head).
 interface Entry {
   record: SessionRecord;
   version: string;
   expiresAt: number;
+  prev: Entry | null;
+  next: Entry | null;
 }
 
 // Expired entries looked at, from the least recently used end, per insert.
@@ -62,7 +65,12 @@ const SWEEP = 4;
  * ```
  */
 export class MemoryStore implements SyncSessionStore {
+  // A saved entry is updated in place and relinked, not replaced: entries
+  // live long enough to reach V8's old generation, where replacing them on
+  // every request would make garbage for the expensive collector.
   readonly #entries = new Map<string, Entry>();
+  #head: Entry | null = null;
+  #tail: Entry | null = null;
   readonly #capacity: number;
   readonly #now: () => number;
   #nextVersion = 0;
@@ -115,10 +123,17 @@ export class MemoryStore implements SyncSessionStore {
     const now = this.#now();
     this.#sweep(now);
     if (this.#live(record.id, now)) return null;
-    while (this.#entries.size >= this.#capacity) {
-      this.#entries.delete(this.#entries.keys().next().value!);
-    }
-    return this.#put(record, ttl, now);
+    while (this.#entries.size >= this.#capacity) this.#remove(this.#head!);
+    const entry: Entry = {
+      record: copyRecord(record),
+      version: String(++this.#nextVersion),
+      expiresAt: now + ttl,
+      prev: null,
+      next: null,
+    };
+    this.#entries.set(record.id, entry);
+    this.#append(entry);
+    return entry.version;
   }
 
   /**
@@ -138,8 +153,8 @@ export class MemoryStore implements SyncSessionStore {
    * @returns A copy and its version, or `null`.
    */
   loadSync(id: string): StoredSession | null {
-    // Not moved to the most recently used end here: the save that follows
-    // every request moves it, at half the cost.
+    // Not moved to the most recent end here: the save that follows every
+    // request moves it.
     const entry = this.#live(id, this.#now());
     return entry
       ? { record: copyRecord(entry.record), version: entry.version }
@@ -178,8 +193,12 @@ export class MemoryStore implements SyncSessionStore {
     const now = this.#now();
     const entry = this.#live(record.id, now);
     if (!entry || entry.version !== expectedVersion) return null;
-    this.#entries.delete(record.id);
-    return this.#put(record, ttl, now);
+    updateRecord(entry.record, record);
+    entry.version = String(++this.#nextVersion);
+    entry.expiresAt = now + ttl;
+    this.#unlink(entry);
+    this.#append(entry);
+    return entry.version;
   }
 
   /**
@@ -198,38 +217,70 @@ export class MemoryStore implements SyncSessionStore {
    * @param id The session id.
    */
   deleteSync(id: string): void {
-    this.#entries.delete(id);
+    const entry = this.#entries.get(id);
+    if (entry) this.#remove(entry);
   }
 
   /** Removes every record. */
   clear(): void {
     this.#entries.clear();
+    this.#head = this.#tail = null;
   }
 
   #live(id: string, now: number): Entry | undefined {
     const entry = this.#entries.get(id);
     if (entry && entry.expiresAt <= now) {
-      this.#entries.delete(id);
+      this.#remove(entry);
       return undefined;
     }
     return entry;
   }
 
-  #put(record: SessionRecord, ttl: number, now: number): string {
-    const version = String(++this.#nextVersion);
-    this.#entries.set(record.id, {
-      record: copyRecord(record),
-      version,
-      expiresAt: now + ttl,
-    });
-    return version;
+  #sweep(now: number): void {
+    for (let looked = 0; looked < SWEEP; looked++) {
+      const head = this.#head;
+      if (head === null || head.expiresAt > now) return;
+      this.#remove(head);
+    }
   }
 
-  #sweep(now: number): void {
-    let looked = 0;
-    for (const [id, entry] of this.#entries) {
-      if (looked++ === SWEEP || entry.expiresAt > now) return;
-      this.#entries.delete(id);
+  #remove(entry: Entry): void {
+    this.#entries.delete(entry.record.id);
+    this.#unlink(entry);
+  }
+
+  #append(entry: Entry): void {
+    entry.prev = this.#tail;
+    entry.next = null;
+    if (this.#tail) this.#tail.next = entry;
+    else this.#head = entry;
+    this.#tail = entry;
+  }
+
+  #unlink(entry: Entry): void {
+    if (entry.prev) entry.prev.next = entry.next;
+    else this.#head = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else this.#tail = entry.prev;
+    entry.prev = entry.next = null;
+  }
+}
+
+/** Makes `target`, a record the store owns, a copy of `source`. */
+function updateRecord(target: SessionRecord, source: SessionRecord): void {
+  target.creationTime = source.creationTime;
+  target.lastAccessedTime = source.lastAccessedTime;
+  target.maxInactiveInterval = source.maxInactiveInterval;
+  target.principal = cloneValue(source.principal);
+  target.clientIp = source.clientIp;
+  target.userAgent = source.userAgent;
+  const attributes = target.attributes;
+  for (const [key, value] of source.attributes) {
+    attributes.set(key, cloneValue(value));
+  }
+  if (attributes.size !== source.attributes.size) {
+    for (const key of attributes.keys()) {
+      if (!source.attributes.has(key)) attributes.delete(key);
     }
   }
 }

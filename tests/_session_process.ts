@@ -38,14 +38,18 @@ export async function spawnListening(
 
 /**
  * Starts `bench/_session_app.ts` in `mode` (none, floor, memory, kv) with the
- * `deno` binary given, KV on `kvFile`.
+ * `deno` binary given, KV on `kvFile`; under `launcher` (such as
+ * `["taskset", "-c", "1"]`) when one is given.
  */
 export function spawnSessionApp(
   deno: string,
   mode: string,
   kvFile: string,
+  launcher: string[] = [],
 ): Promise<ListeningProcess> {
-  return spawnListening(`session app (${mode})`, deno, [
+  const command = [
+    ...launcher,
+    deno,
     "run",
     "--unstable-kv",
     "--allow-net=127.0.0.1",
@@ -54,7 +58,8 @@ export function spawnSessionApp(
     APP,
     mode,
     kvFile,
-  ]);
+  ];
+  return spawnListening(`session app (${mode})`, command[0], command.slice(1));
 }
 
 /** Removes a KV file and SQLite's companions; missing files are fine. */
