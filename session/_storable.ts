@@ -77,14 +77,33 @@ export function assertStorable(
       assertStorable(value[i], what, `${path}[${i}]`, seen);
     }
   } else if (value instanceof Map) {
+    checkOwnProperties(value, what, path);
     for (const [key, item] of value) {
       assertStorable(key, what, `${path} key`, seen);
       assertStorable(item, what, `${path}.get(${String(key)})`, seen);
     }
   } else if (value instanceof Set) {
+    checkOwnProperties(value, what, path);
     for (const item of value) assertStorable(item, what, `${path} item`, seen);
   } else if (!isBuiltIn(proto)) {
     refuse(what, path, describe(value));
+  } else if (ArrayBuffer.isView(value)) {
+    if (!(value.buffer instanceof ArrayBuffer)) {
+      refuse(what, path, "a view of shared memory");
+    }
+  } else {
+    checkOwnProperties(value, what, path);
+    if (value instanceof Error && "cause" in value) {
+      assertStorable(value.cause, what, `${path}.cause`, seen);
+    }
+  }
+}
+
+// Structured cloning keeps a Date's time, an Error's message or a Map's
+// entries, not properties added to them: refuse what would be dropped.
+function checkOwnProperties(value: object, what: string, path: string): void {
+  if (Object.keys(value).length > 0) {
+    refuse(what, path, `${describe(value)} with properties of its own`);
   }
 }
 
@@ -119,17 +138,38 @@ export function sameData(
   if (a instanceof Map) {
     const other = b as Map<unknown, unknown>;
     if (a.size !== other.size) return false;
+    const objectKeys = [...other.keys()].filter(isObject);
     for (const [key, item] of a) {
-      if (!other.has(key) || !sameData(item, other.get(key), seen)) {
-        return false;
+      if (other.has(key)) {
+        if (!sameData(item, other.get(key), seen)) return false;
+        if (isObject(key)) objectKeys.splice(objectKeys.indexOf(key), 1);
+        continue;
       }
+      // An object key of a copy is another object: find its equal.
+      const i = objectKeys.findIndex((candidate) =>
+        sameData(key, candidate, new Map(seen)) &&
+        sameData(item, other.get(candidate), new Map(seen))
+      );
+      if (i < 0) return false;
+      objectKeys.splice(i, 1);
     }
     return true;
   }
   if (a instanceof Set) {
     const other = b as Set<unknown>;
     if (a.size !== other.size) return false;
-    for (const item of a) if (!other.has(item)) return false;
+    const objects = [...other].filter(isObject);
+    for (const item of a) {
+      if (other.has(item)) {
+        if (isObject(item)) objects.splice(objects.indexOf(item), 1);
+        continue;
+      }
+      const i = objects.findIndex((candidate) =>
+        sameData(item, candidate, new Map(seen))
+      );
+      if (i < 0) return false;
+      objects.splice(i, 1);
+    }
     return true;
   }
   if (a instanceof Error && a.message !== (b as Error).message) return false;
@@ -148,6 +188,10 @@ export function sameData(
     }
   }
   return true;
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null;
 }
 
 function sameBytes(

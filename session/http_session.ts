@@ -154,13 +154,30 @@ export class HttpSession implements Iterable<[string, unknown]> {
       record: (session) => session.#record(session.#attributes),
       merge: (session, fresh) => session.#merge(fresh),
       saved(session, version, record) {
+        // Objects this request set are watched from now on, as are those
+        // get() handed out: a later in-place change is seen too.
+        for (const [key, change] of session.#changes) {
+          const value = record.attributes.get(key);
+          if (change === true && typeof value === "object" && value !== null) {
+            (session.#handedOut ??= new Map()).set(key, undefined);
+          }
+        }
         session.#version = version;
         session.#attributes = record.attributes;
+        session.#principal = record.principal;
+        session.#maxInactiveInterval = record.maxInactiveInterval;
+        session.#creationTime = record.creationTime;
+        session.#lastAccessedTime = record.lastAccessedTime;
         session.#changes.clear();
         session.#principalChanged = false;
         session.#intervalChanged = false;
-        for (const key of session.#handedOut?.keys() ?? []) {
-          session.#handedOut!.set(key, cloneValue(record.attributes.get(key)));
+        const handedOut = session.#handedOut;
+        for (const key of handedOut ? [...handedOut.keys()] : []) {
+          if (record.attributes.has(key)) {
+            handedOut!.set(key, cloneValue(record.attributes.get(key)));
+          } else {
+            handedOut!.delete(key);
+          }
         }
       },
     };
@@ -533,6 +550,13 @@ export class HttpSession implements Iterable<[string, unknown]> {
     for (const [key, change] of this.#changes) {
       if (change === REMOVED) attributes.delete(key);
       else attributes.set(key, this.#attributes.get(key));
+    }
+    // An object handed out that nobody changed stays the caller's object, so
+    // what the caller does to it later is still seen.
+    for (const key of this.#handedOut?.keys() ?? []) {
+      if (this.#changes.has(key) || !attributes.has(key)) continue;
+      const mine = this.#attributes.get(key);
+      if (sameData(mine, attributes.get(key))) attributes.set(key, mine);
     }
     const record = this.#record(attributes);
     record.creationTime = fresh.creationTime;

@@ -191,7 +191,13 @@ export class KvStore implements SessionStore, AsyncDisposable {
         resolve,
         reject,
       });
-      if (!this.#writing) this.#flush();
+      if (!this.#writing) {
+        this.#flush().catch((error) => {
+          // Not expected (each write is answered inside); never leave one
+          // unanswered.
+          for (const write of this.#queue.splice(0)) write.reject(error);
+        });
+      }
     });
   }
 
@@ -252,15 +258,15 @@ interface Write {
 const MAX_BATCH = 16;
 
 async function commitTogether(kv: Deno.Kv, batch: Write[]): Promise<boolean> {
-  const operation = kv.atomic();
-  for (const write of batch) {
-    operation.check(write).set(write.key, write.record, expiry(write.ttl));
-  }
   let result: Deno.KvCommitResult | Deno.KvCommitError;
   try {
+    const operation = kv.atomic();
+    for (const write of batch) {
+      operation.check(write).set(write.key, write.record, expiry(write.ttl));
+    }
     result = await operation.commit();
   } catch {
-    return false;
+    return false; // each write alone then, to give each its own answer
   }
   if (!result.ok) return false;
   for (const write of batch) write.resolve(result.versionstamp);
@@ -280,7 +286,8 @@ async function commitAlone(kv: Deno.Kv, write: Write): Promise<void> {
 }
 
 function expiry(ttl: number): { expireIn?: number } {
-  return Number.isFinite(ttl) ? { expireIn: Math.max(1, ttl) } : {};
+  // KV takes whole milliseconds; rounding up never expires a record early.
+  return Number.isFinite(ttl) ? { expireIn: Math.max(1, Math.ceil(ttl)) } : {};
 }
 
 function unstable(): TypeError {

@@ -23,20 +23,24 @@ export interface SessionCookieOptions {
   /**
    * `Secure`: always (`true`), never (`false`), or when the request came over
    * https (`"auto"`, the default; with `trustProxy`, a proxy's
-   * `X-Forwarded-Proto: https` counts).
+   * `X-Forwarded-Proto: https` counts). Always with `SameSite=None`,
+   * `Partitioned`, or a `__Host-` or `__Secure-` name, which browsers refuse
+   * without it.
    */
   secure?: boolean | "auto";
   /** `SameSite`; `"lax"` by default. */
   sameSite?: "lax" | "strict" | "none";
   /**
-   * `Max-Age` in seconds, sent on every response so it slides with use; none
-   * by default (the cookie ends with the browser session).
+   * `Max-Age` in whole seconds (1 or more), sent on every response so it
+   * slides with use; none by default (the cookie ends with the browser
+   * session).
    */
   maxAge?: number;
   /**
    * Names the cookie `__Host-<cookieName>`, which browsers accept only with
    * `Secure`, `Path=/` and no `Domain`: the cookie then cannot be set by a
-   * sibling subdomain. Implies `secure: true`.
+   * sibling subdomain. Implies `secure: true`. A `cookieName` that starts
+   * with `__Host-` gets the same rules.
    */
   hostPrefix?: boolean;
   /** `Partitioned` (CHIPS), for cookies in third-party contexts. */
@@ -112,6 +116,8 @@ export type SessionHandler = (
 const NOT_YET = Symbol("not yet");
 const notYet: Promise<typeof NOT_YET> = Promise.resolve(NOT_YET);
 
+const keepAsIs = (value: string): string => value;
+
 // Longer Cookie headers are not parsed: no browser sends one for one site.
 const MAX_COOKIE_HEADER = 8192;
 
@@ -185,36 +191,54 @@ export class SessionManager {
    * @param options The store, the cookie, the idle interval, the bindings and
    * the limits.
    * @throws {TypeError} When the cookie's name or attributes are invalid or
-   * contradict each other (`hostPrefix` with a `Domain`, `SameSite=None`
-   * without `Secure`).
+   * contradict each other (`__Host-` with a `Domain` or another `Path`;
+   * `secure: false` with `SameSite=None`, `Partitioned` or a prefix).
    * @throws {RangeError} When a number is out of range.
    */
   constructor(options: SessionManagerOptions = {}) {
     this.#store = options.store ?? new MemoryStore();
     this.#sync = isSync(this.#store);
     const cookie = options.cookie ?? {};
-    const hostPrefix = cookie.hostPrefix ?? false;
+    const baseName = options.cookieName ?? "SESSIONID";
+    // A name already carrying a prefix gets the prefix's rules too.
+    const hostPrefix = (cookie.hostPrefix ?? false) ||
+      baseName.startsWith("__Host-");
+    const securePrefix = baseName.startsWith("__Secure-");
+    this.#cookieName = hostPrefix && !baseName.startsWith("__Host-")
+      ? `__Host-${baseName}`
+      : baseName;
     const path = cookie.path ?? "/";
     if (hostPrefix && (cookie.domain !== undefined || path !== "/")) {
       throw new TypeError(
         "Cannot use the __Host- prefix: the cookie must have Path=/ and no Domain",
       );
     }
-    if (hostPrefix && cookie.secure === false) {
-      throw new TypeError("Cannot use the __Host- prefix: it requires Secure");
-    }
-    this.#secure = hostPrefix ? true : cookie.secure ?? "auto";
     const sameSite = cookie.sameSite ?? "lax";
-    if (sameSite === "none" && this.#secure === false) {
+    // Browsers drop these cookies without Secure.
+    const needsSecure = hostPrefix || securePrefix || sameSite === "none" ||
+      cookie.partitioned === true;
+    if (needsSecure && cookie.secure === false) {
       throw new TypeError(
-        "Cannot set SameSite=None without Secure: browsers refuse the cookie",
+        `Cannot send cookie "${this.#cookieName}" without Secure: browsers refuse it with ${
+          hostPrefix
+            ? "the __Host- prefix"
+            : securePrefix
+            ? "the __Secure- prefix"
+            : sameSite === "none"
+            ? "SameSite=None"
+            : "Partitioned"
+        }`,
       );
     }
-    if (cookie.maxAge !== undefined) {
-      checkSeconds("cookie Max-Age", cookie.maxAge);
+    this.#secure = needsSecure ? true : cookie.secure ?? "auto";
+    if (
+      cookie.maxAge !== undefined &&
+      (!Number.isSafeInteger(cookie.maxAge) || cookie.maxAge < 1)
+    ) {
+      throw new RangeError(
+        `Cannot set cookie Max-Age: ${cookie.maxAge} is not a positive whole number of seconds`,
+      );
     }
-    this.#cookieName = (hostPrefix ? "__Host-" : "") +
-      (options.cookieName ?? "SESSIONID");
     this.#cookie = {
       path,
       domain: cookie.domain,
@@ -367,10 +391,17 @@ export class SessionManager {
    * attacker planted before the login is worthless after it (session
    * fixation).
    *
+   * The session is first saved under its old id, merging what concurrent
+   * requests saved; if one of them ended the session meanwhile, it stays
+   * ended and this throws.
+   *
    * @param session The session.
    * @returns The new id.
    * @throws {SessionStoreError} When the store fails.
-   * @throws {DOMException} `InvalidStateError` when the session was invalidated.
+   * @throws {DOMException} `InvalidStateError` when the session was
+   * invalidated, here or by a concurrent request.
+   * @throws {TypeError} When an attribute changed in place is not
+   * structured-clone data any more.
    */
   changeSessionId(session: HttpSession): Promise<string> {
     return this.#run(this.#changeSessionIdSteps(session));
@@ -464,15 +495,17 @@ export class SessionManager {
   #requestedId(request: Request): string | null {
     const header = request.headers.get("cookie");
     if (header === null || header.length > MAX_COOKIE_HEADER) return null;
-    const id = parseCookie(header)[this.#cookieName];
+    // The raw value: a percent-encoded id is not an id.
+    const id = parseCookie(header, { decode: keepAsIs })[this.#cookieName];
     if (id === undefined || !isSessionId(id)) return null;
     // A duplicated cookie means no session. The name appears only once in
     // nearly every header; only then is the header split to count pairs.
-    const pair = this.#cookieName + "=";
-    if (header.indexOf(pair) === header.lastIndexOf(pair)) return id;
+    const name = this.#cookieName;
+    if (header.indexOf(name) === header.lastIndexOf(name)) return id;
     let count = 0;
-    for (const part of header.split(";")) {
-      if (part.trimStart().startsWith(pair)) count++;
+    for (const pair of header.split(";")) {
+      const equals = pair.indexOf("=");
+      if (equals >= 0 && pair.slice(0, equals).trim() === name) count++;
     }
     return count === 1 ? id : null;
   }
@@ -549,7 +582,10 @@ export class SessionManager {
       yield* this.#invalidateSteps(session);
       pending.sendCookie = false;
       return pending.presented
-        ? withCookie(response, this.#setCookie("", false, true))
+        ? withCookie(
+          response,
+          this.#setCookie("", this.#isSecure(request), true),
+        )
         : response;
     }
     if (pending.sendCookie || this.#sendMaxAge) {
@@ -573,22 +609,27 @@ export class SessionManager {
   }
 
   *#changeSessionIdSteps(session: HttpSession): Steps<string> {
-    const pending = internals.state(session);
-    if (!session.isValid()) {
-      throw new DOMException(
-        "Cannot change session id: the session was invalidated",
-        "InvalidStateError",
-      );
+    const state = internals.state(session);
+    if (!session.isValid()) throw invalidated();
+    internals.collect(session);
+    if (internals.version(session) === null) {
+      session.resetSessionId(); // not stored yet: nothing to move
+      state.sendCookie = true;
+      return session.getId();
+    }
+    // Save under the old id first, against the version loaded: changes that
+    // concurrent requests saved are merged in, and a session they ended
+    // stays ended instead of coming back under the new id.
+    if (!(yield* this.#saveSteps(session))) {
+      session.invalidate();
+      state.deleted = true;
+      throw invalidated();
     }
     const oldId = session.getId();
-    const stored = internals.version(session) !== null;
     session.resetSessionId();
-    if (stored) {
-      internals.collect(session);
-      yield* this.#insertSteps(session);
-      yield remove(oldId, "delete session");
-    }
-    pending.sendCookie = true;
+    yield* this.#insertSteps(session);
+    yield remove(oldId, "delete session");
+    state.sendCookie = true;
     return session.getId();
   }
 
@@ -772,6 +813,13 @@ function save(record: SessionRecord, version: string): StoreCall {
 
 function remove(id: string, action: string): StoreCall {
   return { action, async: (s) => s.delete(id), sync: (s) => s.deleteSync(id) };
+}
+
+function invalidated(): DOMException {
+  return new DOMException(
+    "Cannot change session id: the session was invalidated",
+    "InvalidStateError",
+  );
 }
 
 function storeFailure(action: string, error: unknown): SessionStoreError {

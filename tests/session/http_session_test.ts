@@ -152,6 +152,24 @@ Deno.test("HttpSession.set() refuses what a store would lose, naming where it is
     [{ [Symbol("hidden")]: 1 }, /"cart": a symbol-keyed property/],
     [new WeakMap(), /"cart": a WeakMap instance/],
     [Promise.resolve(1), /"cart": a Promise instance/],
+    [new Error("x", { cause: () => 1 }), /"cart\.cause": a function/],
+    [
+      Object.assign(new Error("boom"), { code: 42 }),
+      /"cart": a Error instance with properties of its own/,
+    ],
+    [
+      Object.assign(new Date(0), { zone: "UTC" }),
+      /"cart": a Date instance with properties of its own/,
+    ],
+    [
+      Object.assign(new Map(), { extra: 1 }),
+      /"cart": a Map instance with properties of its own/,
+    ],
+    [
+      new Uint8Array(new SharedArrayBuffer(4)),
+      /"cart": a view of shared memory/,
+    ],
+    [new SharedArrayBuffer(4), /"cart": a SharedArrayBuffer instance/],
   ];
   for (const [value, message] of cases) {
     assert.throws(

@@ -103,3 +103,12 @@ Deno.test("KvStore commits a batch over KV's size limit write by write", async (
   assert.ok(versions.every((v) => typeof v === "string"));
   for (const record of records) assert.ok(await store.load(record.id));
 });
+
+Deno.test("KvStore takes a ttl that is not a whole number of milliseconds, alone or batched", async () => {
+  await using store = await KvStore.open(":memory:");
+  const ttl = 1.005 * 1000; // 1004.9999999999999
+  const versions = await Promise.all(
+    Array.from({ length: 3 }, () => store.create(sampleRecord(), ttl)),
+  );
+  assert.ok(versions.every((v) => typeof v === "string"));
+});

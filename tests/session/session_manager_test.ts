@@ -159,11 +159,24 @@ Deno.test("SessionManager refuses contradictory or invalid cookie options", () =
   const bad: [SessionManagerOptions, RegExp][] = [
     [{ cookie: { hostPrefix: true, domain: "example.com" } }, /__Host- prefix/],
     [{ cookie: { hostPrefix: true, path: "/app" } }, /__Host- prefix/],
-    [{ cookie: { hostPrefix: true, secure: false } }, /requires Secure/],
+    [
+      { cookie: { hostPrefix: true, secure: false } },
+      /without Secure: browsers refuse it with the __Host- prefix/,
+    ],
     [
       { cookie: { sameSite: "none", secure: false } },
-      /SameSite=None without Secure/,
+      /without Secure: browsers refuse it with SameSite=None/,
     ],
+    [{ cookie: { partitioned: true, secure: false } }, /with Partitioned/],
+    [
+      { cookieName: "__Secure-sid", cookie: { secure: false } },
+      /with the __Secure- prefix/,
+    ],
+    [
+      { cookieName: "__Host-sid", cookie: { domain: "example.com" } },
+      /__Host- prefix/,
+    ],
+    [{ cookieName: "__Host-sid", cookie: { path: "/app" } }, /__Host- prefix/],
     [{ cookieName: "bad name" }, /Cannot use session cookie "bad name"/],
     [{ cookie: { path: "/a;b" } }, /Cannot use session cookie/],
   ];
@@ -180,10 +193,12 @@ Deno.test("SessionManager refuses contradictory or invalid cookie options", () =
   );
   assert.throws(() => new SessionManager({ trustProxy: -1 }), RangeError);
   assert.throws(() => new SessionManager({ storeTimeout: 0 }), RangeError);
-  assert.throws(
-    () => new SessionManager({ cookie: { maxAge: Infinity } }),
-    RangeError,
-  );
+  for (const maxAge of [Infinity, 0, -60, 1.5]) {
+    assert.throws(
+      () => new SessionManager({ cookie: { maxAge } }),
+      /Cannot set cookie Max-Age/,
+    );
+  }
 });
 
 Deno.test("SessionManager ignores bad cookies without a store lookup", async () => {
@@ -200,6 +215,9 @@ Deno.test("SessionManager ignores bad cookies without a store lookup", async () 
     `${good}; SESSIONID=${"B".repeat(32)}`,
     `other=1; ${good.toLowerCase()}`,
     `${good}; pad=${"x".repeat(8200)}`,
+    `${good}; SESSIONID =${"B".repeat(32)}`,
+    // Percent-encoded, it decodes to the real id: still not an id.
+    `SESSIONID=%${id.charCodeAt(0).toString(16)}${id.slice(1)}`,
   ];
   for (const cookie of bad) {
     const session = await manager.getSession(requestWith(cookie), infoFor());
@@ -631,4 +649,138 @@ Deno.test("SessionManager reports a synchronous store's throw as SessionStoreErr
   );
   assert.ok(pending instanceof Promise, "a rejection, not a throw");
   await assert.rejects(pending, /Cannot save session: the store failed/);
+});
+
+Deno.test("SessionManager sends Secure whenever browsers require it, expiring cookie included", async () => {
+  const none = setup({ cookie: { sameSite: "none" } });
+  const plain = await none.handle(requestWith(null), infoFor());
+  assert.match(plain.headers.get("set-cookie")!, /; Secure; SameSite=None$/);
+  const prefixed = setup({ cookieName: "__Host-sid" });
+  const first = await prefixed.handle(requestWith(null), infoFor());
+  assert.match(
+    first.headers.get("set-cookie")!,
+    /^__Host-sid=[\w-]{32}; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+  );
+  const https = { url: "https://localhost/" };
+  const auto = setup();
+  const cookie = cookiePair(
+    await auto.handle(requestWith(null, https), infoFor()),
+  );
+  const logout = auto.manager.handler(async (_request, _info, session) => {
+    await auto.manager.invalidate(session);
+    return new Response("bye");
+  });
+  const bye = await logout(requestWith(cookie, https), infoFor());
+  assert.match(
+    bye.headers.get("set-cookie")!,
+    /^SESSIONID=; Max-Age=0;.*; Secure; SameSite=Lax$/,
+  );
+});
+
+Deno.test("SessionManager.changeSessionId() merges what concurrent requests saved first", async () => {
+  const { store, manager, handle } = setup();
+  const cookie = cookiePair(await handle(requestWith(null), infoFor()));
+  const a = await manager.getSession(requestWith(cookie), infoFor());
+  const b = await manager.getSession(requestWith(cookie), infoFor());
+  b!.set("fromB", true);
+  await manager.commit(requestWith(cookie), b!, new Response("b"));
+  a!.setPrincipal({ name: "ada" });
+  const id = await manager.changeSessionId(a!);
+  const moved = await store.inner.load(id);
+  assert.equal(moved?.record.attributes.get("fromB"), true);
+  assert.equal(moved?.record.principal?.name, "ada");
+  assert.equal(await store.inner.load(cookie.split("=")[1]), null);
+});
+
+Deno.test("SessionManager.changeSessionId() does not bring back a session a concurrent request ended", async () => {
+  const { store, manager, handle } = setup();
+  const cookie = cookiePair(await handle(requestWith(null), infoFor()));
+  const a = await manager.getSession(requestWith(cookie), infoFor());
+  const b = await manager.getSession(requestWith(cookie), infoFor());
+  await manager.invalidate(b!);
+  a!.setPrincipal({ name: "ada" });
+  await assert.rejects(
+    () => manager.changeSessionId(a!),
+    (error: unknown) =>
+      error instanceof DOMException && error.name === "InvalidStateError",
+  );
+  assert.equal(store.inner.size, 0);
+  const response = await manager.commit(
+    requestWith(cookie),
+    a!,
+    new Response("x"),
+  );
+  assert.match(response.headers.get("set-cookie")!, /Max-Age=0/);
+  assert.equal(store.inner.size, 0);
+});
+
+Deno.test("SessionManager keeps another request's principal and interval across a second commit", async () => {
+  const { store, manager, handle } = setup();
+  const cookie = cookiePair(await handle(requestWith(null), infoFor()));
+  const a = await manager.getSession(requestWith(cookie), infoFor());
+  const b = await manager.getSession(requestWith(cookie), infoFor());
+  b!.setPrincipal({ name: "alice" });
+  b!.setMaxInactiveInterval(60);
+  await manager.commit(requestWith(cookie), b!, new Response("b"));
+  a!.set("x", 1);
+  await manager.commit(requestWith(cookie), a!, new Response("a"));
+  assert.equal(a!.getPrincipal()?.name, "alice");
+  a!.set("y", 2);
+  await manager.commit(requestWith(cookie), a!, new Response("a"));
+  const stored = await store.inner.load(cookie.split("=")[1]);
+  assert.equal(stored?.record.principal?.name, "alice");
+  assert.equal(stored?.record.maxInactiveInterval, 60);
+  assert.equal(stored?.record.attributes.get("y"), 2);
+});
+
+Deno.test("SessionManager does not count reading a Set of objects or a Map with object keys as a change", async () => {
+  const { store, manager, handle } = setup();
+  const cookie = cookiePair(await handle(requestWith(null), infoFor()));
+  const seed = await manager.getSession(requestWith(cookie), infoFor());
+  seed!.set("tags", new Set([{ t: "x" }]));
+  seed!.set("byUser", new Map([[{ u: 1 }, "a"]]));
+  await manager.commit(requestWith(cookie), seed!, new Response("x"));
+  const a = await manager.getSession(requestWith(cookie), infoFor());
+  const b = await manager.getSession(requestWith(cookie), infoFor());
+  a!.get("tags");
+  a!.get("byUser");
+  a!.set("other", 1);
+  b!.set("tags", new Set([{ t: "y" }]));
+  b!.set("byUser", new Map([[{ u: 2 }, "b"]]));
+  await manager.commit(requestWith(cookie), b!, new Response("b"));
+  await manager.commit(requestWith(cookie), a!, new Response("a"));
+  const stored =
+    (await store.inner.load(cookie.split("=")[1]))!.record.attributes;
+  assert.deepEqual(stored.get("tags"), new Set([{ t: "y" }]));
+  assert.deepEqual(stored.get("byUser"), new Map([[{ u: 2 }, "b"]]));
+  assert.equal(stored.get("other"), 1);
+});
+
+Deno.test("SessionManager sees in-place changes made after a commit, merged or not", async () => {
+  const { store, manager, handle } = setup();
+  const cookie = cookiePair(await handle(requestWith(null), infoFor()));
+  const id = cookie.split("=")[1];
+  const a = await manager.getSession(requestWith(cookie), infoFor());
+  const cart = ["tea"];
+  a!.set("cart", cart);
+  await manager.commit(requestWith(cookie), a!, new Response("a"));
+  cart.push("A1");
+  await manager.commit(requestWith(cookie), a!, new Response("a"));
+  assert.deepEqual(
+    (await store.inner.load(id))!.record.attributes.get("cart"),
+    ["tea", "A1"],
+  );
+
+  const held = a!.get<string[]>("cart")!;
+  const b = await manager.getSession(requestWith(cookie), infoFor());
+  b!.set("n", 1);
+  await manager.commit(requestWith(cookie), b!, new Response("b"));
+  a!.set("m", 1);
+  await manager.commit(requestWith(cookie), a!, new Response("a")); // merges b's n
+  held.push("A2");
+  await manager.commit(requestWith(cookie), a!, new Response("a"));
+  const stored = (await store.inner.load(id))!.record.attributes;
+  assert.deepEqual(stored.get("cart"), ["tea", "A1", "A2"]);
+  assert.equal(stored.get("n"), 1);
+  assert.equal(stored.get("m"), 1);
 });
