@@ -1,12 +1,25 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-// The benchmark's server: the issue's visit counter on Deno.serve, with no
-// sessions (the ceiling), with MemoryStore, or with KvStore on a local file.
-// "floor" reads what any session implementation must read (the Cookie and
-// User-Agent fields and the peer address) and does nothing else.
-// Usage: _session_app.ts none|floor|memory|kv [KV_FILE]; prints its port.
-import { KvStore, MemoryStore, SessionManager } from "../session/mod.ts";
+// The session benchmark's server, also the fleet tests' server: the issue's
+// visit counter on Deno.serve.
+//
+// Usage: _session_app.ts MODE [STORE] [--collide]; prints its port.
+// - none: no sessions (the ceiling); floor: reads only what any session
+//   implementation must read (the Cookie and User-Agent fields and the peer
+//   address);
+// - memory: MemoryStore; kv: KvStore on the file STORE; redis: RedisStore on
+//   the URL STORE.
+// `/logout` invalidates the session. `--collide` draws every process's ids
+// from the same sequence, so two processes collide on purpose.
+import {
+  KvStore,
+  MemoryStore,
+  RedisStore,
+  SessionManager,
+  type SessionStore,
+} from "../session/mod.ts";
 
-const [mode, kvPath] = Deno.args;
+const [mode, storeArg] = Deno.args;
+const collide = Deno.args.includes("--collide");
 
 function serve(handler: Deno.ServeHandler): void {
   Deno.serve({
@@ -16,6 +29,21 @@ function serve(handler: Deno.ServeHandler): void {
   }, handler);
 }
 
+async function openStore(): Promise<SessionStore | null> {
+  switch (mode) {
+    case "memory":
+      return new MemoryStore();
+    case "kv":
+      return await KvStore.open(storeArg);
+    case "redis":
+      return await RedisStore.connect(storeArg);
+    default:
+      return null;
+  }
+}
+
+let draws = 0;
+const store = await openStore();
 if (mode === "none") {
   let visits = 0;
   serve(() => new Response(`visit ${++visits}`));
@@ -27,16 +55,20 @@ if (mode === "none") {
       (info.remoteAddr as Deno.NetAddr).hostname;
     return new Response(`visit ${++visits}${read.length < 0 ? read : ""}`);
   });
-} else if (mode === "memory" || mode === "kv") {
-  const store = mode === "memory"
-    ? new MemoryStore()
-    : await KvStore.open(kvPath);
+} else if (store) {
   const sessions = new SessionManager({
     store,
     cookieName: "SESSIONID",
     maxInactiveInterval: 1800,
+    storeTimeout: 1000,
+    onError: () => {},
+    ...(collide ? { random: (bytes: Uint8Array) => bytes.fill(++draws) } : {}),
   });
-  serve(sessions.handler((_request, _info, session) => {
+  serve(sessions.handler((request, _info, session) => {
+    if (request.url.endsWith("/logout")) {
+      session.invalidate();
+      return new Response("bye");
+    }
     const n = (session.get<number>("visits") ?? 0) + 1;
     session.set("visits", n);
     return new Response(`visit ${n}`);

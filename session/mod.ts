@@ -48,6 +48,7 @@ export * from "./errors.ts";
 export { HttpSession, type HttpSessionOptions } from "./http_session.ts";
 export * from "./kv_store.ts";
 export * from "./memory_store.ts";
+export * from "./redis_store.ts";
 export * from "./session_id.ts";
 export * from "./session_manager.ts";
 export type * from "./store.ts";

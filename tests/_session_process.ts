@@ -37,27 +37,31 @@ export async function spawnListening(
 }
 
 /**
- * Starts `bench/_session_app.ts` in `mode` (none, floor, memory, kv) with the
- * `deno` binary given, KV on `kvFile`; under `launcher` (such as
- * `["taskset", "-c", "1"]`) when one is given.
+ * Starts `bench/_session_app.ts` in `mode` (none, floor, memory, kv, redis)
+ * with the `deno` binary given; `store` is the KV file or the Redis URL.
+ * Under `launcher` (such as `["taskset", "-c", "1"]`) when one is given;
+ * `extra` arguments (such as `--collide`) go to the app.
  */
 export function spawnSessionApp(
   deno: string,
   mode: string,
-  kvFile: string,
+  store: string,
   launcher: string[] = [],
+  extra: string[] = [],
 ): Promise<ListeningProcess> {
   const command = [
     ...launcher,
     deno,
     "run",
     "--unstable-kv",
+    "--allow-env=REDIS_DEBUG_MAINTENANCE",
     "--allow-net=127.0.0.1",
     "--allow-read=/tmp",
     "--allow-write=/tmp",
     APP,
     mode,
-    kvFile,
+    store,
+    ...extra,
   ];
   return spawnListening(`session app (${mode})`, command[0], command.slice(1));
 }

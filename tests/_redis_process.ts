@@ -1,0 +1,117 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// Runs a redis-server (Debian's) on a free loopback port for the interop tests
+// and the benchmark: in a temporary directory, removed when it stops, so no
+// persistence file is left behind. Needs `--allow-run=redis-server`,
+// `--allow-net=127.0.0.1` and `--allow-write` for the temporary directory.
+import { freePort } from "./_nginx_process.ts";
+
+/** A running redis-server. */
+export interface RedisServer extends AsyncDisposable {
+  port: number;
+  url: string;
+  /** Stops it (SIGTERM, then SIGKILL), keeping its directory. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and directory. */
+  start(): Promise<void>;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) it: a Redis that hangs. */
+  pause(paused: boolean): void;
+}
+
+const NOT_INSTALLED =
+  "redis-server is not installed or not on PATH: the interop tests and the " +
+  "session benchmark need it (Debian: apt-get install redis-server). They are not skipped.";
+
+/**
+ * Starts redis-server. With `persist`, it keeps an append-only file (fsync
+ * on every write) in its directory, so a stop and start loses nothing.
+ */
+export async function startRedis(
+  options: { persist?: boolean } = {},
+): Promise<RedisServer> {
+  const dir = await Deno.makeTempDir({ prefix: "pocket-redis-" });
+  const port = freePort();
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--appendonly",
+    options.persist ? "yes" : "no",
+    "--appendfsync",
+    "always",
+    "--daemonize",
+    "no",
+  ];
+  let child: Deno.ChildProcess | null = null;
+  const start = async () => {
+    try {
+      child = new Deno.Command("redis-server", {
+        args,
+        stdout: "null",
+        stderr: "null",
+        stdin: "null",
+      }).spawn();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw new Error(NOT_INSTALLED);
+      throw error;
+    }
+    await waitForPing(port);
+  };
+  const stop = async () => {
+    const running = child;
+    child = null;
+    if (!running) return;
+    running.kill("SIGCONT");
+    running.kill("SIGTERM");
+    const timer = setTimeout(() => {
+      try {
+        running.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, 5000);
+    await running.status;
+    clearTimeout(timer);
+  };
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    stop,
+    start,
+    pause: (paused) => child?.kill(paused ? "SIGSTOP" : "SIGCONT"),
+    async [Symbol.asyncDispose]() {
+      await stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+async function waitForPing(port: number): Promise<void> {
+  const ping = new TextEncoder().encode("PING\r\n");
+  for (let i = 0; i < 200; i++) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(ping);
+        const buffer = new Uint8Array(16);
+        const n = await conn.read(buffer);
+        if (
+          n && new TextDecoder().decode(buffer.subarray(0, n)) === "+PONG\r\n"
+        ) {
+          return;
+        }
+      } finally {
+        conn.close();
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(
+    `Cannot start redis-server: port ${port} never answered PING`,
+  );
+}

@@ -1,0 +1,159 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// RedisStore against a real redis-server (Debian's), started per test.
+import assert from "node:assert/strict";
+import {
+  MemoryStore,
+  RedisStore,
+  SessionManager,
+  SessionStoreError,
+} from "../../session/mod.ts";
+import { startRedis } from "../_redis_process.ts";
+import { sampleRecord, testStoreContract } from "../session/store_contract.ts";
+
+testStoreContract("RedisStore", async () => {
+  const redis = await startRedis();
+  const store = await RedisStore.connect(redis.url);
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await redis[Symbol.asyncDispose]();
+    },
+  };
+});
+
+Deno.test("RedisStore keeps what V8 serializes: Errors, nested Maps, typed arrays", async () => {
+  await using redis = await startRedis();
+  await using store = await RedisStore.connect(redis.url);
+  const record = sampleRecord();
+  record.attributes.set(
+    "error",
+    new RangeError("kept", { cause: new Error("inner") }),
+  );
+  record.attributes.set(
+    "nested",
+    new Map([["a", new Map([["b", new Float64Array([1.5])]])]]),
+  );
+  assert.ok(await store.create(record, 60_000));
+  const loaded = (await store.load(record.id))!.record;
+  const error = loaded.attributes.get("error") as RangeError;
+  assert.ok(error instanceof RangeError);
+  assert.equal(error.message, "kept");
+  assert.deepEqual(
+    loaded.attributes.get("nested"),
+    record.attributes.get("nested"),
+  );
+  assert.deepEqual(loaded.attributes.get("big"), 2n ** 70n);
+});
+
+Deno.test("RedisStore lets Redis expire a session and renews the expiry on save", async () => {
+  await using redis = await startRedis();
+  await using store = await RedisStore.connect(redis.url);
+  const record = sampleRecord();
+  let version = (await store.create(record, 300))!;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  version = (await store.save(record, 300, version))!;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.ok(await store.load(record.id), "the save renewed the expiry");
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.equal(await store.load(record.id), null);
+});
+
+Deno.test("RedisStore loads its scripts again after Redis restarts", async () => {
+  await using redis = await startRedis();
+  await using store = await RedisStore.connect(redis.url);
+  assert.ok(await store.create(sampleRecord(), 60_000));
+  await redis.stop();
+  await redis.start(); // no persistence: the script cache is empty
+  let version: string | null = null;
+  for (let i = 0; i < 50 && version === null; i++) {
+    version = await store.create(sampleRecord(), 60_000).catch(() => null);
+    if (version === null) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  assert.ok(version, "the client reconnected and the script was loaded again");
+});
+
+Deno.test("SessionManager over RedisStore answers 503 fast while Redis is down or hangs, then recovers", async () => {
+  await using redis = await startRedis({ persist: true });
+  await using store = await RedisStore.connect(redis.url);
+  const errors: SessionStoreError[] = [];
+  const manager = new SessionManager({
+    store,
+    storeTimeout: 300,
+    onError: (error) => errors.push(error),
+  });
+  const handle = manager.handler((_request, _info, session) => {
+    const visits = (session.get<number>("visits") ?? 0) + 1;
+    session.set("visits", visits);
+    return new Response(`visit ${visits}`);
+  });
+  const info = {
+    remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 1 },
+  } as Deno.ServeHandlerInfo;
+  const visit = async (cookie: string | null) => {
+    const headers = new Headers({ "user-agent": "t" });
+    if (cookie) headers.set("cookie", cookie);
+    const started = performance.now();
+    const response = await handle(
+      new Request("http://localhost/", { headers }),
+      info,
+    );
+    return {
+      response,
+      text: await response.text(),
+      ms: performance.now() - started,
+    };
+  };
+  const first = await visit(null);
+  const cookie = first.response.headers.get("set-cookie")!.split(";")[0];
+  assert.equal((await visit(cookie)).text, "visit 2");
+
+  redis.pause(true); // hangs: only the timeout answers
+  const hung = await visit(cookie);
+  assert.equal(hung.response.status, 503);
+  assert.ok(hung.ms < 1500, `answered in ${hung.ms} ms`);
+  assert.equal(hung.text, "Service Unavailable\n");
+  redis.pause(false);
+
+  await redis.stop(); // down: the client fails at once
+  const down = await visit(cookie);
+  assert.equal(down.response.status, 503);
+  assert.ok(down.ms < 1500, `answered in ${down.ms} ms`);
+  assert.ok(errors.length >= 2);
+  assert.ok(errors.every((error) => error instanceof SessionStoreError));
+
+  await redis.start(); // back, with its append-only file
+  let text = "";
+  for (let i = 0; i < 50 && !text.startsWith("visit"); i++) {
+    text = (await visit(cookie)).text;
+    if (!text.startsWith("visit")) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  assert.equal(
+    text,
+    "visit 3",
+    "no committed visit was lost, none was counted twice",
+  );
+});
+
+Deno.test("RedisStore and MemoryStore give the same answers to the same operations", async () => {
+  await using redis = await startRedis();
+  await using redisStore = await RedisStore.connect(redis.url);
+  const memory = new MemoryStore();
+  for (const store of [redisStore, memory]) {
+    const record = sampleRecord("R".repeat(32));
+    const v1 = await store.create(record, 60_000);
+    const answers: unknown[] = [
+      v1 !== null,
+      await store.create(record, 60_000),
+      await store.save(record, 60_000, "stale"),
+      (await store.save(record, 60_000, v1!)) !== null,
+    ];
+    await store.delete(record.id);
+    answers.push(await store.load(record.id));
+    assert.deepEqual(answers, [true, null, null, true, null]);
+  }
+});
