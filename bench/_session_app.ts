@@ -62,7 +62,14 @@ if (mode === "none") {
     maxInactiveInterval: 1800,
     storeTimeout: 1000,
     onError: () => {},
-    ...(collide ? { random: (bytes: Uint8Array) => bytes.fill(++draws) } : {}),
+    // Two processes walking one sequence of ids may collide many times in a
+    // row: allow enough tries for the fleet test's 10 sessions.
+    ...(collide
+      ? {
+        random: (bytes: Uint8Array) => bytes.fill(++draws),
+        maxCreateAttempts: 32,
+      }
+      : {}),
   });
   serve(sessions.handler((request, _info, session) => {
     if (request.url.endsWith("/logout")) {

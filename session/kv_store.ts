@@ -24,6 +24,9 @@ export interface KvStoreOptions {
  *   lazily; the manager also checks the idle time itself.
  * - One record must stay under KV's 64 KiB value limit; a larger one fails to
  *   save with `SessionStoreError`.
+ * - Several processes may share one local file (a small fleet on one
+ *   machine): SQLite lets one write at a time, and the store tries again
+ *   when Deno KV reports the file locked.
  *
  * Deno KV is unstable in Deno 2: run with `--unstable-kv`, or put
  * `"unstable": ["kv"]` in `deno.json`. Deno Deploy enables it itself. A local
@@ -119,7 +122,8 @@ export class KvStore implements SessionStore, AsyncDisposable {
    * @returns The record and its versionstamp, or `null`.
    */
   async load(id: string): Promise<StoredSession | null> {
-    const entry = await (await this.#db()).get<SessionRecord>(this.#key(id));
+    const kv = await this.#db();
+    const entry = await whileLocked(() => kv.get<SessionRecord>(this.#key(id)));
     return entry.versionstamp === null
       ? null
       : { record: entry.value, version: entry.versionstamp };
@@ -147,7 +151,8 @@ export class KvStore implements SessionStore, AsyncDisposable {
    * @param id The session id.
    */
   async delete(id: string): Promise<void> {
-    await (await this.#db()).delete(this.#key(id));
+    const kv = await this.#db();
+    await whileLocked(() => kv.delete(this.#key(id)));
   }
 
   /** Closes the database if the store opened it. */
@@ -264,7 +269,7 @@ async function commitTogether(kv: Deno.Kv, batch: Write[]): Promise<boolean> {
     for (const write of batch) {
       operation.check(write).set(write.key, write.record, expiry(write.ttl));
     }
-    result = await operation.commit();
+    result = await whileLocked(() => operation.commit());
   } catch {
     return false; // each write alone then, to give each its own answer
   }
@@ -275,13 +280,38 @@ async function commitTogether(kv: Deno.Kv, batch: Write[]): Promise<boolean> {
 
 async function commitAlone(kv: Deno.Kv, write: Write): Promise<void> {
   try {
-    const result = await kv.atomic()
-      .check(write)
-      .set(write.key, write.record, expiry(write.ttl))
-      .commit();
+    const result = await whileLocked(() =>
+      kv.atomic()
+        .check(write)
+        .set(write.key, write.record, expiry(write.ttl))
+        .commit()
+    );
     write.resolve(result.ok ? result.versionstamp : null);
   } catch (error) {
     write.reject(error);
+  }
+}
+
+// Processes sharing one local file contend for SQLite's write lock, and
+// Deno KV reports "database is locked" rather than waiting: try again, a
+// bounded number of times, after a short random pause.
+const LOCKED_RETRIES = 20;
+
+async function whileLocked<T>(operation: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (
+        attempt === LOCKED_RETRIES ||
+        !/database is locked/i.test(String((error as Error)?.message))
+      ) {
+        throw error;
+      }
+      await new Promise((resolve) =>
+        setTimeout(resolve, 1 + Math.random() * 4 * attempt)
+      );
+    }
   }
 }
 

@@ -1,0 +1,171 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// Fleets: two server processes with the same handler and one store (Redis,
+// or KvStore on one shared local file), driven by HTTPClientSession.
+import assert from "node:assert/strict";
+import {
+  type ListeningProcess,
+  removeKvFile,
+  spawnSessionApp,
+} from "../_session_process.ts";
+import { type RedisServer, startRedis } from "../_redis_process.ts";
+import { Browser } from "../session/_helpers.ts";
+
+interface App extends AsyncDisposable {
+  port: number;
+  kill(): Promise<void>;
+}
+
+async function startApp(
+  mode: string,
+  store: string,
+  extra: string[] = [],
+): Promise<App> {
+  const { port, process }: ListeningProcess = await spawnSessionApp(
+    "deno",
+    mode,
+    store,
+    [],
+    extra,
+  );
+  let killed = false;
+  const kill = async () => {
+    if (!killed) {
+      killed = true;
+      process.kill("SIGKILL");
+    }
+    await process.status;
+  };
+  return { port, kill, [Symbol.asyncDispose]: kill };
+}
+
+/** A store shared by the fleet: a redis-server, or a KV file. */
+interface SharedStore extends AsyncDisposable {
+  mode: string;
+  arg: string;
+  redis?: RedisServer;
+}
+
+async function shared(
+  kind: "redis" | "kv",
+  persist = false,
+): Promise<SharedStore> {
+  if (kind === "redis") {
+    const redis = await startRedis({ persist });
+    return {
+      mode: "redis",
+      arg: redis.url,
+      redis,
+      [Symbol.asyncDispose]: () => redis[Symbol.asyncDispose](),
+    };
+  }
+  const path = await Deno.makeTempFile({
+    prefix: "pocket-fleet-",
+    suffix: ".sqlite3",
+  });
+  return {
+    mode: "kv",
+    arg: path,
+    [Symbol.asyncDispose]: () => removeKvFile(path),
+  };
+}
+
+/** Visits `app` with `cookie`, as a browser that moves between servers. */
+async function visitWith(app: App, cookie: string | null, path = "/") {
+  await using browser = new Browser(app.port);
+  browser.cookie = cookie;
+  const visit = await browser.visit(path);
+  return { ...visit, cookie: browser.cookie };
+}
+
+for (const kind of ["redis", "kv"] as const) {
+  Deno.test(`${kind}: two processes share a session; a restart keeps it; an invalidation is seen by both`, async () => {
+    await using store = await shared(kind);
+    await using a = await startApp(store.mode, store.arg);
+    await using b = await startApp(store.mode, store.arg);
+    let cookie: string | null = null;
+    for (
+      const [app, expected] of [
+        [a, "visit 1"],
+        [b, "visit 2"],
+        [a, "visit 3"],
+        [b, "visit 4"],
+      ] as const
+    ) {
+      const visit = await visitWith(app, cookie);
+      assert.equal(visit.text, expected);
+      cookie = visit.cookie;
+    }
+    await a.kill();
+    await using a2 = await startApp(store.mode, store.arg);
+    assert.equal(
+      (await visitWith(a2, cookie)).text,
+      "visit 5",
+      "the session outlived its process",
+    );
+    const bye = await visitWith(b, cookie, "/logout");
+    assert.equal(bye.text, "bye");
+    assert.match(bye.setCookies[0], /Max-Age=0/);
+    const after = await visitWith(a2, cookie);
+    assert.equal(
+      after.text,
+      "visit 1",
+      "the other process sees the invalidation",
+    );
+    assert.notEqual(after.cookie, cookie);
+  });
+
+  Deno.test(`${kind}: colliding ids drawn by two processes at once: one wins each id, the other draws again`, async () => {
+    await using store = await shared(kind);
+    await using a = await startApp(store.mode, store.arg, ["--collide"]);
+    await using b = await startApp(store.mode, store.arg, ["--collide"]);
+    const firsts = await Promise.all(
+      [a, b].flatMap((app) =>
+        Array.from({ length: 5 }, () => visitWith(app, null))
+      ),
+    );
+    const ids = firsts.map((visit) => visit.cookie!.split("=")[1]);
+    assert.equal(new Set(ids).size, 10, "no two clients share a session");
+    // Both processes drew from one sequence (ids of 24 equal bytes), so half
+    // the first draws collided and were drawn again.
+    for (const id of ids) assert.equal(id, id.slice(0, 4).repeat(8));
+    assert.ok(ids.includes("AQEB".repeat(8)), "someone won the first id");
+    const again = await Promise.all(
+      firsts.map((visit, i) => visitWith(i < 5 ? b : a, visit.cookie)),
+    );
+    assert.deepEqual(
+      again.map((visit) => visit.text),
+      Array(10).fill("visit 2"),
+    );
+  });
+}
+
+Deno.test("redis: an outage mid-run gives quick 503s, then everything works again with nothing committed lost", async () => {
+  await using store = await shared("redis", true);
+  await using a = await startApp(store.mode, store.arg);
+  await using b = await startApp(store.mode, store.arg);
+  let cookie: string | null = null;
+  for (const app of [a, b, a]) cookie = (await visitWith(app, cookie)).cookie;
+  await store.redis!.stop();
+  for (const app of [a, b]) {
+    const started = performance.now();
+    const visit = await visitWith(app, cookie);
+    const ms = performance.now() - started;
+    assert.equal(visit.status, 503);
+    assert.equal(visit.text, "Service Unavailable\n");
+    assert.ok(ms < 3000, `answered in ${ms.toFixed(0)} ms`);
+  }
+  await store.redis!.start();
+  let text = "";
+  for (let i = 0; i < 60 && text !== "visit 4"; i++) {
+    text = (await visitWith(b, cookie)).text;
+    if (text !== "visit 4") {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  assert.equal(
+    text,
+    "visit 4",
+    "the three committed visits survived the outage",
+  );
+  assert.equal((await visitWith(a, cookie)).text, "visit 5");
+});
