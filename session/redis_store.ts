@@ -150,7 +150,7 @@ export class RedisStore implements SessionStore, AsyncDisposable {
    * @param ttl Milliseconds it lives unless saved again.
    * @returns The version, or `null` when the id exists.
    */
-  async create(record: SessionRecord, ttl: number): Promise<string | null> {
+  create(record: SessionRecord, ttl: number): Promise<string | null> {
     return this.#eval(CREATE, record.id, [
       encode(record),
       millis(ttl),
