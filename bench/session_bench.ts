@@ -9,7 +9,9 @@
  *   session overhead on `Deno.serve`),
  * - `SessionManager` with `MemoryStore`,
  * - `SessionManager` with `KvStore` on a local file,
- * - express + express-session with its default MemoryStore, in Node.js.
+ * - `SessionManager` with `RedisStore` on a redis-server the benchmark starts,
+ * - express + express-session with its default MemoryStore, in Node.js,
+ * - express + express-session with connect-redis on the same redis-server.
  *
  * Each wrk thread drives one keep-alive connection and keeps its own session
  * cookie, as a browser would, so every request after the first joins a
@@ -29,9 +31,16 @@ import {
   spawnListening,
   spawnSessionApp,
 } from "../tests/_session_process.ts";
+import { startRedis } from "../tests/_redis_process.ts";
 
+const EXPRESS = "express-session (Node.js)";
 const EXPRESS_DIR = "/tmp/pocket-bench-express";
-const EXPRESS_PACKAGES = ["express@4.21.2", "express-session@1.18.1"];
+const EXPRESS_PACKAGES = [
+  "express@4.21.2",
+  "express-session@1.18.1",
+  "connect-redis@10.0.0",
+  "redis@6.3.1",
+];
 const EXPRESS_APP = new URL("./express_app.mjs", import.meta.url).pathname;
 
 // Each thread keeps the cookie it was given; `visits` checks that requests
@@ -150,7 +159,7 @@ async function run(command: string, args: string[]): Promise<string> {
 
 async function ensureExpress(): Promise<void> {
   try {
-    await Deno.stat(`${EXPRESS_DIR}/node_modules/express-session/package.json`);
+    await Deno.stat(`${EXPRESS_DIR}/node_modules/connect-redis/package.json`);
   } catch {
     console.error(
       `bench: installing ${EXPRESS_PACKAGES.join(" ")} into ${EXPRESS_DIR}`,
@@ -327,8 +336,19 @@ async function main(): Promise<void> {
   const deno = Deno.execPath();
   const pins = await cpuPinning();
   options.pins = pins;
-  const app = (mode: string) =>
-    spawnSessionApp(deno, mode, kvFile, pins.server);
+  const app = (mode: string, store = kvFile) =>
+    spawnSessionApp(deno, mode, store, pins.server);
+  const express = (redisUrl?: string) =>
+    spawnListening(
+      "express",
+      ...pinned(pins.server, "node", [
+        EXPRESS_APP,
+        EXPRESS_DIR,
+        ...(redisUrl ? [redisUrl] : []),
+      ]),
+    );
+  // One redis-server for RedisStore and connect-redis alike.
+  const redis = await startRedis();
   const servers: Server[] = [];
   try {
     servers.push(await start("no sessions (ceiling)", app("none")));
@@ -340,17 +360,10 @@ async function main(): Promise<void> {
     );
     servers.push(await start("MemoryStore", app("memory")));
     servers.push(await start("KvStore (local file)", app("kv")));
+    servers.push(await start("RedisStore", app("redis", redis.url)));
+    servers.push(await start(EXPRESS, express()));
     servers.push(
-      await start(
-        "express-session (Node.js)",
-        spawnListening(
-          "express",
-          ...pinned(pins.server, "node", [
-            EXPRESS_APP,
-            EXPRESS_DIR,
-          ]),
-        ),
-      ),
+      await start("express-session + connect-redis", express(redis.url)),
     );
     const node = (await run("node", ["--version"])).trim();
     console.error(
@@ -396,7 +409,7 @@ async function main(): Promise<void> {
     // express-session measured in the same round), then their median: a
     // shared machine drifts between rounds more than within one.
     const ceilings = results.get(servers[0].name)!;
-    const expresses = results.get(servers[4].name)!;
+    const expresses = results.get(EXPRESS)!;
     const rows = servers.map((server) => {
       const measures = results.get(server.name)!;
       return {
@@ -455,6 +468,7 @@ async function main(): Promise<void> {
     for (const server of servers) await stop(server);
     await Deno.remove(script).catch(() => {});
     await removeKvFile(kvFile);
+    await redis[Symbol.asyncDispose]();
   }
 }
 
