@@ -26,33 +26,32 @@ export interface RedisConnectOptions extends RedisStoreOptions {
   onError?: (error: unknown) => void;
 }
 
-// Insert-if-absent: a hash with the version `v` and the data `d`.
-const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-redis.call('HSET', KEYS[1], 'v', ARGV[3], 'd', ARGV[1])
-if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return ARGV[3]`;
-
-// Replace if the version is still the expected one; renew the expiry.
+// Replace if the stored version (before the first ":") is the expected one;
+// renew the expiry, or drop it for a session that never expires.
 const SAVE = `
-if redis.call('HGET', KEYS[1], 'v') ~= ARGV[4] then return false end
-redis.call('HSET', KEYS[1], 'v', ARGV[3], 'd', ARGV[1])
-if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2])
-else redis.call('PERSIST', KEYS[1]) end
+local current = redis.call('GET', KEYS[1])
+if not current then return false end
+local colon = string.find(current, ':', 1, true)
+if string.sub(current, 1, colon - 1) ~= ARGV[4] then return false end
+if tonumber(ARGV[2]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[3] .. ':' .. ARGV[1], 'PX', ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[3] .. ':' .. ARGV[1])
+end
 return ARGV[3]`;
 
 /**
  * Sessions in Redis, for fleets of self-hosted servers: every process that
  * shares the Redis server shares the sessions, and they outlive any process.
  *
- * - Each session is one hash (`v`: version, `d`: the record in V8's
- *   serialization format, base64), so every structured-clone type the other
- *   stores take round-trips: Dates, Maps, Sets, typed arrays, BigInts.
- * - `create` and `save` are Lua scripts, atomic in Redis: an insert only if
- *   the key is absent (of two processes drawing one id, exactly one gets it),
- *   and a replace only if the version is the one loaded. Versions are random
- *   tokens, never reused. Expiry is Redis's own (`PEXPIRE`), renewed by each
- *   save; a session that never expires is `PERSIST`ed.
+ * - Each session is one string, `<version>:<record>`, the record in V8's
+ *   serialization format (base64), so every structured-clone type the other
+ *   stores take round-trips: Dates, Maps, Sets, typed arrays, BigInts, Errors.
+ * - `create` is `SET key value NX PX ttl`: of two processes drawing one id,
+ *   exactly one gets it. `save` is a Lua script, atomic in Redis, that
+ *   replaces the value only if its version is the one loaded. Versions are
+ *   random tokens, never reused. Expiry is Redis's own (`PX`), renewed by
+ *   each save; a session that never expires has none.
  * - Outages: `RedisStore.connect()` makes a client that fails commands at
  *   once while disconnected (no offline queue) and reconnects in the
  *   background, so `SessionManager` answers 503 quickly during an outage
@@ -150,12 +149,17 @@ export class RedisStore implements SessionStore, AsyncDisposable {
    * @param ttl Milliseconds it lives unless saved again.
    * @returns The version, or `null` when the id exists.
    */
-  create(record: SessionRecord, ttl: number): Promise<string | null> {
-    return this.#eval(CREATE, record.id, [
-      encode(record),
-      millis(ttl),
-      newVersion(),
+  async create(record: SessionRecord, ttl: number): Promise<string | null> {
+    const version = newVersion();
+    const expiry = millis(ttl);
+    const reply = await this.#client.sendCommand([
+      "SET",
+      this.#prefix + record.id,
+      `${version}:${encode(record)}`,
+      "NX",
+      ...(expiry === "0" ? [] : ["PX", expiry]),
     ]);
+    return reply === null ? null : version;
   }
 
   /**
@@ -165,15 +169,16 @@ export class RedisStore implements SessionStore, AsyncDisposable {
    * @returns The record and its version, or `null`.
    */
   async load(id: string): Promise<StoredSession | null> {
-    const reply = await this.#client.sendCommand([
-      "HMGET",
+    const value = await this.#client.sendCommand([
+      "GET",
       this.#prefix + id,
-      "v",
-      "d",
-    ]) as [string | null, string | null];
-    const [version, data] = reply;
-    if (version === null || data === null) return null;
-    return { record: decode(data), version };
+    ]) as string | null;
+    if (value === null) return null;
+    const colon = value.indexOf(":");
+    return {
+      record: decode(value.slice(colon + 1)),
+      version: value.slice(0, colon),
+    };
   }
 
   /**

@@ -15,6 +15,8 @@ export interface RedisServer extends AsyncDisposable {
   start(): Promise<void>;
   /** Freezes (SIGSTOP) or thaws (SIGCONT) it: a Redis that hangs. */
   pause(paused: boolean): void;
+  /** Sends one inline command and returns the first line of the reply. */
+  command(line: string): Promise<string>;
 }
 
 const NOT_INSTALLED =
@@ -82,6 +84,7 @@ export async function startRedis(
     stop,
     start,
     pause: (paused) => child?.kill(paused ? "SIGSTOP" : "SIGCONT"),
+    command: (line) => inline(port, line),
     async [Symbol.asyncDispose]() {
       await stop();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -89,23 +92,24 @@ export async function startRedis(
   };
 }
 
+async function inline(port: number, line: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(`${line}\r\n`));
+    const buffer = new Uint8Array(512);
+    const n = await conn.read(buffer);
+    return new TextDecoder().decode(buffer.subarray(0, n ?? 0)).split(
+      "\r\n",
+    )[0];
+  } finally {
+    conn.close();
+  }
+}
+
 async function waitForPing(port: number): Promise<void> {
-  const ping = new TextEncoder().encode("PING\r\n");
   for (let i = 0; i < 200; i++) {
     try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      try {
-        await conn.write(ping);
-        const buffer = new Uint8Array(16);
-        const n = await conn.read(buffer);
-        if (
-          n && new TextDecoder().decode(buffer.subarray(0, n)) === "+PONG\r\n"
-        ) {
-          return;
-        }
-      } finally {
-        conn.close();
-      }
+      if (await inline(port, "PING") === "+PONG") return;
     } catch {
       // not listening yet
     }

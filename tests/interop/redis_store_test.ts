@@ -59,20 +59,27 @@ Deno.test("RedisStore lets Redis expire a session and renews the expiry on save"
   assert.equal(await store.load(record.id), null);
 });
 
-Deno.test("RedisStore loads its scripts again after Redis restarts", async () => {
-  await using redis = await startRedis();
+Deno.test("RedisStore loads its save script again after Redis restarts", async () => {
+  await using redis = await startRedis({ persist: true });
   await using store = await RedisStore.connect(redis.url);
-  assert.ok(await store.create(sampleRecord(), 60_000));
+  const record = sampleRecord();
+  let version = (await store.create(record, 60_000))!;
+  version = (await store.save(record, 60_000, version))!; // the script is cached
+  assert.ok(version);
   await redis.stop();
-  await redis.start(); // no persistence: the script cache is empty
-  let version: string | null = null;
-  for (let i = 0; i < 50 && version === null; i++) {
-    version = await store.create(sampleRecord(), 60_000).catch(() => null);
-    if (version === null) {
+  await redis.start(); // the data is back, the script cache is empty
+  let saved: string | null = null;
+  for (let i = 0; i < 50 && saved === null; i++) {
+    saved = await store.save(record, 60_000, version).catch(() => null);
+    if (saved === null) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  assert.ok(version, "the client reconnected and the script was loaded again");
+  assert.ok(saved, "the client reconnected and loaded the script again");
+  assert.equal((await store.load(record.id))?.version, saved);
+  assert.equal(await redis.command("SCRIPT FLUSH"), "+OK");
+  const again = await store.save(record, 60_000, saved!);
+  assert.ok(again, "a flushed script cache is refilled on NOSCRIPT");
 });
 
 Deno.test("SessionManager over RedisStore answers 503 fast while Redis is down or hangs, then recovers", async () => {
