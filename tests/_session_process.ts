@@ -66,6 +66,36 @@ export function spawnSessionApp(
   return spawnListening(`session app (${mode})`, command[0], command.slice(1));
 }
 
+/** A session app process, killed (SIGKILL) by `kill()` or on disposal. */
+export interface SessionApp extends AsyncDisposable {
+  port: number;
+  kill(): Promise<void>;
+}
+
+/** Starts `bench/_session_app.ts` with `deno` from PATH; see spawnSessionApp. */
+export async function startSessionApp(
+  mode: string,
+  store: string,
+  extra: string[] = [],
+): Promise<SessionApp> {
+  const { port, process } = await spawnSessionApp(
+    "deno",
+    mode,
+    store,
+    [],
+    extra,
+  );
+  let killed = false;
+  const kill = async () => {
+    if (!killed) {
+      killed = true;
+      process.kill("SIGKILL");
+    }
+    await process.status;
+  };
+  return { port, kill, [Symbol.asyncDispose]: kill };
+}
+
 /** Removes a KV file and SQLite's companions; missing files are fine. */
 export async function removeKvFile(path: string): Promise<void> {
   for (const suffix of ["", "-shm", "-wal"]) {

@@ -1,42 +1,16 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // Fleets: two server processes with the same handler and one store (Redis,
-// or KvStore on one shared local file), driven by HTTPClientSession.
+// or KvStore on one shared local file), driven by HTTPClientSession. Server
+// processes are killed with SIGKILL, so a restart shows that what a response
+// acknowledged was already stored.
 import assert from "node:assert/strict";
 import {
-  type ListeningProcess,
   removeKvFile,
-  spawnSessionApp,
+  type SessionApp as App,
+  startSessionApp as startApp,
 } from "../_session_process.ts";
 import { type RedisServer, startRedis } from "../_redis_process.ts";
 import { Browser } from "../session/_helpers.ts";
-
-interface App extends AsyncDisposable {
-  port: number;
-  kill(): Promise<void>;
-}
-
-async function startApp(
-  mode: string,
-  store: string,
-  extra: string[] = [],
-): Promise<App> {
-  const { port, process }: ListeningProcess = await spawnSessionApp(
-    "deno",
-    mode,
-    store,
-    [],
-    extra,
-  );
-  let killed = false;
-  const kill = async () => {
-    if (!killed) {
-      killed = true;
-      process.kill("SIGKILL");
-    }
-    await process.status;
-  };
-  return { port, kill, [Symbol.asyncDispose]: kill };
-}
 
 /** A store shared by the fleet: a redis-server, or a KV file. */
 interface SharedStore extends AsyncDisposable {
