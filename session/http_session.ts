@@ -199,7 +199,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
     this.#userAgent = options.userAgent ?? "";
     this.#bindClientIp = options.bindClientIp ?? true;
     this.#bindUserAgent = options.bindUserAgent ?? true;
-    this.#maxInactiveInterval = checkInterval(
+    this.#maxInactiveInterval = checkIdleInterval(
       options.maxInactiveInterval ?? 1800,
     );
     this.#id = restored?.id ?? generateSessionId(this.#random);
@@ -302,7 +302,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
    */
   setMaxInactiveInterval(seconds: number): void {
     this.#checkValid("set the idle interval");
-    this.#maxInactiveInterval = checkInterval(seconds);
+    this.#maxInactiveInterval = checkIdleInterval(seconds);
     this.#intervalChanged = true;
   }
 
@@ -572,7 +572,8 @@ export class HttpSession implements Iterable<[string, unknown]> {
   }
 }
 
-function checkInterval(seconds: number): number {
+/** The idle interval, checked: a finite number of seconds. */
+export function checkIdleInterval(seconds: number): number {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) {
     throw new RangeError(
       `Cannot set idle interval: ${seconds} is not a finite number of seconds`,

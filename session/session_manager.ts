@@ -2,7 +2,7 @@
 import { parseCookie, stringifySetCookie } from "cookie";
 import type { SetCookie } from "cookie";
 import { SessionSecurityError, SessionStoreError } from "./errors.ts";
-import { HttpSession, internals } from "./http_session.ts";
+import { checkIdleInterval, HttpSession, internals } from "./http_session.ts";
 import type { HttpSessionOptions } from "./http_session.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { cryptoRandom, isSessionId } from "./session_id.ts";
@@ -258,8 +258,7 @@ export class SessionManager {
         { cause: error },
       );
     }
-    this.#maxInactiveInterval = checkSeconds(
-      "idle interval",
+    this.#maxInactiveInterval = checkIdleInterval(
       options.maxInactiveInterval ?? 1800,
     );
     const trustProxy = options.trustProxy ?? false;
@@ -854,15 +853,6 @@ function withCookie(response: Response, cookie: string): Response {
     copy.headers.append("set-cookie", cookie);
     return copy;
   }
-}
-
-function checkSeconds(what: string, seconds: number): number {
-  if (typeof seconds !== "number" || !Number.isFinite(seconds)) {
-    throw new RangeError(
-      `Cannot set ${what}: ${seconds} is not a finite number of seconds`,
-    );
-  }
-  return seconds;
 }
 
 function checkCount(what: string, count: number): number {
