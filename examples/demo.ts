@@ -1,136 +1,169 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 /**
- * `deno task demo`: starts a local HTTPS server with the test certificates and
- * talks to it with `HTTPSClientSession`, printing each exchange: a GET, a
- * chunked POST with a trailer, a HEAD, and a streamed download, all on one
- * kept-alive TLS connection.
+ * `deno task demo`: starts the showcase shop (`examples/app.ts`: HTTPS
+ * `Deno.serve`, sessions in a `KvStore` on a local file) and drives it with
+ * this package's `HTTPSClientSession`, printing a short transcript: a first
+ * visit (a new session), a login (the principal set, the session id changed),
+ * a cart filled, a stolen cookie sent from another User-Agent (refused, the
+ * owner's cart untouched), a logout.
  *
- * Permissions: `--allow-net=127.0.0.1,localhost --allow-read=tests/fixtures`.
+ * Permissions: `--unstable-kv --allow-net=localhost`,
+ * `--allow-read=tests/fixtures,examples/.data`, `--allow-write=examples/.data`.
  *
  * @module
  */
 import {
   Context,
+  type HTTPCookie,
   HTTPMessage,
   HTTPRequest,
   HTTPResponse,
   HTTPSClientSession,
 } from "../client/mod.ts";
+import { type ShopState, startShop } from "./app.ts";
 
-const fixtures = new URL("../tests/fixtures/", import.meta.url);
-const read = (name: string) => Deno.readTextFileSync(new URL(name, fixtures));
+const ca = await Deno.readTextFile(
+  new URL("../tests/fixtures/ca.pem", import.meta.url),
+);
 
-const connections = new Set<number>();
-const server = Deno.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  cert: read("server.pem"),
-  key: read("server_key.pem"),
-  onListen: ({ port }) =>
-    console.log(
-      `server  https://localhost:${port}/ (Deno.serve, test certificate)\n`,
-    ),
-}, async (request, info) => {
-  connections.add(info.remoteAddr.port);
-  const url = new URL(request.url);
-  if (url.pathname === "/upload") {
-    const text = await request.text();
-    return Response.json({
-      received: text.length,
-      words: text.split(/\s+/).filter(Boolean).length,
-    });
+await using shop = await startShop({ port: 0 });
+console.log(
+  `shop     ${shop.url} (Deno.serve over TLS, development certificate)`,
+);
+console.log(`sessions ${shop.dataFile} (KvStore, Deno KV on a local file)\n`);
+
+const context = new Context({ caCerts: [ca] });
+const cookies = new Map<string, string>(); // the browser's cookie jar, by hand
+
+interface Visit {
+  status: number;
+  body: ShopState & { loggedOut?: boolean; error?: string };
+}
+
+async function visit(
+  client: HTTPSClientSession,
+  method: string,
+  path: string,
+  options: {
+    form?: Record<string, string>;
+    userAgent: string;
+    cookie?: string;
+  },
+): Promise<Visit> {
+  const request = new HTTPRequest(method, path, HTTPMessage.HTTP_1_1);
+  request.set("User-Agent", options.userAgent);
+  const cookie = options.cookie ?? cookies.get("SHOPSESSION");
+  if (cookie) request.setCookies({ SHOPSESSION: cookie });
+  const body = options.form
+    ? new TextEncoder().encode(new URLSearchParams(options.form).toString())
+    : null;
+  if (body) {
+    request.setContentType("application/x-www-form-urlencoded");
+    request.setContentLength(body.length);
   }
-  if (url.pathname === "/download") {
-    let sent = 0;
-    return new Response(
-      new ReadableStream({
-        pull(controller) {
-          controller.enqueue(new TextEncoder().encode(`line ${++sent}\n`));
-          if (sent === 1000) controller.close();
-        },
-      }),
-      { headers: { "Content-Type": "text/plain" } },
-    );
+  const writer = (await client.sendRequest(request)).getWriter();
+  if (body) await writer.write(body);
+  await writer.close();
+  const response = new HTTPResponse();
+  const text = await new Response(await client.receiveResponse(response))
+    .text();
+  const set = response.getCookies().find((c) => c.name === "SHOPSESSION");
+  console.log(
+    `> ${method} ${path}${
+      options.form ? ` ${new URLSearchParams(options.form)}` : ""
+    }  (User-Agent: ${options.userAgent}${
+      cookie ? `, cookie ${cookie.slice(0, 8)}…` : ""
+    })`,
+  );
+  console.log(
+    `< ${response.getStatus()} ${response.getReason()}${
+      set ? `  Set-Cookie: ${describe(set)}` : ""
+    }`,
+  );
+  if (set && !options.cookie) {
+    if (set.maxAge === 0) cookies.delete(set.name);
+    else cookies.set(set.name, set.value);
   }
-  return new Response("Hello from Deno.serve over TLS\n", {
-    headers: {
-      "Content-Type": "text/plain; charset=utf-8",
-      "Set-Cookie": "visit=1; HttpOnly; Secure",
-    },
-  });
+  const parsed = text.startsWith("{") ? JSON.parse(text) : {};
+  return { status: response.getStatus(), body: parsed };
+}
+
+function describe(cookie: HTTPCookie): string {
+  const flags = [
+    cookie.httpOnly && "HttpOnly",
+    cookie.secure && "Secure",
+    cookie.sameSite && `SameSite=${cookie.sameSite}`,
+    cookie.path && `Path=${cookie.path}`,
+    cookie.maxAge !== undefined && `Max-Age=${cookie.maxAge}`,
+  ].filter(Boolean).join("; ");
+  const value = cookie.value ? `${cookie.value.slice(0, 8)}…` : "(empty)";
+  return `${cookie.name}=${value}; ${flags}`;
+}
+
+function held(state: ShopState): string {
+  return `  session ${state.sessionIdPrefix}…: new=${state.isNew}, user=${
+    state.user ?? "-"
+  }, cart=[${state.cart.join(", ")}]\n`;
+}
+
+const browser = "Firefox/140 (owner)";
+await using owner = new HTTPSClientSession("localhost", shop.port, context);
+await using thief = new HTTPSClientSession("localhost", shop.port, context);
+
+let step = await visit(owner, "GET", "/api/state", { userAgent: browser });
+console.log(held(step.body));
+const firstId = cookies.get("SHOPSESSION");
+
+step = await visit(owner, "POST", "/login", {
+  form: { user: "ada" },
+  userAgent: browser,
 });
-
-const context = new Context({ caCerts: [read("ca.pem")] });
-await using session = new HTTPSClientSession(
-  "localhost",
-  server.addr.port,
-  context,
+console.log(held(step.body).trimEnd());
+console.log(
+  `  id changed at login: ${firstId !== cookies.get("SHOPSESSION")}\n`,
 );
 
-function show(request: HTTPRequest, response: HTTPResponse, body: string) {
-  console.log(
-    `> ${request.getMethod()} ${request.getURI()} ${request.getVersion()}`,
-  );
-  for (const [name, value] of request) console.log(`> ${name}: ${value}`);
-  console.log(
-    `< ${response.getVersion()} ${response.getStatus()} ${response.getReason()}`,
-  );
-  for (const [name, value] of response) console.log(`< ${name}: ${value}`);
-  if (body) console.log(`  ${body.trimEnd().split("\n").join("\n  ")}`);
-  console.log();
+for (const item of ["tea", "biscuits"]) {
+  step = await visit(owner, "POST", "/cart", {
+    form: { item },
+    userAgent: browser,
+  });
 }
+console.log(held(step.body));
 
-// 1. A GET.
-const get = new HTTPRequest(HTTPRequest.HTTP_GET, "/", HTTPMessage.HTTP_1_1);
-await session.sendRequest(get);
-let response = new HTTPResponse();
-let body = await new Response(await session.receiveResponse(response)).text();
-show(get, response, body);
-console.log(`  cookies: ${JSON.stringify(response.getCookies())}\n`);
+step = await visit(owner, "GET", "/cart", { userAgent: browser });
+console.log(held(step.body));
 
-// 2. A chunked POST, written in pieces, with a trailer.
-const post = new HTTPRequest(
-  HTTPRequest.HTTP_POST,
-  "/upload",
-  HTTPMessage.HTTP_1_1,
-);
-post.setChunkedTransferEncoding(true);
-post.setContentType("text/plain");
-const writer = (await session.sendRequest(post)).getWriter();
-for (const piece of ["Streams ", "are ", "written ", "as ", "chunks"]) {
-  await writer.write(new TextEncoder().encode(piece));
-}
-session.requestTrailer().set("X-Pieces", "5");
-await writer.close();
-response = new HTTPResponse();
-body = await new Response(await session.receiveResponse(response)).text();
-show(post, response, body);
+const stolen = await visit(thief, "POST", "/cart", {
+  form: { item: "gold bars" },
+  userAgent: "curl/8 (thief)",
+  cookie: cookies.get("SHOPSESSION"),
+});
+console.log(`  refused: ${stolen.status === 403}\n`);
 
-// 3. A HEAD: no body, the connection stays.
-const head = new HTTPRequest(HTTPRequest.HTTP_HEAD, "/", HTTPMessage.HTTP_1_1);
-await session.sendRequest(head);
-response = new HTTPResponse();
-body = await new Response(await session.receiveResponse(response)).text();
-show(head, response, body);
-
-// 4. A streamed download, counted as it arrives.
-const download = new HTTPRequest(
-  HTTPRequest.HTTP_GET,
-  "/download",
-  HTTPMessage.HTTP_1_1,
-);
-await session.sendRequest(download);
-response = new HTTPResponse();
-let bytes = 0;
-for await (const chunk of await session.receiveResponse(response)) {
-  bytes += chunk.length;
-}
-show(
-  download,
-  response,
-  `(${bytes} bytes streamed, chunked: ${response.getChunkedTransferEncoding()})`,
+step = await visit(owner, "GET", "/cart", { userAgent: browser });
+console.log(held(step.body).trimEnd());
+console.log(
+  `  the owner's cart is untouched: ${
+    step.body.cart.join(", ") === "tea, biscuits"
+  }\n`,
 );
 
-console.log(`${connections.size} TLS connection(s) carried 4 requests.`);
-session.reset();
-await server.shutdown();
+step = await visit(owner, "POST", "/logout", { userAgent: browser });
+console.log(
+  `  logged out: ${step.body.loggedOut === true}, cookie kept: ${
+    cookies.has("SHOPSESSION")
+  }\n`,
+);
+
+step = await visit(owner, "GET", "/api/state", {
+  userAgent: browser,
+  cookie: firstId,
+});
+console.log(held(step.body).trimEnd());
+console.log(
+  `  the pre-login id is worthless: ${
+    step.body.isNew && step.body.cart.length === 0
+  }`,
+);
+console.log(`\ndone; the shop's sessions stay in ${shop.dataFile}`);
