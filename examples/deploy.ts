@@ -1,0 +1,102 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+/**
+ * A handler ready for Deno Deploy: sessions in Deno KV (`Deno.openKv()`,
+ * which on Deploy is the deployment's KV, shared by every isolate in every
+ * region), and one route, `/upstream`, that calls an upstream HTTPS API with
+ * `HTTPSClientSession` and counts the calls in the session.
+ *
+ * On Deploy, import from JSR instead of the relative paths:
+ * `jsr:@pocket/net/session` and `jsr:@pocket/net/client`. Set `UPSTREAM_URL`
+ * (for example `https://api.github.com/zen`) in the project's environment.
+ *
+ * Locally: `deno run --unstable-kv --allow-net --allow-env=UPSTREAM_URL
+ * examples/deploy.ts` (KV in Deno's default local database).
+ *
+ * @module
+ */
+import {
+  Context,
+  HTTPMessage,
+  HTTPRequest,
+  HTTPResponse,
+  HTTPSClientSession,
+} from "../client/mod.ts";
+import { KvStore, SessionManager } from "../session/mod.ts";
+
+/** What the handler needs. */
+export interface DeployOptions {
+  /** The KV database of the sessions. */
+  kv: Deno.Kv;
+  /** The upstream API called by `/upstream`, an https URL. */
+  upstream: string;
+  /** The TLS context for the upstream (extra CAs); the defaults otherwise. */
+  context?: Context;
+}
+
+/**
+ * Makes the deployment's handler.
+ *
+ * @param options The KV database, the upstream URL and its TLS context.
+ * @returns A `Deno.serve` handler.
+ */
+export function createHandler(
+  options: DeployOptions,
+): (
+  request: Request,
+  info: Deno.ServeHandlerInfo,
+) => Response | Promise<Response> {
+  const upstream = new URL(options.upstream);
+  if (upstream.protocol !== "https:") {
+    throw new TypeError(
+      `Cannot use upstream "${options.upstream}": not an https URL`,
+    );
+  }
+  const sessions = new SessionManager({
+    store: new KvStore(options.kv, { prefix: ["deploy", "sessions"] }),
+    cookie: { secure: true },
+    storeTimeout: 2000,
+  });
+  return sessions.handler(async (request, _info, session) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/upstream") {
+      const calls = (session.get<number>("upstreamCalls") ?? 0) + 1;
+      session.set("upstreamCalls", calls);
+      const answer = await callUpstream(upstream, options.context);
+      return Response.json({
+        calls,
+        upstreamStatus: answer.status,
+        upstream: answer.text,
+      });
+    }
+    if (path !== "/") return new Response("Not Found\n", { status: 404 });
+    const visits = (session.get<number>("visits") ?? 0) + 1;
+    session.set("visits", visits);
+    return Response.json({ visits, isNew: session.isNew() });
+  });
+}
+
+/** One GET on a fresh connection: an isolate serves many requests at once. */
+async function callUpstream(
+  upstream: URL,
+  context?: Context,
+): Promise<{ status: number; text: string }> {
+  const port = Number(upstream.port || 443);
+  await using client = new HTTPSClientSession(upstream.hostname, port, context);
+  client.setTimeout(5000);
+  const request = new HTTPRequest(
+    HTTPRequest.HTTP_GET,
+    upstream.pathname + upstream.search,
+    HTTPMessage.HTTP_1_1,
+  );
+  request.set("Accept", "application/json, text/plain");
+  await client.sendRequest(request);
+  const response = new HTTPResponse();
+  const text = await new Response(await client.receiveResponse(response))
+    .text();
+  return { status: response.getStatus(), text };
+}
+
+if (import.meta.main) {
+  const upstream = Deno.env.get("UPSTREAM_URL") ?? "https://api.github.com/zen";
+  Deno.serve(createHandler({ kv: await Deno.openKv(), upstream }));
+}

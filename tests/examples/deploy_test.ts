@@ -1,0 +1,76 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// examples/deploy.ts run locally: KV on a local file, the upstream a local
+// HTTPS server with the test certificate, the client this package's own.
+import assert from "node:assert/strict";
+import { Context } from "../../client/mod.ts";
+import { createHandler } from "../../examples/deploy.ts";
+import { removeKvFile } from "../_session_process.ts";
+import { Browser } from "../session/_helpers.ts";
+
+const FIXTURES = new URL("../fixtures/", import.meta.url);
+const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
+
+Deno.test("examples/deploy.ts keeps sessions in KV and calls the upstream over TLS", async () => {
+  const kvFile = await Deno.makeTempFile({
+    prefix: "pocket-deploy-",
+    suffix: ".sqlite3",
+  });
+  const kv = await Deno.openKv(kvFile);
+  try {
+    let upstreamCalls = 0;
+    await using upstream = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: await read("server.pem"),
+      key: await read("server_key.pem"),
+      onListen() {},
+    }, () => new Response(`zen ${++upstreamCalls}`));
+    const handler = createHandler({
+      kv,
+      upstream: `https://localhost:${upstream.addr.port}/zen`,
+      context: new Context({ caCerts: [await read("ca.pem")] }),
+    });
+    await using app = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen() {},
+    }, handler);
+    await using browser = new Browser(app.addr.port);
+    assert.deepEqual(JSON.parse((await browser.visit("/")).text), {
+      visits: 1,
+      isNew: true,
+    });
+    assert.match(browser.cookie!, /^SESSIONID=/);
+    assert.deepEqual(JSON.parse((await browser.visit("/")).text), {
+      visits: 2,
+      isNew: false,
+    });
+    for (const calls of [1, 2]) {
+      assert.deepEqual(JSON.parse((await browser.visit("/upstream")).text), {
+        calls,
+        upstreamStatus: 200,
+        upstream: `zen ${calls}`,
+      });
+    }
+    const stored = [];
+    for await (const entry of kv.list({ prefix: ["deploy", "sessions"] })) {
+      stored.push(entry);
+    }
+    assert.equal(stored.length, 1, "one session in KV");
+  } finally {
+    kv.close();
+    await removeKvFile(kvFile);
+  }
+});
+
+Deno.test("examples/deploy.ts refuses an upstream that is not https", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    assert.throws(
+      () => createHandler({ kv, upstream: "http://example.com/" }),
+      TypeError,
+    );
+  } finally {
+    kv.close();
+  }
+});
