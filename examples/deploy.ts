@@ -15,7 +15,7 @@
  * @module
  */
 import {
-  Context,
+  type Context,
   HTTPMessage,
   HTTPRequest,
   HTTPResponse,
