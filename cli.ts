@@ -53,13 +53,42 @@ import {
   TimeoutException,
 } from "./client/mod.ts";
 
-/** Where the command writes; `Deno.stdout` and `Deno.stderr` have this shape. */
+/**
+ * Where the command writes; `Deno.stdout` and `Deno.stderr` have this shape.
+ *
+ * @example
+ * ```ts
+ * import { type CliWriter, main } from "@pocket/net/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const chunks: Uint8Array[] = [];
+ * const stdout: CliWriter = { write: (bytes) => (chunks.push(bytes.slice()), Promise.resolve(bytes.length)) };
+ * assert.equal(await main(["-h"], { stdout }), 0);
+ * assert.ok(chunks.length > 0);
+ * ```
+ */
 export interface CliWriter {
   /** Writes some of `bytes`, returning how many. */
   write(bytes: Uint8Array): Promise<number>;
 }
 
-/** The command's surroundings, replaceable in tests and scripts. */
+/**
+ * The command's surroundings, replaceable in tests and scripts.
+ *
+ * @example
+ * ```ts
+ * import { type CliIO, main } from "@pocket/net/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const errors: string[] = [];
+ * const io: CliIO = {
+ *   stderr: { write: (bytes) => (errors.push(new TextDecoder().decode(bytes)), Promise.resolve(bytes.length)) },
+ *   stderrIsTerminal: false,
+ * };
+ * assert.equal(await main(["ftp://example.com/"], io), 1);
+ * assert.equal(errors.join(""), 'pocket: protocol "ftp" not supported\n');
+ * ```
+ */
 export interface CliIO {
   /** The body (and with `-i`/`-I` the head); `Deno.stdout` by default. */
   stdout?: CliWriter;
@@ -71,7 +100,18 @@ export interface CliIO {
   stderrIsTerminal?: boolean;
 }
 
-/** The text of `pocket --help`. */
+/**
+ * The text of `pocket --help`.
+ *
+ * @example
+ * ```ts
+ * import { HELP } from "@pocket/net/cli";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(HELP, /--data-binary/);
+ * assert.match(HELP, /28 timeout/);
+ * ```
+ */
 export const HELP = `Usage: pocket [options] URL
 
 A curl-like HTTP/1.1 client built on @pocket/net.

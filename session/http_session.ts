@@ -5,7 +5,27 @@ import type { RandomSource } from "./session_id.ts";
 import { assertStorable, cloneValue, sameData } from "./_storable.ts";
 import type { Principal, SessionRecord, StoredSession } from "./store.ts";
 
-/** Options of a new {@linkcode HttpSession}. */
+/**
+ * Options of a new {@linkcode HttpSession}.
+ *
+ * @example
+ * ```ts
+ * import { HttpSession } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const session = new HttpSession({
+ *   clientIp: "192.0.2.1",
+ *   userAgent: "curl/8",
+ *   maxInactiveInterval: 60,
+ *   bindUserAgent: false,
+ *   now: () => 0,
+ * });
+ * assert.equal(session.getMaxInactiveInterval(), 60);
+ * assert.equal(session.getCreationTime().getTime(), 0);
+ * session.validate("192.0.2.1", "another agent");
+ * assert.equal(session.isNew(), false);
+ * ```
+ */
 export interface HttpSessionOptions {
   /** The client IP address the session is created for; `""` by default. */
   clientIp?: string;

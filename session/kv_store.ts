@@ -1,7 +1,22 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import type { SessionRecord, SessionStore, StoredSession } from "./store.ts";
 
-/** Options of a {@linkcode KvStore}. */
+/**
+ * Options of a {@linkcode KvStore}.
+ *
+ * @example
+ * ```ts
+ * import { KvStore } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * if ("openKv" in Deno) {
+ *   const kv = await Deno.openKv(":memory:");
+ *   const store = new KvStore(kv, { prefix: ["shop", "sessions"] });
+ *   assert.equal(await store.load("A".repeat(32)), null);
+ *   kv.close();
+ * }
+ * ```
+ */
 export interface KvStoreOptions {
   /** The key prefix of the store's entries; `["sessions"]` by default. */
   prefix?: Deno.KvKey;

@@ -6,7 +6,19 @@ import type {
   SyncSessionStore,
 } from "./store.ts";
 
-/** Options of a {@linkcode MemoryStore}. */
+/**
+ * Options of a {@linkcode MemoryStore}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new MemoryStore({ capacity: 1000, now: () => Date.now() });
+ * assert.equal(store.size, 0);
+ * assert.throws(() => new MemoryStore({ capacity: 0 }), RangeError);
+ * ```
+ */
 export interface MemoryStoreOptions {
   /**
    * The most sessions kept; beyond it the least recently used is evicted.
@@ -286,7 +298,7 @@ function updateRecord(target: SessionRecord, source: SessionRecord): void {
 }
 
 /** A copy of a record that shares no mutable object with it. */
-export function copyRecord(record: SessionRecord): SessionRecord {
+function copyRecord(record: SessionRecord): SessionRecord {
   const attributes = new Map<string, unknown>();
   for (const [key, value] of record.attributes) {
     attributes.set(key, cloneValue(value));

@@ -6,19 +6,66 @@ import type { SessionRecord, SessionStore, StoredSession } from "./store.ts";
 /**
  * The part of a node-redis client (`npm:redis`, version 5 or later) the store
  * uses: `sendCommand` with string arguments and replies.
+ *
+ * @example
+ * ```ts
+ * import { type RedisCommander, RedisStore } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const sent: string[][] = [];
+ * const client: RedisCommander = {
+ *   sendCommand: (args) => (sent.push(args), Promise.resolve(null)),
+ * };
+ * const store = new RedisStore(client);
+ * assert.equal(await store.load("A".repeat(32)), null);
+ * assert.deepEqual(sent, [["GET", "session:" + "A".repeat(32)]]);
+ * ```
  */
 export interface RedisCommander {
   /** Sends one command; resolves with Redis's reply. */
   sendCommand(args: string[]): Promise<unknown>;
 }
 
-/** Options of a {@linkcode RedisStore}. */
+/**
+ * Options of a {@linkcode RedisStore}.
+ *
+ * @example
+ * ```ts
+ * import { RedisStore } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const sent: string[][] = [];
+ * const store = new RedisStore(
+ *   { sendCommand: (args) => (sent.push(args), Promise.resolve(1)) },
+ *   { prefix: "shop:session:" },
+ * );
+ * await store.delete("A".repeat(32));
+ * assert.deepEqual(sent, [["DEL", "shop:session:" + "A".repeat(32)]]);
+ * ```
+ */
 export interface RedisStoreOptions {
   /** The key prefix of the store's entries; `"session:"` by default. */
   prefix?: string;
 }
 
-/** Options of {@linkcode RedisStore.connect}. */
+/**
+ * Options of {@linkcode RedisStore.connect}.
+ *
+ * @example
+ * ```ts
+ * import type { RedisConnectOptions } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const errors: unknown[] = [];
+ * const options: RedisConnectOptions = {
+ *   prefix: "shop:session:",
+ *   connectTimeout: 1000,
+ *   onError: (error) => errors.push(error),
+ * };
+ * // await RedisStore.connect("redis://127.0.0.1:6379", options);
+ * assert.equal(options.connectTimeout, 1000);
+ * ```
+ */
 export interface RedisConnectOptions extends RedisStoreOptions {
   /** Milliseconds a connection attempt may take; 2000. */
   connectTimeout?: number;

@@ -8,13 +8,43 @@
 /**
  * Fills a byte array with random bytes and returns it, as
  * `crypto.getRandomValues` does. Injectable so tests can force collisions.
+ *
+ * @example
+ * ```ts
+ * import { generateSessionId, type RandomSource } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const zeros: RandomSource = (bytes) => bytes.fill(0);
+ * assert.equal(generateSessionId(zeros), "A".repeat(32));
+ * ```
  */
 export type RandomSource = (bytes: Uint8Array) => Uint8Array;
 
-/** Random bytes in a session id: 192 bits, above OWASP's 64-bit floor. */
+/**
+ * Random bytes in a session id: 192 bits, above OWASP's 64-bit floor.
+ *
+ * @example
+ * ```ts
+ * import { SESSION_ID_BYTES, SESSION_ID_LENGTH } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(SESSION_ID_BYTES * 8, 192);
+ * assert.equal(SESSION_ID_LENGTH, SESSION_ID_BYTES * 4 / 3);
+ * ```
+ */
 export const SESSION_ID_BYTES = 24;
 
-/** Characters in a session id: 24 bytes in base64url, without padding. */
+/**
+ * Characters in a session id: 24 bytes in base64url, without padding.
+ *
+ * @example
+ * ```ts
+ * import { generateSessionId, SESSION_ID_LENGTH } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(generateSessionId().length, SESSION_ID_LENGTH);
+ * ```
+ */
 export const SESSION_ID_LENGTH = 32;
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;

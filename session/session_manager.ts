@@ -14,7 +14,26 @@ import type {
   SyncSessionStore,
 } from "./store.ts";
 
-/** The session cookie's attributes. */
+/**
+ * The session cookie's attributes.
+ *
+ * @example
+ * ```ts
+ * import { SessionManager } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const sessions = new SessionManager({
+ *   cookie: { hostPrefix: true, sameSite: "strict", maxAge: 3600 },
+ * });
+ * const handle = sessions.handler(() => new Response("ok"));
+ * const info = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 } } as Deno.ServeHandlerInfo;
+ * const response = await handle(new Request("https://localhost/"), info);
+ * assert.match(
+ *   response.headers.get("set-cookie")!,
+ *   /^__Host-SESSIONID=[\w-]{32}; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
+ * );
+ * ```
+ */
 export interface SessionCookieOptions {
   /** `Path`; `"/"` by default. */
   path?: string;
@@ -47,7 +66,25 @@ export interface SessionCookieOptions {
   partitioned?: boolean;
 }
 
-/** Options of a {@linkcode SessionManager}. */
+/**
+ * Options of a {@linkcode SessionManager}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, SessionManager } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const sessions = new SessionManager({
+ *   store: new MemoryStore({ capacity: 50_000 }),
+ *   cookieName: "sid",
+ *   maxInactiveInterval: 900,
+ *   trustProxy: 1,
+ *   onSecurityError: "reject",
+ * });
+ * assert.equal(sessions.cookieName, "sid");
+ * assert.throws(() => new SessionManager({ trustProxy: -1 }), RangeError);
+ * ```
+ */
 export interface SessionManagerOptions {
   /** Where sessions live; a new `MemoryStore` by default. */
   store?: SessionStore;
@@ -93,19 +130,62 @@ export interface SessionManagerOptions {
   now?: () => number;
 }
 
-/** Options of {@linkcode SessionManager.getSession}. */
+/**
+ * Options of {@linkcode SessionManager.getSession}.
+ *
+ * @example
+ * ```ts
+ * import { SessionManager } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const sessions = new SessionManager();
+ * const info = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 } } as const;
+ * const request = new Request("http://localhost/");
+ * assert.equal(await sessions.getSession(request, info, { create: false }), null);
+ * assert.ok((await sessions.getSession(request, info))?.isNew());
+ * ```
+ */
 export interface GetSessionOptions {
   /** Whether to start a session when the request has none; `true`. */
   create?: boolean;
 }
 
-/** What a `Deno.serve` handler gets besides the request. */
+/**
+ * What a `Deno.serve` handler gets besides the request.
+ *
+ * @example
+ * ```ts
+ * import { type ConnectionInfo, SessionManager } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const overTcp: ConnectionInfo = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 } };
+ * const overUnix: ConnectionInfo = { remoteAddr: { transport: "unix", path: "/run/app.sock" } };
+ * const sessions = new SessionManager();
+ * const request = new Request("http://localhost/");
+ * assert.equal(sessions.clientIp(request, overTcp), "192.0.2.1");
+ * assert.equal(sessions.clientIp(request, overUnix), "");
+ * ```
+ */
 export interface ConnectionInfo {
   /** The peer's address: `Deno.NetAddr`, or `Deno.UnixAddr` on a socket. */
   readonly remoteAddr: Deno.Addr;
 }
 
-/** A `Deno.serve` handler that is given the request's session. */
+/**
+ * A `Deno.serve` handler that is given the request's session.
+ *
+ * @example
+ * ```ts
+ * import { type SessionHandler, SessionManager } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const hello: SessionHandler = (_request, _info, session) =>
+ *   new Response(session.isNew() ? "welcome" : "welcome back");
+ * const handle = new SessionManager().handler(hello);
+ * const info = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 } } as Deno.ServeHandlerInfo;
+ * assert.equal(await (await handle(new Request("http://localhost/"), info)).text(), "welcome");
+ * ```
+ */
 export type SessionHandler = (
   request: Request,
   info: Deno.ServeHandlerInfo,

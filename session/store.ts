@@ -8,6 +8,17 @@
 /**
  * The authenticated user a session carries, as Java's `Principal`: a name,
  * plus any structured-clone data the application keeps with it.
+ *
+ * @example
+ * ```ts
+ * import { HttpSession, type Principal } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const ada: Principal = { name: "ada", roles: ["admin"] };
+ * const session = new HttpSession();
+ * session.setPrincipal(ada);
+ * assert.deepEqual(session.getPrincipal()?.roles, ["admin"]);
+ * ```
  */
 export interface Principal {
   /** The user's name, as `Principal.getName()`. */
@@ -20,6 +31,21 @@ export interface Principal {
  * Everything a store keeps for one session. Times are milliseconds since the
  * epoch; every value is structured-clone data, so a store may keep a record
  * with `structuredClone`, Deno KV or `node:v8` serialization as it is.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type SessionRecord } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const record: SessionRecord = {
+ *   id: "A".repeat(32), creationTime: 0, lastAccessedTime: 0, maxInactiveInterval: 60,
+ *   principal: { name: "ada" }, clientIp: "192.0.2.1", userAgent: "curl/8",
+ *   attributes: new Map<string, unknown>([["since", new Date(0)]]),
+ * };
+ * const store = new MemoryStore();
+ * await store.create(record, 60_000);
+ * assert.deepEqual((await store.load(record.id))?.record, record);
+ * ```
  */
 export interface SessionRecord {
   /** The session id: 32 base64url characters. */
@@ -40,7 +66,24 @@ export interface SessionRecord {
   attributes: Map<string, unknown>;
 }
 
-/** A record as loaded from a store, with the version to save it against. */
+/**
+ * A record as loaded from a store, with the version to save it against.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type SessionRecord, type StoredSession } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const record: SessionRecord = {
+ *   id: "A".repeat(32), creationTime: 0, lastAccessedTime: 0, maxInactiveInterval: 60,
+ *   principal: null, clientIp: "", userAgent: "", attributes: new Map(),
+ * };
+ * const store = new MemoryStore();
+ * const version = await store.create(record, 60_000);
+ * const stored: StoredSession | null = await store.load(record.id);
+ * assert.equal(stored?.version, version);
+ * ```
+ */
 export interface StoredSession {
   /** The record: the caller's own copy. */
   record: SessionRecord;
