@@ -220,7 +220,7 @@ export async function proxyHandshake(
 /** Closes a connection that may be closed already. */
 export function closeQuietly(conn: Deno.Conn): void {
   try {
-    closeQuietly(conn);
+    conn.close();
   } catch {
     // Closed already, by a deadline or the peer.
   }

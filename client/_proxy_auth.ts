@@ -245,6 +245,10 @@ function utf16le(text: string): Uint8Array {
   return out;
 }
 
+function latin1(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
+}
+
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -301,11 +305,9 @@ export function parseNtlmType2(token: string): NtlmChallenge {
     if (msg.length < at + 8) return new Uint8Array(0);
     const len = view.getUint16(at, true);
     const off = view.getUint32(at + 4, true);
-    if (off + len > msg.length) {
-      throw new TypeError(
-        "Cannot parse NTLM challenge: a field runs past its end",
-      );
-    }
+    // Some servers (squid's ntlm_fake_auth) send short messages: a field
+    // past the end is taken as absent, only the challenge is required.
+    if (off + len > msg.length) return new Uint8Array(0);
     return msg.slice(off, off + len);
   };
   const flags = view.getUint32(20, true);
@@ -401,12 +403,15 @@ export function ntlmType3(
     fileTime(),
     challenge.targetInfo,
   );
+  // The strings are UTF-16LE when the server negotiated Unicode, else OEM.
+  const unicode = (challenge.flags & NEGOTIATE_UNICODE) !== 0;
+  const text = unicode ? utf16le : latin1;
   const fields = [
     lm,
     nt,
-    utf16le(domain),
-    utf16le(username),
-    utf16le(workstation),
+    text(domain),
+    text(username),
+    text(workstation),
     new Uint8Array(0),
   ];
   const header = new Uint8Array(64);
@@ -421,8 +426,8 @@ export function ntlmType3(
     view.setUint32(at + 4, offset, true);
     offset += field.length;
   });
-  const flags = (challenge.flags & TYPE1_FLAGS) | NEGOTIATE_UNICODE |
-    NEGOTIATE_NTLM;
+  const flags = (challenge.flags & TYPE1_FLAGS & ~NEGOTIATE_OEM) |
+    (unicode ? NEGOTIATE_UNICODE : NEGOTIATE_OEM) | NEGOTIATE_NTLM;
   view.setUint32(60, flags >>> 0, true);
   return toBase64(concat(header, ...fields));
 }
