@@ -59,6 +59,10 @@ export interface ProxyEnvOptions {
   overrides?: ProxyConfigInit;
 }
 
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+// deno-lint-ignore no-control-regex
+const BAD_HOST = /[\s\x00-\x1f\x7f/@]/;
 const PROTOCOLS: readonly string[] = ["http", "https"];
 const AUTH_METHODS: readonly string[] = ["basic", "digest", "ntlm"];
 
@@ -120,7 +124,7 @@ export class ProxyConfig {
    */
   constructor(init: ProxyConfigInit = {}) {
     const host = init.host ?? "";
-    if (typeof host !== "string" || /[\s\x00-\x1f\x7f/@]/.test(host)) {
+    if (typeof host !== "string" || BAD_HOST.test(host)) {
       throw new TypeError(
         `Invalid proxy host "${host}": must be a host name or address`,
       );
@@ -145,7 +149,7 @@ export class ProxyConfig {
     }
     const username = init.username ?? "";
     const password = init.password ?? "";
-    if (/[\x00-\x1f\x7f]/.test(username) || /[\x00-\x1f\x7f]/.test(password)) {
+    if (CONTROL.test(username) || CONTROL.test(password)) {
       throw new TypeError(
         "Invalid proxy credentials: control characters are not allowed",
       );
