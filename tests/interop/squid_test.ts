@@ -155,7 +155,7 @@ Deno.test("squid: a plain session through an https proxy is a TypeError", async 
   await assert.rejects(get(session, "/"), TypeError);
 });
 
-Deno.test("squid: CONNECT refused by squid's ACL gives ProxyException 403", async () => {
+Deno.test("squid: CONNECT without credentials to an auth proxy gives ProxyException 407", async () => {
   await using squid = await startSquid({ auth: "basic", users: {} });
   await using session = new HTTPSClientSession("localhost", 9, context);
   session.setProxy("127.0.0.1", squid.port);
