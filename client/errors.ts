@@ -147,18 +147,47 @@ export class SSLException extends NetException {}
  */
 export class CertificateValidationException extends SSLException {}
 
+/** Options of a {@linkcode ProxyException}. */
+export interface ProxyExceptionOptions extends ErrorOptions {
+  /** The status the proxy answered with, such as 407 or 403. */
+  status?: number;
+}
+
 /**
- * A proxy refused a request or answered something that is not HTTP.
+ * A proxy refused a request (CONNECT answered with another status than 2xx,
+ * credentials refused with 407) or answered something that is not HTTP, or
+ * closed the connection during the handshake. `status` is the proxy's
+ * answer, 0 when it gave none.
+ *
+ * The connection is closed when this is thrown; the session works again
+ * after `reset()`.
  *
  * @example
  * ```ts
  * import { NetException, ProxyException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
  *
- * assert.ok(new ProxyException("Proxy refused CONNECT") instanceof NetException);
+ * const error = new ProxyException("Cannot open a tunnel: the proxy answered 403 Forbidden", { status: 403 });
+ * assert.ok(error instanceof NetException);
+ * assert.equal(error.status, 403);
+ * assert.equal(new ProxyException("Proxy closed the connection").status, 0);
  * ```
  */
-export class ProxyException extends NetException {}
+export class ProxyException extends NetException {
+  /** The proxy's status, or 0 when it gave none. */
+  readonly status: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What failed.
+   * @param options `cause`, and `status`: the proxy's answer.
+   */
+  constructor(message: string, options?: ProxyExceptionOptions) {
+    super(message, options);
+    this.status = options?.status ?? 0;
+  }
+}
 
 /**
  * A header that was asked for with `MessageHeader.get()` without a

@@ -22,11 +22,23 @@ import {
   MessageException,
   NetException,
   NoMessageException,
+  ProxyException,
   TimeoutException,
 } from "./errors.ts";
 import type { HTTPRequest } from "./http_request.ts";
 import { HTTPResponse } from "./http_response.ts";
 import { MessageHeader } from "./message_header.ts";
+import {
+  closeQuietly,
+  preemptiveAuthorization,
+  type ProxyAuthCache,
+  proxyHandshake,
+} from "./_proxy.ts";
+import {
+  ProxyConfig,
+  type ProxyConfigInit,
+  type ProxyProtocol,
+} from "./proxy_config.ts";
 
 /** Options of an {@linkcode HTTPClientSession}; every one has a default. */
 export interface HTTPClientSessionOptions {
@@ -191,6 +203,11 @@ export class HTTPClientSession implements AsyncDisposable {
   #responseTrailer = new MessageHeader();
   #networkException: Error | null = null;
   #aborted = false;
+  #adopted = false;
+  #proxy: ProxyConfig | null = null;
+  #proxyCache: ProxyAuthCache = { digest: null };
+  #challengeUri = "";
+  static #globalProxy: ProxyConfig = new ProxyConfig();
 
   /** Creates an unconnected session; set the host with `setHost()`. */
   constructor();
@@ -202,6 +219,15 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param options Parser limits.
    */
   constructor(host: string, port?: number, options?: HTTPClientSessionOptions);
+  /**
+   * Creates a session to a host and port through a proxy, as Poco's
+   * `HTTPClientSession(host, port, proxyConfig)`.
+   *
+   * @param host The host name or address.
+   * @param port The port.
+   * @param proxyConfig The proxy; validated as by `setProxyConfig()`.
+   */
+  constructor(host: string, port: number, proxyConfig: ProxyConfig);
   /**
    * Creates a session over a connection that is already open. Its remote
    * address is used when the session has to reconnect.
@@ -221,9 +247,14 @@ export class HTTPClientSession implements AsyncDisposable {
   constructor(
     target?: string | Deno.Conn | UnixSocketAddress,
     portOrOptions?: number | HTTPClientSessionOptions,
-    options?: HTTPClientSessionOptions,
+    optionsOrProxy?: HTTPClientSessionOptions | ProxyConfig,
   ) {
-    let opts = options;
+    let opts: HTTPClientSessionOptions | undefined;
+    if (optionsOrProxy instanceof ProxyConfig) {
+      this.#proxy = this.checkProxyConfig(optionsOrProxy);
+    } else {
+      opts = optionsOrProxy;
+    }
     if (typeof target === "string") {
       this.#host = checkHost(target);
       if (typeof portOrOptions === "number") {
@@ -409,6 +440,503 @@ export class HTTPClientSession implements AsyncDisposable {
     return this.#keepAliveTimeout;
   }
 
+  // ---- Proxy (Poco's names) ----
+
+  /**
+   * Sets the proxy, as Poco's `setProxy()`: keeps the credentials and
+   * `nonProxyHosts` already set.
+   *
+   * A plain `HTTPClientSession` forwards through the proxy (absolute-form
+   * request URIs, `GET http://host/path`), whatever `tunnel` says, as Poco;
+   * an `HTTPSClientSession` opens a CONNECT tunnel (or, with `tunnel` false,
+   * forwards `GET https://...` so that TLS ends at the proxy: see
+   * {@linkcode ProxyConfig}).
+   *
+   * @param host The proxy's host.
+   * @param port The proxy's port, 80 by default.
+   * @param protocol `"http"` (default) or `"https"`: TLS to the proxy, which only an `HTTPSClientSession` can use.
+   * @param tunnel Whether an HTTPS session tunnels with CONNECT; default `true`.
+   * @throws {TypeError} When the protocol is not `"http"` or `"https"`, the host is invalid, or the session is connected.
+   * @throws {RangeError} When the port is out of range.
+   *
+   * @example Forwarding through a proxy
+   * ```ts
+   * import { HTTPClientSession, HTTPMessage, HTTPRequest, HTTPResponse } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * // A stand-in proxy that answers with the request line it got.
+   * await using proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => new Response(req.url));
+   * await using session = new HTTPClientSession("www.example.com");
+   * session.setProxy("127.0.0.1", proxy.addr.port);
+   * await session.sendRequest(new HTTPRequest(HTTPRequest.HTTP_GET, "/path", HTTPMessage.HTTP_1_1));
+   * const body = await session.receiveResponse(new HTTPResponse());
+   * assert.equal(await new Response(body).text(), "http://www.example.com/path");
+   * ```
+   */
+  setProxy(
+    host: string,
+    port: number = HTTPClientSession.HTTP_PORT,
+    protocol: ProxyProtocol = "http",
+    tunnel = true,
+  ): void {
+    this.setProxyConfig(
+      this.getProxyConfig().with({ host, port, protocol, tunnel }),
+    );
+  }
+
+  /**
+   * Sets the proxy's host.
+   *
+   * @param host The host; `""` for no proxy.
+   * @throws {TypeError} When the host is invalid or the session is connected.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("www.example.com");
+   * session.setProxyHost("proxy.example.com");
+   * assert.equal(session.getProxyHost(), "proxy.example.com");
+   * ```
+   */
+  setProxyHost(host: string): void {
+    this.setProxyConfig(this.getProxyConfig().with({ host }));
+  }
+
+  /**
+   * Sets the proxy's port.
+   *
+   * @param port An integer from 1 to 65535.
+   * @throws {RangeError} When out of range.
+   * @throws {TypeError} When the session is connected.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("www.example.com");
+   * session.setProxyPort(3128);
+   * assert.equal(session.getProxyPort(), 3128);
+   * assert.throws(() => session.setProxyPort(0), RangeError);
+   * ```
+   */
+  setProxyPort(port: number): void {
+    this.setProxyConfig(this.getProxyConfig().with({ port }));
+  }
+
+  /**
+   * Sets the protocol to the proxy: `"http"` or `"https"` (TLS to the proxy).
+   * A plain `HTTPClientSession` accepts `"https"` here, as Poco, but refuses
+   * to send a request through such a proxy with a `TypeError`: only an
+   * `HTTPSClientSession` speaks TLS.
+   *
+   * @param protocol `"http"` or `"https"`.
+   * @throws {TypeError} For any other protocol, or when the session is connected.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("www.example.com");
+   * session.setProxyProtocol("https");
+   * assert.equal(session.getProxyProtocol(), "https");
+   * assert.throws(() => session.setProxyProtocol("socks" as "http"), TypeError);
+   * ```
+   */
+  setProxyProtocol(protocol: ProxyProtocol): void {
+    this.setProxyConfig(this.getProxyConfig().with({ protocol }));
+  }
+
+  /**
+   * Sets whether an HTTPS session tunnels through the proxy with CONNECT
+   * (`true`, the default) or forwards so that TLS ends at the proxy.
+   *
+   * @param tunnel Whether to tunnel.
+   * @throws {TypeError} When the session is connected.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("www.example.com");
+   * assert.ok(session.isProxyTunnel());
+   * session.setProxyTunnel(false);
+   * assert.equal(session.isProxyTunnel(), false);
+   * ```
+   */
+  setProxyTunnel(tunnel: boolean): void {
+    this.setProxyConfig(this.getProxyConfig().with({ tunnel }));
+  }
+
+  /**
+   * Sets the credentials for the proxy; the method is the configuration's
+   * `authMethod` (Basic by default).
+   *
+   * @param username The user name; `""` for none. For NTLM, `DOMAIN\\user` names the domain.
+   * @param password The password.
+   * @throws {TypeError} When a value has a control character (or, for Basic, the user name a colon), or the session is connected.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("www.example.com");
+   * session.setProxyCredentials("user", "pass");
+   * assert.equal(session.getProxyUsername(), "user");
+   * assert.equal(session.getProxyPassword(), "pass");
+   * ```
+   */
+  setProxyCredentials(username: string, password: string): void {
+    this.setProxyConfig(this.getProxyConfig().with({ username, password }));
+  }
+
+  /**
+   * Sets the proxy user name.
+   *
+   * @param username The user name.
+   * @throws {TypeError} As `setProxyCredentials()`.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("www.example.com");
+   * session.setProxyUsername("ann");
+   * assert.equal(session.getProxyUsername(), "ann");
+   * ```
+   */
+  setProxyUsername(username: string): void {
+    this.setProxyConfig(this.getProxyConfig().with({ username }));
+  }
+
+  /**
+   * Sets the proxy password.
+   *
+   * @param password The password.
+   * @throws {TypeError} As `setProxyCredentials()`.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("www.example.com");
+   * session.setProxyPassword("s3cret");
+   * assert.equal(session.getProxyPassword(), "s3cret");
+   * ```
+   */
+  setProxyPassword(password: string): void {
+    this.setProxyConfig(this.getProxyConfig().with({ password }));
+  }
+
+  /**
+   * Returns the proxy's host.
+   *
+   * @returns The host; `""` when there is no proxy.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new HTTPClientSession("www.example.com").getProxyHost(), "");
+   * ```
+   */
+  getProxyHost(): string {
+    return this.getProxyConfig().host;
+  }
+
+  /**
+   * Returns the proxy's port.
+   *
+   * @returns The port.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new HTTPClientSession("www.example.com").getProxyPort(), 80);
+   * ```
+   */
+  getProxyPort(): number {
+    return this.getProxyConfig().port;
+  }
+
+  /**
+   * Returns the protocol to the proxy.
+   *
+   * @returns `"http"` or `"https"`.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new HTTPClientSession("www.example.com").getProxyProtocol(), "http");
+   * ```
+   */
+  getProxyProtocol(): ProxyProtocol {
+    return this.getProxyConfig().protocol;
+  }
+
+  /**
+   * Tells whether an HTTPS session tunnels through the proxy.
+   *
+   * @returns The configuration's `tunnel`.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * assert.ok(new HTTPClientSession("www.example.com").isProxyTunnel());
+   * ```
+   */
+  isProxyTunnel(): boolean {
+    return this.getProxyConfig().tunnel;
+  }
+
+  /**
+   * Returns the proxy user name.
+   *
+   * @returns The user name; `""` for none.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new HTTPClientSession("www.example.com").getProxyUsername(), "");
+   * ```
+   */
+  getProxyUsername(): string {
+    return this.getProxyConfig().username;
+  }
+
+  /**
+   * Returns the proxy password.
+   *
+   * @returns The password.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new HTTPClientSession("www.example.com").getProxyPassword(), "");
+   * ```
+   */
+  getProxyPassword(): string {
+    return this.getProxyConfig().password;
+  }
+
+  /**
+   * Sets the whole proxy configuration of this session; it wins over the
+   * global one.
+   *
+   * @param config A `ProxyConfig`, or its fields (validated here).
+   * @throws {TypeError} For an invalid field, or when the session is connected.
+   * @throws {RangeError} For a port out of range.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession, ProxyConfig } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("www.example.com");
+   * session.setProxyConfig(new ProxyConfig({ host: "proxy", port: 3128, authMethod: "ntlm" }));
+   * assert.equal(session.getProxyConfig().authMethod, "ntlm");
+   * assert.throws(() => session.setProxyConfig({ host: "proxy", protocol: "ftp" as "http" }), TypeError);
+   * ```
+   */
+  setProxyConfig(config: ProxyConfig | ProxyConfigInit): void {
+    const checked = this.checkProxyConfig(config);
+    this.#assertUnconnected("proxy");
+    this.#proxy = checked;
+    this.#proxyCache = { digest: null };
+  }
+
+  /**
+   * Returns the proxy configuration in use: this session's, or else the
+   * global one.
+   *
+   * @returns The configuration.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("www.example.com");
+   * session.setProxy("proxy", 3128);
+   * assert.equal(session.getProxyConfig().port, 3128);
+   * ```
+   */
+  getProxyConfig(): ProxyConfig {
+    return this.#proxy ?? HTTPClientSession.#globalProxy;
+  }
+
+  /**
+   * Sets the proxy configuration of every session that sets none of its own,
+   * as Poco's static `setGlobalProxyConfig()`. It is validated here; an
+   * empty `ProxyConfig` turns it off.
+   *
+   * @param config A `ProxyConfig`, or its fields.
+   * @throws {TypeError} For an invalid field.
+   * @throws {RangeError} For a port out of range.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession, ProxyConfig } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * HTTPClientSession.setGlobalProxyConfig({ host: "global-proxy", port: 3128 });
+   * assert.equal(new HTTPClientSession("www.example.com").getProxyHost(), "global-proxy");
+   * HTTPClientSession.setGlobalProxyConfig(new ProxyConfig());
+   * assert.equal(HTTPClientSession.getGlobalProxyConfig().host, "");
+   * ```
+   */
+  static setGlobalProxyConfig(config: ProxyConfig | ProxyConfigInit): void {
+    HTTPClientSession.#globalProxy = config instanceof ProxyConfig
+      ? config
+      : new ProxyConfig(config);
+  }
+
+  /**
+   * Returns the global proxy configuration.
+   *
+   * @returns The configuration; its host is `""` when none is set.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(HTTPClientSession.getGlobalProxyConfig().port, 80);
+   * ```
+   */
+  static getGlobalProxyConfig(): ProxyConfig {
+    return HTTPClientSession.#globalProxy;
+  }
+
+  /**
+   * Tells whether this session's host is reached without the proxy, as
+   * Poco's `bypassProxy()`: its host matches `nonProxyHosts`. With an empty
+   * `nonProxyHosts` it is `false`.
+   *
+   * @returns `true` when the host bypasses the proxy.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("127.0.0.1", 80);
+   * session.setProxyConfig({ host: "proxy.domain.com", nonProxyHosts: "localhost|127\\.0\\.0\\.1" });
+   * assert.ok(session.bypassProxy());
+   * ```
+   */
+  bypassProxy(): boolean {
+    return this.getProxyConfig().bypasses(this.#host);
+  }
+
+  /**
+   * The prefix that turns an origin-form URI into the absolute form a
+   * forwarding proxy needs: `http://host`, with `:port` unless it is 80.
+   *
+   * @returns The prefix, without a trailing slash.
+   *
+   * @example
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new HTTPClientSession("www.somehost.com", 80).proxyRequestPrefix(), "http://www.somehost.com");
+   * assert.equal(new HTTPClientSession("www.somehost.com", 8080).proxyRequestPrefix(), "http://www.somehost.com:8080");
+   * ```
+   */
+  proxyRequestPrefix(): string {
+    return this.prefixFor("http", HTTPClientSession.HTTP_PORT);
+  }
+
+  /**
+   * Builds `scheme://host[:port]`, leaving out the scheme's default port.
+   *
+   * @param scheme `"http"` or `"https"`.
+   * @param defaultPort The scheme's default port.
+   * @returns The prefix.
+   */
+  protected prefixFor(scheme: string, defaultPort: number): string {
+    const host = this.#host.includes(":") && !this.#host.startsWith("[")
+      ? `[${this.#host}]`
+      : this.#host;
+    return `${scheme}://${host}${
+      this.#port === defaultPort ? "" : `:${this.#port}`
+    }`;
+  }
+
+  /**
+   * Checks a configuration for this kind of session; `HTTPSClientSession`
+   * accepts what this one does.
+   *
+   * @param config A `ProxyConfig` or its fields.
+   * @returns The validated configuration.
+   * @throws {TypeError} For an invalid field.
+   */
+  protected checkProxyConfig(
+    config: ProxyConfig | ProxyConfigInit,
+  ): ProxyConfig {
+    if (config === null || typeof config !== "object") {
+      throw new TypeError("Invalid proxy configuration: must be an object");
+    }
+    return config instanceof ProxyConfig ? config : new ProxyConfig(config);
+  }
+
+  /**
+   * Tells whether the next connection goes through a proxy: one is set, the
+   * host does not bypass it, and the session was not given its connection or
+   * a Unix socket.
+   *
+   * @returns `true` when proxied.
+   */
+  protected proxied(): boolean {
+    return this.getProxyConfig().host !== "" && !this.bypassProxy() &&
+      this.#unixPath === null && !this.#adopted;
+  }
+
+  /**
+   * Opens the connection to the proxy itself: TCP here; an "https" proxy is
+   * a `TypeError`, as only `HTTPSClientSession` speaks TLS.
+   *
+   * @param config The proxy.
+   * @param timeout The connect timeout in milliseconds, 0 for none.
+   * @returns The connection to the proxy.
+   * @throws {TypeError} For an "https" proxy.
+   */
+  protected async openProxyTransport(
+    config: ProxyConfig,
+    timeout: number,
+  ): Promise<Deno.Conn> {
+    if (config.protocol === "https") {
+      throw new TypeError(
+        `Cannot connect to proxy ${config.host}:${config.port} over https: a plain HTTPClientSession does not speak TLS; use HTTPSClientSession`,
+      );
+    }
+    const signal = timeout > 0 ? AbortSignal.timeout(timeout) : undefined;
+    return await Deno.connect({
+      hostname: config.host,
+      port: config.port,
+      signal,
+    });
+  }
+
   /**
    * Returns the fields to send after a chunked request body. Fill it before
    * the body stream is closed; it is emptied by each `sendRequest()`.
@@ -499,6 +1027,13 @@ export class HTTPClientSession implements AsyncDisposable {
     if (!request.has("Connection")) {
       request.setKeepAlive(this.#keepAlive);
     }
+    const forward = this.#forwarding();
+    if (forward) {
+      if (request.getURI().startsWith("/")) {
+        request.setURI(this.proxyRequestPrefix() + request.getURI());
+      }
+      this.#challengeUri = request.getURI();
+    }
     const hasBody = framing.kind === "chunked" ||
       (framing.kind === "length" && framing.length > 0);
     // Only a body waits for 100 Continue; a head alone goes out at once.
@@ -534,6 +1069,20 @@ export class HTTPClientSession implements AsyncDisposable {
     if (this.#conn === null) {
       await this.#ensureConnected();
       this.#checkCurrent(exchange, "Cannot send request");
+    }
+    if (forward && !request.has("Proxy-Authorization")) {
+      // After connecting: a Digest challenge may have come with it.
+      const authorization = preemptiveAuthorization(
+        this.getProxyConfig(),
+        this.#proxyCache,
+        request.getMethod(),
+        request.getURI(),
+      );
+      if (authorization !== null) {
+        request.set("Proxy-Authorization", authorization);
+        exchange.head = serializeRequestHead(request);
+        request.erase("Proxy-Authorization");
+      }
     }
     this.#connRequests++;
     if (!hasBody || expectContinue) await this.#sendHead(exchange);
@@ -667,6 +1216,19 @@ export class HTTPClientSession implements AsyncDisposable {
       framing = await this.#readHead(exchange, response, false);
     }
     exchange.responseReceived = true;
+    if (
+      response.getStatus() ===
+        HTTPResponse.HTTP_PROXY_AUTHENTICATION_REQUIRED &&
+      this.#forwarding() && this.getProxyConfig().username !== ""
+    ) {
+      this.#closeConn();
+      this.#proxyCache.digest = null;
+      const config = this.getProxyConfig();
+      throw new ProxyException(
+        `Cannot send request through proxy ${config.host}:${config.port}: the proxy refused the ${config.authMethod} credentials of "${config.username}" (407)`,
+        { status: 407 },
+      );
+    }
     const conn = this.#conn!;
     this.#reusable = exchange.keepAlive && response.getKeepAlive() &&
       framing.kind !== "close" && exchange.bodyState !== BodyState.Refused &&
@@ -720,6 +1282,7 @@ export class HTTPClientSession implements AsyncDisposable {
   protected async connectTransport(timeout: number): Promise<Deno.Conn> {
     const given = this.takeGivenConn();
     if (given !== null) return given;
+    if (this.proxied()) return await this.#connectThroughProxy(timeout);
     const signal = timeout > 0 ? AbortSignal.timeout(timeout) : undefined;
     try {
       if (this.#unixPath !== null) {
@@ -808,7 +1371,12 @@ export class HTTPClientSession implements AsyncDisposable {
    * @returns The target.
    */
   protected describeTarget(): string {
-    return this.#unixPath ?? `${this.#host}:${this.#port}`;
+    if (this.#unixPath !== null) return this.#unixPath;
+    if (this.proxied()) {
+      const config = this.getProxyConfig();
+      return `${this.#host}:${this.#port} through proxy ${config.host}:${config.port}`;
+    }
+    return `${this.#host}:${this.#port}`;
   }
 
   /**
@@ -824,6 +1392,7 @@ export class HTTPClientSession implements AsyncDisposable {
 
   #adopt(conn: Deno.Conn): void {
     this.#given = conn;
+    this.#adopted = true;
     const addr = conn.remoteAddr;
     if (addr.transport === "unix" || addr.transport === "unixpacket") {
       this.#unixPath = (addr as Deno.UnixAddr).path;
@@ -831,6 +1400,86 @@ export class HTTPClientSession implements AsyncDisposable {
     } else {
       this.#host = (addr as Deno.NetAddr).hostname;
       this.#port = (addr as Deno.NetAddr).port;
+    }
+  }
+
+  /** Plain forwarding: a proxy, and not an HTTPS session's tunnel. */
+  #forwarding(): boolean {
+    return this.proxied() && !(this.secure() && this.getProxyConfig().tunnel);
+  }
+
+  /**
+   * Connects to the proxy; for an HTTPS session's tunnel, opens it with
+   * CONNECT; for forwarding with Digest or NTLM, answers the proxy's
+   * challenge first. All under one deadline of `timeout`.
+   */
+  async #connectThroughProxy(timeout: number): Promise<Deno.Conn> {
+    const config = this.getProxyConfig();
+    const opened: Deno.Conn[] = [];
+    let timedOut = false;
+    const timer = timeout > 0
+      ? setTimeout(() => {
+        timedOut = true;
+        for (const conn of opened) closeQuietly(conn);
+      }, timeout)
+      : undefined;
+    const open = async () => {
+      const conn = await this.openProxyTransport(config, timeout);
+      if (timedOut) {
+        closeQuietly(conn);
+        throw new TimeoutException("timed out");
+      }
+      opened.push(conn);
+      return conn;
+    };
+    const authority = `${
+      this.#host.includes(":") ? `[${this.#host}]` : this.#host
+    }:${this.#port}`;
+    try {
+      let conn = await open();
+      const handshake = {
+        config,
+        cache: this.#proxyCache,
+        limits: this.#limits,
+        reconnect: open,
+      };
+      if (this.secure() && config.tunnel) {
+        ({ conn } = await proxyHandshake(conn, {
+          ...handshake,
+          method: "CONNECT",
+          uri: authority,
+          host: authority,
+        }));
+      } else if (
+        config.username !== "" &&
+        (config.authMethod === "ntlm" ||
+          (config.authMethod === "digest" && this.#proxyCache.digest === null))
+      ) {
+        // Poco's challenge request: HEAD of the request's URI.
+        const outcome = await proxyHandshake(conn, {
+          ...handshake,
+          method: "HEAD",
+          uri: this.#challengeUri || `${this.proxyRequestPrefix()}/`,
+          host: authority,
+        });
+        conn = outcome.conn;
+        if (!outcome.response.getKeepAlive()) {
+          closeQuietly(conn);
+          conn = await open();
+        }
+      }
+      return conn;
+    } catch (error) {
+      for (const conn of opened) closeQuietly(conn);
+      if (timedOut) {
+        throw new TimeoutException(
+          `Cannot connect to ${this.describeTarget()}: timed out after ${timeout} ms`,
+          { cause: error },
+        );
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -10,6 +10,9 @@ import {
   type HTTPClientSessionOptions,
 } from "./http_client_session.ts";
 import { X509Certificate } from "./x509_certificate.ts";
+import type { ProxyConfig } from "./proxy_config.ts";
+import { closeQuietly } from "./_proxy.ts";
+import { bridge, bridgedConn } from "./_tls_bridge.ts";
 import {
   checkServerIdentity,
   connect as connectNodeTls,
@@ -274,10 +277,110 @@ export class HTTPSClientSession extends HTTPClientSession {
   protected override async connectTransport(
     timeout: number,
   ): Promise<Deno.Conn> {
-    const conn = await this.#connectTls(timeout);
+    const conn = this.proxied()
+      ? await this.#connectThroughProxy(timeout)
+      : await this.#connectTls(timeout);
     this.#connects++;
     this.#peer = null;
     return conn;
+  }
+
+  /**
+   * The prefix of absolute-form URIs when forwarding through a proxy
+   * (`tunnel` false): `https://host`, with `:port` unless it is 443.
+   *
+   * @returns The prefix.
+   *
+   * @example
+   * ```ts
+   * import { HTTPSClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new HTTPSClientSession("secure.example", 443).proxyRequestPrefix(), "https://secure.example");
+   * assert.equal(new HTTPSClientSession("secure.example", 8443).proxyRequestPrefix(), "https://secure.example:8443");
+   * ```
+   */
+  override proxyRequestPrefix(): string {
+    return this.prefixFor("https", HTTPSClientSession.HTTPS_PORT);
+  }
+
+  /**
+   * Opens the connection to the proxy: TCP, or TLS for an "https" proxy,
+   * verified with this session's context against the proxy's host name.
+   *
+   * @param config The proxy.
+   * @param timeout The connect timeout in milliseconds, 0 for none.
+   * @returns The connection to the proxy.
+   */
+  protected override async openProxyTransport(
+    config: ProxyConfig,
+    timeout: number,
+  ): Promise<Deno.Conn> {
+    if (config.protocol === "http") {
+      return await super.openProxyTransport(config, timeout);
+    }
+    const context = this.#context;
+    return await withDeadline(
+      Deno.connectTls({
+        hostname: config.host,
+        port: config.port,
+        caCerts: [...context.caCerts],
+        unsafelyDisableHostnameVerification: !context.verifyHostname,
+      }),
+      timeout,
+      `Cannot connect to proxy ${config.host}:${config.port}`,
+    );
+  }
+
+  /**
+   * Through a proxy: the tunnel from the base class, then TLS to the server
+   * inside it, checked against the server's name (the proxy sees only
+   * ciphertext). Without a tunnel, TLS ends at the proxy and the connection
+   * to it is used as it is.
+   */
+  async #connectThroughProxy(timeout: number): Promise<Deno.Conn> {
+    const started = Date.now();
+    const context = this.#context;
+    const tunnel = await super.connectTransport(timeout);
+    if (!this.getProxyConfig().tunnel) return tunnel;
+    if (context.certificate !== undefined) {
+      closeQuietly(tunnel);
+      throw new SSLException(
+        "Cannot start TLS through a proxy tunnel with a client certificate: Deno.startTls takes none",
+      );
+    }
+    const left = timeout > 0
+      ? Math.max(1, timeout - (Date.now() - started))
+      : 0;
+    const options = {
+      hostname: this.#tlsHost || this.getHost(),
+      caCerts: [...context.caCerts],
+      alpnProtocols: [...context.alpnProtocols],
+      unsafelyDisableHostnameVerification: !context.verifyHostname,
+    };
+    const action = `Cannot connect to ${this.describeTarget()}`;
+    if (!("handshake" in tunnel)) {
+      return await withDeadline(
+        Deno.startTls(tunnel as Deno.TcpConn, options),
+        left,
+        action,
+        timeout,
+      );
+    }
+    // TLS to the proxy: Deno.startTls refuses it as a transport.
+    const b = await bridge(tunnel);
+    try {
+      const tls = await withDeadline(
+        Deno.startTls(b.inner, options),
+        left,
+        action,
+        timeout,
+      );
+      return bridgedConn(tls, b);
+    } catch (error) {
+      b.close();
+      throw error;
+    }
   }
 
   async #connectTls(timeout: number): Promise<Deno.Conn> {

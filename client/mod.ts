@@ -44,3 +44,4 @@ export * from "./context.ts";
 export * from "./x509_certificate.ts";
 export * from "./http_client_session.ts";
 export * from "./https_client_session.ts";
+export * from "./proxy_config.ts";

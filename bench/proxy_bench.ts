@@ -1,0 +1,172 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+/**
+ * Client benchmark, proxy part: sequential small GETs (`/small.txt` from the
+ * benchmark's nginx over TLS) through a squid CONNECT tunnel, for
+ * `HTTPSClientSession` (one tunnel, kept alive) against Deno's `fetch` with
+ * `Deno.createHttpClient({ proxy: { url } })` through the same squid; and,
+ * as a diagnostic, the client through squid's `https_port` (TLS inside TLS
+ * over the loopback bridge). Rounds alternate between the clients; the
+ * figure is the median requests/s.
+ *
+ * Run: `deno task bench:proxy [--rounds N] [--requests N]`; pin it with
+ * `taskset -c 0 deno task bench:proxy` on a noisy machine.
+ *
+ * @module
+ */
+import {
+  Context,
+  HTTPMessage,
+  HTTPRequest,
+  HTTPResponse,
+  HTTPSClientSession,
+} from "../client/mod.ts";
+import { startNginx } from "./_nginx.ts";
+import { startSquid } from "../tests/_squid_process.ts";
+
+const FIXTURES = new URL("../tests/fixtures/", import.meta.url);
+const path = (name: string) =>
+  decodeURIComponent(new URL(name, FIXTURES).pathname);
+const args = Deno.args;
+const flag = (name: string, fallback: number) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const ROUNDS = flag("--rounds", 5);
+const REQUESTS = flag("--requests", 2000);
+
+interface Runner {
+  name: string;
+  run(n: number): Promise<void>;
+  close(): void;
+}
+
+function clientRunner(
+  name: string,
+  port: number,
+  ca: string,
+  proxy: { port: number; protocol: "http" | "https" },
+): Runner {
+  const session = new HTTPSClientSession(
+    "localhost",
+    port,
+    new Context({ caCerts: [ca] }),
+  );
+  session.setProxy(
+    proxy.protocol === "https" ? "localhost" : "127.0.0.1",
+    proxy.port,
+    proxy.protocol,
+  );
+  return {
+    name,
+    async run(n) {
+      for (let i = 0; i < n; i++) {
+        await session.sendRequest(
+          new HTTPRequest(
+            HTTPRequest.HTTP_GET,
+            "/small.txt",
+            HTTPMessage.HTTP_1_1,
+          ),
+        );
+        const response = new HTTPResponse();
+        const body = await session.receiveResponse(response);
+        const reader = body.getReader();
+        let size = 0;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          size += value.length;
+        }
+        if (response.getStatus() !== 200 || size !== 13) {
+          throw new Error(`${name}: bad response`);
+        }
+      }
+    },
+    close: () => session.close(),
+  };
+}
+
+function fetchRunner(port: number, ca: string, proxyPort: number): Runner {
+  const client = Deno.createHttpClient({
+    caCerts: [ca],
+    http2: false,
+    proxy: { url: `http://127.0.0.1:${proxyPort}` },
+  });
+  const url = `https://localhost:${port}/small.txt`;
+  return {
+    name: "fetch (proxy: squid)",
+    async run(n) {
+      for (let i = 0; i < n; i++) {
+        const response = await fetch(url, { client });
+        const bytes = await response.bytes();
+        if (response.status !== 200 || bytes.length !== 13) {
+          throw new Error("fetch: bad response");
+        }
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function main() {
+  const ca = await Deno.readTextFile(path("ca.pem"));
+  const nginx = await startNginx({
+    certFile: path("server.pem"),
+    keyFile: path("server_key.pem"),
+    largeMiB: 1,
+  });
+  const squid = await startSquid({
+    tls: {
+      cert: await Deno.readTextFile(path("server.pem")),
+      key: await Deno.readTextFile(path("server_key.pem")),
+    },
+  });
+  try {
+    const runners = [
+      clientRunner("client (CONNECT via squid)", nginx.port, ca, {
+        port: squid.port,
+        protocol: "http",
+      }),
+      fetchRunner(nginx.port, ca, squid.port),
+      clientRunner(
+        "(diag) client via squid https_port, bridged",
+        nginx.port,
+        ca,
+        { port: squid.tlsPort, protocol: "https" },
+      ),
+    ];
+    const rates = new Map<string, number[]>(runners.map((r) => [r.name, []]));
+    for (const r of runners) await r.run(200);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const r of runners) {
+        const t0 = performance.now();
+        await r.run(REQUESTS);
+        rates.get(r.name)!.push(REQUESTS / ((performance.now() - t0) / 1000));
+      }
+      console.error(`round ${round + 1}/${ROUNDS} done`);
+    }
+    for (const r of runners) r.close();
+    const fetchRate = median(rates.get("fetch (proxy: squid)")!);
+    console.log(
+      `sequential small GETs through squid ${ROUNDS}x${REQUESTS}, median req/s`,
+    );
+    for (const [name, values] of rates) {
+      const m = median(values);
+      console.log(
+        `${name.padEnd(46)} ${m.toFixed(0).padStart(7)}  ${
+          (m / fetchRate).toFixed(2)
+        }x fetch   rounds: ${values.map((v) => v.toFixed(0)).join(" ")}`,
+      );
+    }
+  } finally {
+    await squid[Symbol.asyncDispose]();
+    await nginx.stop();
+  }
+}
+
+if (import.meta.main) await main();
