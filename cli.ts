@@ -9,7 +9,7 @@
  * ```
  *
  * Exit codes follow curl's where they mean the same: 2 bad usage, 3 bad URL,
- * 6 host not found, 7 cannot connect, 8 malformed reply, 22 HTTP error with
+ * 5 proxy not found, 6 host not found, 7 cannot connect, 8 malformed reply, 22 HTTP error with
  * `--fail`, 23 cannot write the output, 26 cannot read the upload, 28
  * timeout, 35 TLS failure, 52 empty reply, 56 connection reset, 60
  * certificate problem, 97 proxy failure.
@@ -48,6 +48,7 @@ import {
   type MessageHeader,
   NetException,
   NoMessageException,
+  ProxyConfig,
   ProxyException,
   SSLException,
   TimeoutException,
@@ -131,14 +132,20 @@ A curl-like HTTP/1.1 client built on @pocket/net.
       --cacert FILE         trust the CA certificates in FILE (PEM)
       --cert FILE           client certificate (PEM), with --key
       --key FILE            client private key (PEM)
+  -x, --proxy URL           use the proxy URL (http:// or https://, port 1080
+                            by default; user:password@ in it as --proxy-user)
+  -U, --proxy-user U:P      proxy credentials (Basic unless told otherwise)
+      --proxy-digest        use Digest authentication with the proxy
+      --proxy-ntlm          use NTLM authentication with the proxy
       --connect-timeout S   seconds allowed to connect
   -m, --max-time S          seconds allowed for the whole transfer
   -A, --user-agent NAME     User-Agent (default pocket/0.1)
   -h, --help                show this help
 
-Exit codes: 2 usage, 3 bad URL, 6 host not found, 7 cannot connect, 8 bad
-reply, 22 HTTP error (--fail), 23 write error, 26 read error, 28 timeout,
-35 TLS error, 52 empty reply, 56 connection reset, 60 certificate problem.
+Exit codes: 2 usage, 3 bad URL, 5 proxy not found, 6 host not found, 7 cannot
+connect, 8 bad reply, 22 HTTP error (--fail), 23 write error, 26 read error,
+28 timeout, 35 TLS error, 52 empty reply, 56 connection reset, 60 certificate
+problem, 97 proxy refused or failed.
 `;
 
 /** An error with the exit code the command ends with. */
@@ -165,6 +172,7 @@ interface Options {
   connectTimeout: number;
   maxTime: number;
   userAgent: string;
+  proxy: ProxyConfig | null;
 }
 
 type Body =
@@ -218,6 +226,10 @@ async function parse(args: string[]): Promise<Options | "help"> {
         cacert: { type: "string" },
         cert: { type: "string" },
         key: { type: "string" },
+        proxy: { type: "string", short: "x" },
+        "proxy-user": { type: "string", short: "U" },
+        "proxy-digest": { type: "boolean" },
+        "proxy-ntlm": { type: "boolean" },
         "connect-timeout": { type: "string" },
         "max-time": { type: "string", short: "m" },
         "user-agent": { type: "string", short: "A" },
@@ -282,7 +294,19 @@ async function parse(args: string[]): Promise<Options | "help"> {
       : { kind: "bytes", bytes: encoder.encode(data) };
   }
   const head = values.head ?? false;
+  const proxy = values.proxy === undefined ? null : proxyConfig(
+    values.proxy,
+    values["proxy-user"],
+    values["proxy-ntlm"] ? "ntlm" : values["proxy-digest"] ? "digest" : "basic",
+  );
+  if (
+    !proxy &&
+    (values["proxy-user"] || values["proxy-digest"] || values["proxy-ntlm"])
+  ) {
+    throw new CliError(2, "proxy options need -x/--proxy");
+  }
   return {
+    proxy,
     url,
     method: values.request ?? (head ? "HEAD" : body ? "POST" : "GET"),
     headers,
@@ -302,6 +326,48 @@ async function parse(args: string[]): Promise<Options | "help"> {
   };
 }
 
+/** `-x` and `-U` as a ProxyConfig; curl's default proxy port is 1080. */
+function proxyConfig(
+  raw: string,
+  user: string | undefined,
+  authMethod: "basic" | "digest" | "ntlm",
+): ProxyConfig {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
+  } catch {
+    throw new CliError(5, `malformed proxy URL "${raw}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new CliError(
+      2,
+      `proxy protocol "${url.protocol.slice(0, -1)}" not supported`,
+    );
+  }
+  const credentials = user ??
+    (url.username
+      ? `${decodeURIComponent(url.username)}:${
+        decodeURIComponent(url.password)
+      }`
+      : "");
+  const colon = credentials.indexOf(":");
+  try {
+    return new ProxyConfig({
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || 1080),
+      protocol: url.protocol === "https:" ? "https" : "http",
+      username: colon < 0 ? credentials : credentials.slice(0, colon),
+      password: colon < 0 ? "" : credentials.slice(colon + 1),
+      authMethod,
+    });
+  } catch (error) {
+    throw new CliError(
+      2,
+      `cannot use proxy "${raw}": ${(error as Error).message}`,
+    );
+  }
+}
+
 /** The exit code and one-line message for an error, as curl would. */
 function describeError(
   error: unknown,
@@ -309,7 +375,11 @@ function describeError(
 ): [number, string] {
   if (error instanceof CliError) return [error.code, error.message];
   const message = (error as Error)?.message ?? String(error);
-  if (error instanceof HostNotFoundException) return [6, message];
+  if (error instanceof HostNotFoundException) {
+    // The proxy's host, or the server's: curl tells them apart.
+    const proxyHost = options?.proxy?.host;
+    return [proxyHost && message.includes(`"${proxyHost}"`) ? 5 : 6, message];
+  }
   if (error instanceof ConnectionRefusedException) return [7, message];
   if (error instanceof TimeoutException) return [28, message];
   if (error instanceof CertificateValidationException) return [60, message];
@@ -449,6 +519,10 @@ async function run(options: Options, io: Required<CliIO>): Promise<number> {
     ? new HTTPSClientSession(host, port, context)
     : new HTTPClientSession(host, port);
   if (options.connectTimeout) session.setConnectTimeout(options.connectTimeout);
+  if (options.proxy) {
+    // http targets are forwarded (absolute URIs), https ones tunnelled.
+    session.setProxyConfig(options.proxy.with({ tunnel: secure }));
+  }
   let timedOut = false;
   const deadline = options.maxTime
     ? setTimeout(() => {

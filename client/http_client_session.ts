@@ -1357,8 +1357,10 @@ export class HTTPClientSession implements AsyncDisposable {
         message,
       )
     ) {
+      // Through a proxy, the name looked up is the proxy's.
+      const host = this.proxied() ? this.getProxyConfig().host : this.#host;
       return new HostNotFoundException(
-        `${action}: cannot resolve "${this.#host}"`,
+        `${action}: cannot resolve "${host}"`,
         options,
       );
     }
