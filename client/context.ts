@@ -11,10 +11,37 @@ import { SSLException } from "./errors.ts";
  *   adds a demand on the peer's certificate; a client always gets one.
  * - `"none"`: refused by {@linkcode Context}, as Deno always verifies the
  *   chain of a TLS connection.
+ *
+ * @example
+ * ```ts
+ * import { Context, type VerificationMode } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const mode: VerificationMode = "strict";
+ * assert.equal(new Context({ verificationMode: mode }).verificationMode, "strict");
+ * assert.throws(() => new Context({ verificationMode: "none" }), TypeError);
+ * ```
  */
 export type VerificationMode = "none" | "relaxed" | "strict";
 
-/** What a {@linkcode Context} is made from. */
+/**
+ * What a {@linkcode Context} is made from.
+ *
+ * @example
+ * ```ts
+ * import { Context } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const context = new Context({
+ *   caCerts: [await Deno.readTextFile("tests/fixtures/ca.pem")],
+ *   alpnProtocols: ["http/1.1"],
+ *   verifyHostname: true,
+ * });
+ * assert.equal(context.caCerts.length, 1);
+ * assert.deepEqual(context.alpnProtocols, ["http/1.1"]);
+ * assert.throws(() => new Context({ certificate: "only a certificate" }), TypeError);
+ * ```
+ */
 export interface ContextOptions {
   /**
    * Extra trusted CA certificates, in PEM. Deno adds them to its built-in
@@ -52,7 +79,19 @@ export interface ContextOptions {
   sessionCache?: boolean;
 }
 
-/** The files {@linkcode Context.fromFiles} reads, and the other settings. */
+/**
+ * The files {@linkcode Context.fromFiles} reads, and the other settings.
+ *
+ * @example
+ * ```ts
+ * import { Context } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const context = await Context.fromFiles({ caFile: "tests/fixtures/ca.pem", verifyHostname: true });
+ * assert.equal(context.caCerts.length, 1);
+ * assert.equal(context.certificate, undefined);
+ * ```
+ */
 export interface ContextFiles
   extends Omit<ContextOptions, "caCerts" | "certificate" | "privateKey"> {
   /** A PEM file of one or more trusted CA certificates. */

@@ -147,7 +147,18 @@ export class SSLException extends NetException {}
  */
 export class CertificateValidationException extends SSLException {}
 
-/** Options of a {@linkcode ProxyException}. */
+/**
+ * Options of a {@linkcode ProxyException}.
+ *
+ * @example
+ * ```ts
+ * import { ProxyException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ProxyException("Cannot open a tunnel: the proxy answered 407", { status: 407 });
+ * assert.equal(error.status, 407);
+ * ```
+ */
 export interface ProxyExceptionOptions extends ErrorOptions {
   /** The status the proxy answered with, such as 407 or 403. */
   status?: number;

@@ -40,7 +40,22 @@ import {
   type ProxyProtocol,
 } from "./proxy_config.ts";
 
-/** Options of an {@linkcode HTTPClientSession}; every one has a default. */
+/**
+ * Options of an {@linkcode HTTPClientSession}; every one has a default.
+ *
+ * @example
+ * ```ts
+ * import { HTTPClientSession } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * await using session = new HTTPClientSession("localhost", 8080, {
+ *   maxHeadSize: 16 * 1024,
+ *   maxHeaderCount: 50,
+ * });
+ * assert.equal(session.getHost(), "localhost");
+ * assert.throws(() => new HTTPClientSession("localhost", 8080, { maxHeadSize: -1 }), RangeError);
+ * ```
+ */
 export interface HTTPClientSessionOptions {
   /** Largest response head (and trailer section) in bytes. Default 64 KiB. */
   maxHeadSize?: number;
@@ -50,7 +65,19 @@ export interface HTTPClientSessionOptions {
   maxChunkSizeLine?: number;
 }
 
-/** Where a Unix-domain socket session connects. */
+/**
+ * Where a Unix-domain socket session connects.
+ *
+ * @example
+ * ```ts
+ * import { HTTPClientSession, type UnixSocketAddress } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const address: UnixSocketAddress = { path: "/run/app.sock" };
+ * await using session = new HTTPClientSession(address);
+ * assert.equal(session.getHost(), "localhost");
+ * ```
+ */
 export interface UnixSocketAddress {
   /** The socket's path. */
   path: string;

@@ -15,7 +15,20 @@ const IDEMPOTENT = new Set([
 ]);
 const keepAsIs = (text: string): string => text;
 
-/** An authentication scheme and its credentials, as in `Authorization`. */
+/**
+ * An authentication scheme and its credentials, as in `Authorization`.
+ *
+ * @example
+ * ```ts
+ * import { type Credentials, HTTPRequest } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const request = new HTTPRequest();
+ * request.setCredentials("Bearer", "token-123");
+ * const credentials: Credentials = request.getCredentials();
+ * assert.deepEqual(credentials, { scheme: "Bearer", authInfo: "token-123" });
+ * ```
+ */
 export interface Credentials {
   /** The scheme, such as `"Basic"` or `"Bearer"`. */
   scheme: string;

@@ -71,6 +71,20 @@ const keepAsIs = (text: string): string => text;
 
 /**
  * One cookie of a `Set-Cookie` field (RFC 6265), as the server sent it.
+ *
+ * @example
+ * ```ts
+ * import { type HTTPCookie, HTTPResponse } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const response = new HTTPResponse();
+ * response.add("Set-Cookie", "sid=abc; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=60");
+ * const [cookie]: HTTPCookie[] = response.getCookies();
+ * assert.equal(cookie.value, "abc");
+ * assert.equal(cookie.maxAge, 60);
+ * assert.ok(cookie.httpOnly && cookie.secure);
+ * assert.equal(cookie.sameSite, "lax");
+ * ```
  */
 export interface HTTPCookie {
   /** The cookie's name. */

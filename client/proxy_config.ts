@@ -1,6 +1,18 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 
-/** How a session talks to its proxy: plain TCP (`"http"`) or TLS (`"https"`). */
+/**
+ * How a session talks to its proxy: plain TCP (`"http"`) or TLS (`"https"`).
+ *
+ * @example
+ * ```ts
+ * import { ProxyConfig, type ProxyProtocol } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const protocol: ProxyProtocol = "https";
+ * assert.equal(new ProxyConfig({ host: "proxy", protocol }).protocol, "https");
+ * assert.throws(() => new ProxyConfig({ host: "proxy", protocol: "socks5" as ProxyProtocol }), TypeError);
+ * ```
+ */
 export type ProxyProtocol = "http" | "https";
 
 /**
@@ -8,10 +20,34 @@ export type ProxyProtocol = "http" | "https";
  * `"basic"` (RFC 7617, sent with every request), `"digest"` (RFC 7616, MD5 or
  * SHA-256, answered after the proxy's 407 challenge) or `"ntlm"` (NTLMv2, a
  * three-message handshake on one kept-alive connection).
+ *
+ * @example
+ * ```ts
+ * import { type ProxyAuthMethod, ProxyConfig } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const authMethod: ProxyAuthMethod = "digest";
+ * const config = new ProxyConfig({ host: "proxy", username: "ann", password: "s3cret", authMethod });
+ * assert.equal(config.authMethod, "digest");
+ * ```
  */
 export type ProxyAuthMethod = "basic" | "digest" | "ntlm";
 
-/** What a {@linkcode ProxyConfig} is made from; every field has a default. */
+/**
+ * What a {@linkcode ProxyConfig} is made from; every field has a default.
+ *
+ * @example
+ * ```ts
+ * import { ProxyConfig } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const config = new ProxyConfig({ host: "proxy.internal", port: 3128, nonProxyHosts: "localhost|127\\.0\\.0\\.1" });
+ * assert.equal(config.port, 3128);
+ * assert.equal(config.tunnel, true);
+ * assert.ok(config.bypasses("localhost"));
+ * assert.throws(() => new ProxyConfig({ host: "proxy", port: 70000 }), RangeError);
+ * ```
+ */
 export interface ProxyConfigInit {
   /** The proxy's host name or address; `""` (the default) means no proxy. */
   host?: string;
@@ -40,7 +76,24 @@ export interface ProxyConfigInit {
   authMethod?: ProxyAuthMethod;
 }
 
-/** Options of {@linkcode ProxyConfig.fromEnv}. */
+/**
+ * Options of {@linkcode ProxyConfig.fromEnv}.
+ *
+ * @example
+ * ```ts
+ * import { ProxyConfig } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const config = ProxyConfig.fromEnv({
+ *   secure: true,
+ *   env: { HTTPS_PROXY: "http://proxy.internal:3128", NO_PROXY: "localhost,.corp" },
+ *   overrides: { authMethod: "ntlm" },
+ * });
+ * assert.equal(config.host, "proxy.internal");
+ * assert.equal(config.authMethod, "ntlm");
+ * assert.ok(config.bypasses("git.corp"));
+ * ```
+ */
 export interface ProxyEnvOptions {
   /**
    * Which variable to read: `HTTPS_PROXY` for `true` (HTTPS sessions),

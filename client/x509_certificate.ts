@@ -4,7 +4,20 @@ import {
   X509Certificate as NodeX509Certificate,
 } from "node:crypto";
 
-/** The subject alternative names of a certificate that name a host. */
+/**
+ * The subject alternative names of a certificate that name a host.
+ *
+ * @example
+ * ```ts
+ * import { type SubjectAlternativeNames, X509Certificate } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const certificate = new X509Certificate(await Deno.readTextFile("tests/fixtures/server.pem"));
+ * const names: SubjectAlternativeNames = certificate.subjectAlternativeNames();
+ * assert.deepEqual(names.dns, ["localhost"]);
+ * assert.ok(names.ip.includes("127.0.0.1"));
+ * ```
+ */
 export interface SubjectAlternativeNames {
   /** `DNS` names, as written in the certificate (wildcards included). */
   dns: string[];
@@ -12,7 +25,20 @@ export interface SubjectAlternativeNames {
   ip: string[];
 }
 
-/** Digest algorithms {@linkcode X509Certificate.fingerprint} takes. */
+/**
+ * Digest algorithms {@linkcode X509Certificate.fingerprint} takes.
+ *
+ * @example
+ * ```ts
+ * import { type FingerprintAlgorithm, X509Certificate } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const certificate = new X509Certificate(await Deno.readTextFile("tests/fixtures/server.pem"));
+ * for (const [algorithm, hexDigits] of [["SHA-1", 40], ["SHA-256", 64]] as [FingerprintAlgorithm, number][]) {
+ *   assert.equal((await certificate.fingerprint(algorithm)).replaceAll(":", "").length, hexDigits);
+ * }
+ * ```
+ */
 export type FingerprintAlgorithm = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
 
 const NODE_DIGEST: Record<FingerprintAlgorithm, string> = {
