@@ -8,8 +8,10 @@
  * over the loopback bridge). Rounds alternate between the clients; the
  * figure is the median requests/s.
  *
- * Run: `deno task bench:proxy [--rounds N] [--requests N]`; pin it with
- * `taskset -c 0 deno task bench:proxy` on a noisy machine.
+ * Run: `deno task bench:proxy [--rounds N] [--requests N]`. Once squid and
+ * nginx run, the benchmark pins itself (all its threads) to the last CPU with
+ * taskset when the machine has two or more, so the clients do not share a
+ * core with the servers by chance.
  *
  * @module
  */
@@ -113,6 +115,23 @@ function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Pins this process's threads to the last CPU; returns it, or null. */
+async function pinSelfToLastCpu(): Promise<string | null> {
+  const cpus = navigator.hardwareConcurrency;
+  if (cpus < 2) return null;
+  const cpu = String(cpus - 1);
+  try {
+    const { success } = await new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", cpu, String(Deno.pid)],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success ? `CPU ${cpu}` : null;
+  } catch {
+    return null;
+  }
+}
+
 async function main() {
   const ca = await Deno.readTextFile(path("ca.pem"));
   const nginx = await startNginx({
@@ -126,6 +145,8 @@ async function main() {
       key: await Deno.readTextFile(path("server_key.pem")),
     },
   });
+  const pinned = await pinSelfToLastCpu();
+  console.error(pinned ? `bench: pinned to ${pinned}` : "bench: not pinned");
   try {
     const runners = [
       clientRunner("client (CONNECT via squid)", nginx.port, ca, {
