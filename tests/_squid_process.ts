@@ -3,7 +3,7 @@
 // benchmark: its config, logs, password files and cache in a temp dir,
 // removed when it stops. Needs `--allow-run=squid` (and openssl for the
 // htpasswd file), `--allow-net=127.0.0.1` and `--allow-write=/tmp`.
-import { freePort } from "./_nginx_process.ts";
+import { canConnect, freePort } from "./_nginx_process.ts";
 
 /** Where the auth helpers of Debian's squid package are. */
 export const SQUID_HELPERS = "/usr/lib/squid";
@@ -167,14 +167,4 @@ export async function startSquid(options: SquidOptions = {}): Promise<Squid> {
   const log = await Deno.readTextFile(`${dir}/cache.log`).catch(() => "");
   await stop();
   throw new Error(`Cannot start squid: ${(await stderr).trim()}\n${log}`);
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
 }
