@@ -27,6 +27,8 @@ export async function bridge(outer: Deno.Conn): Promise<Bridge> {
   let accepted: Deno.Conn | undefined;
   try {
     const accepting = listener.accept();
+    // If the connect below fails, the listener closes under this accept.
+    accepting.catch(() => {});
     inner = await Deno.connect({
       hostname: "127.0.0.1",
       port: (listener.addr as Deno.NetAddr).port,

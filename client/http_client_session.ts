@@ -234,6 +234,8 @@ export class HTTPClientSession implements AsyncDisposable {
   #proxy: ProxyConfig | null = null;
   #proxyCache: ProxyAuthCache = { digest: null };
   #challengeUri = "";
+  // The proxy the current connection was made through (null: direct).
+  #connProxy: ProxyConfig | null = null;
   static #globalProxy: ProxyConfig = new ProxyConfig();
 
   /** Creates an unconnected session; set the host with `setHost()`. */
@@ -1088,6 +1090,7 @@ export class HTTPClientSession implements AsyncDisposable {
     if (
       this.#conn !== null &&
       (!this.#reusable || this.#conn.closed || this.#conn.disturbed ||
+        this.#proxyChanged() ||
         (this.#keepAliveTimeout > 0 &&
           Date.now() - this.#lastUsed > this.#keepAliveTimeout))
     ) {
@@ -1538,8 +1541,22 @@ export class HTTPClientSession implements AsyncDisposable {
       throw this.translateError(error, action);
     }
     this.#conn = new BufferedConn(conn, READ_BUFFER);
+    this.#connProxy = this.#effectiveProxy();
     this.#connRequests = 0;
     this.#reusable = false;
+  }
+
+  // The proxy the connection goes through, or null for a direct one.
+  #effectiveProxy(): ProxyConfig | null {
+    return this.proxied() ? this.getProxyConfig() : null;
+  }
+
+  // A new global proxy configuration (the session's own cannot change while
+  // connected) must not reuse a connection made under the old one: a direct
+  // connection would carry proxy credentials to the origin, a proxied one
+  // origin-form requests to the proxy.
+  #proxyChanged(): boolean {
+    return this.#effectiveProxy() !== this.#connProxy;
   }
 
   #closeConn(): void {

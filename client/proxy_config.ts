@@ -216,6 +216,9 @@ export class ProxyConfig {
     let bypass: RegExp | null = null;
     if (nonProxyHosts !== "") {
       try {
+        // Alone first: a pattern that only parses inside the anchoring group,
+        // such as "a)|(.*", would escape it and match every host.
+        new RegExp(nonProxyHosts);
         bypass = new RegExp(`^(?:${nonProxyHosts})$`, "i");
       } catch (error) {
         throw new TypeError(
@@ -307,7 +310,8 @@ export class ProxyConfig {
    */
   bypasses(host: string): boolean {
     if (this.#bypass === null) return false;
-    const bare = host.replace(/^\[(.*)\]$/, "$1");
+    // "example.com." is "example.com", as curl matches it.
+    const bare = host.replace(/^\[(.*)\]$/, "$1").replace(/(?<=.)\.$/, "");
     return this.#bypass.test(bare) || this.#bypass.test(host);
   }
 
@@ -393,8 +397,15 @@ function parseProxyUrl(value: string): ProxyConfigInit {
     protocol: scheme,
   };
   if (url.username !== "") {
-    init.username = decodeURIComponent(url.username);
-    init.password = decodeURIComponent(url.password);
+    try {
+      init.username = decodeURIComponent(url.username);
+      init.password = decodeURIComponent(url.password);
+    } catch (error) {
+      throw new TypeError(
+        `Invalid proxy URL "${value}": bad percent-encoding in the credentials`,
+        { cause: error },
+      );
+    }
   }
   return init;
 }

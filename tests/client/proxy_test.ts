@@ -563,3 +563,86 @@ Deno.test("ProxyConfig.fromEnv() reads the variables as curl, lower-case first, 
     ProxyConfig.fromEnv({ env: { NO_PROXY: "*" } }).bypasses("anything"),
   );
 });
+
+Deno.test("ProxyConfig refuses a nonProxyHosts pattern that escapes its anchoring", () => {
+  assert.throws(
+    () => new ProxyConfig({ host: "proxy", nonProxyHosts: "a)|(.*" }),
+    TypeError,
+  );
+  const config = new ProxyConfig({ host: "proxy", nonProxyHosts: "a|b" });
+  assert.ok(!config.bypasses("anything.com"));
+  assert.ok(config.bypasses("a"));
+});
+
+Deno.test("ProxyConfig.bypasses() ignores a host name's trailing dot, as curl does", () => {
+  const config = ProxyConfig.fromEnv({
+    env: { HTTP_PROXY: "http://proxy:3128", NO_PROXY: "example.com" },
+  });
+  assert.ok(config.bypasses("example.com."));
+  assert.ok(config.bypasses("www.example.com."));
+  assert.ok(!config.bypasses("example.org."));
+});
+
+Deno.test("ProxyConfig.fromEnv() reports bad percent-encoding as TypeError", () => {
+  assert.throws(
+    () =>
+      ProxyConfig.fromEnv({ env: { HTTP_PROXY: "http://ann:50%@proxy:3128" } }),
+    (error: unknown) =>
+      error instanceof TypeError && /bad percent-encoding/.test(error.message),
+  );
+});
+
+Deno.test("HTTPClientSession does not reuse a direct connection after a global proxy is set, nor send it proxy credentials", async () => {
+  const seen: { uri: string; auth: string | null }[] = [];
+  await using origin = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen() {},
+  }, (request, info) => {
+    seen.push({
+      uri: request.url,
+      auth: request.headers.get("proxy-authorization"),
+    });
+    return new Response(String(info.remoteAddr.port));
+  });
+  const port = origin.addr.port;
+  await using session = new HTTPClientSession("127.0.0.1", port);
+  const get = async () => {
+    await session.sendRequest(
+      new HTTPRequest(HTTPRequest.HTTP_GET, "/x", HTTPMessage.HTTP_1_1),
+    );
+    return await text(await session.receiveResponse(new HTTPResponse()));
+  };
+  const firstPort = await get();
+  try {
+    // The "proxy" is the origin itself, so the forwarded request is seen too.
+    HTTPClientSession.setGlobalProxyConfig({
+      host: "127.0.0.1",
+      port,
+      username: "ann",
+      password: "s3cret",
+    });
+    const secondPort = await get();
+    assert.notEqual(
+      secondPort,
+      firstPort,
+      "a new connection for the new configuration",
+    );
+  } finally {
+    HTTPClientSession.setGlobalProxyConfig(new ProxyConfig());
+  }
+  const thirdPort = await get();
+  assert.equal(seen.length, 3);
+  assert.equal(seen[0].auth, null);
+  assert.match(
+    seen[1].auth ?? "",
+    /^Basic /,
+    "credentials only on the connection to the proxy",
+  );
+  assert.equal(seen[2].auth, null);
+  assert.notEqual(
+    thirdPort,
+    "",
+    "and a direct connection again once the global proxy is gone",
+  );
+});
