@@ -34,6 +34,7 @@ import {
   type ProxyAuthCache,
   proxyHandshake,
 } from "./_proxy.ts";
+import { parseChallenges, pickDigest } from "./_proxy_auth.ts";
 import {
   ProxyConfig,
   type ProxyConfigInit,
@@ -124,6 +125,10 @@ interface Exchange {
   keepAlive: boolean;
   peeked: { response: HTTPResponse; framing: Framing } | null;
   responseReceived: boolean;
+  /** The request, to write its head again with new proxy credentials. */
+  request: HTTPRequest;
+  /** Whether the request was sent again after a stale Digest nonce. */
+  staleRetried: boolean;
 }
 
 interface ResponseBody {
@@ -1082,6 +1087,8 @@ export class HTTPClientSession implements AsyncDisposable {
       keepAlive: this.#keepAlive && request.getKeepAlive(),
       peeked: null,
       responseReceived: false,
+      request,
+      staleRetried: false,
     };
     if (framing.kind === "length" && framing.length === 0) {
       exchange.bodyState = BodyState.Done;
@@ -1102,17 +1109,7 @@ export class HTTPClientSession implements AsyncDisposable {
     }
     if (forward && !request.has("Proxy-Authorization")) {
       // After connecting: a Digest challenge may have come with it.
-      const authorization = preemptiveAuthorization(
-        this.getProxyConfig(),
-        this.#proxyCache,
-        request.getMethod(),
-        request.getURI(),
-      );
-      if (authorization !== null) {
-        request.set("Proxy-Authorization", authorization);
-        exchange.head = serializeRequestHead(request);
-        request.erase("Proxy-Authorization");
-      }
+      this.#authorizeForwarded(exchange);
     }
     this.#connRequests++;
     if (!hasBody || expectContinue) await this.#sendHead(exchange);
@@ -1246,12 +1243,27 @@ export class HTTPClientSession implements AsyncDisposable {
       framing = await this.#readHead(exchange, response, false);
     }
     exchange.responseReceived = true;
-    if (
+    while (
       response.getStatus() ===
         HTTPResponse.HTTP_PROXY_AUTHENTICATION_REQUIRED &&
       this.#forwarding() && this.getProxyConfig().username !== ""
     ) {
       this.#closeConn();
+      if (this.#staleDigest(exchange, response)) {
+        // The proxy retired the nonce (squid does after 50 uses by default):
+        // the credentials are good; send the request once more.
+        exchange.staleRetried = true;
+        this.#authorizeForwarded(exchange);
+        exchange.headSent = false;
+        const action = `Cannot receive response from ${this.describeTarget()}`;
+        this.#checkCurrent(exchange, action);
+        await this.#ensureConnected();
+        this.#checkCurrent(exchange, action);
+        this.#connRequests++;
+        await this.#sendHead(exchange);
+        framing = await this.#readHead(exchange, response, false);
+        continue;
+      }
       this.#proxyCache.digest = null;
       const config = this.getProxyConfig();
       throw new ProxyException(
@@ -1436,6 +1448,38 @@ export class HTTPClientSession implements AsyncDisposable {
   }
 
   /** Plain forwarding: a proxy, and not an HTTPS session's tunnel. */
+  // Writes the head with the Proxy-Authorization the cache allows, if any.
+  #authorizeForwarded(exchange: Exchange): void {
+    const request = exchange.request;
+    const authorization = preemptiveAuthorization(
+      this.getProxyConfig(),
+      this.#proxyCache,
+      request.getMethod(),
+      request.getURI(),
+    );
+    if (authorization === null) return;
+    request.set("Proxy-Authorization", authorization);
+    exchange.head = serializeRequestHead(request);
+    request.erase("Proxy-Authorization");
+  }
+
+  // A 407 whose Digest challenge says stale=true, for a request that can be
+  // sent again: takes the new nonce and tells the caller to resend, once.
+  #staleDigest(exchange: Exchange, response: HTTPResponse): boolean {
+    if (
+      this.getProxyConfig().authMethod !== "digest" || exchange.staleRetried ||
+      !exchange.replayable
+    ) {
+      return false;
+    }
+    const fresh = pickDigest(
+      parseChallenges(response.getAll("Proxy-Authenticate")),
+    );
+    if (fresh === null || !fresh.stale) return false;
+    this.#proxyCache.digest = fresh;
+    return true;
+  }
+
   #forwarding(): boolean {
     return this.proxied() && !(this.secure() && this.getProxyConfig().tunnel);
   }

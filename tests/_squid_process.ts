@@ -100,7 +100,6 @@ export async function startSquid(options: SquidOptions = {}): Promise<Squid> {
         `auth_param digest program ${SQUID_HELPERS}/digest_file_auth ${dir}/digest`,
         `auth_param digest realm pocket`,
         `auth_param digest children 2`,
-        `auth_param digest nonce_max_count 1000`,
       );
       break;
     }

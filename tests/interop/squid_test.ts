@@ -135,6 +135,31 @@ for (const auth of ["basic", "digest"] as const) {
   });
 }
 
+Deno.test("squid: Digest forwarding goes past squid's nonce_max_count of 50 without a failure", async () => {
+  await using o = origins();
+  await using squid = await startSquid({
+    auth: "digest",
+    users: { ann: "s3cret" },
+  });
+  await using session = new HTTPClientSession(
+    "127.0.0.1",
+    o.plain.addr.port,
+    new ProxyConfig({
+      host: "127.0.0.1",
+      port: squid.port,
+      username: "ann",
+      password: "s3cret",
+      authMethod: "digest",
+    }),
+  );
+  for (let i = 0; i < 120; i++) {
+    assert.deepEqual(await get(session, `/n${i}`), {
+      status: 200,
+      body: `plain /n${i}`,
+    });
+  }
+});
+
 Deno.test("squid: HTTPS proxy (https_port), TLS inside TLS", async () => {
   await using o = origins();
   await using squid = await startSquid({ tls });
