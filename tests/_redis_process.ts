@@ -77,7 +77,13 @@ export async function startRedis(
     await running.status;
     clearTimeout(timer);
   };
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    await stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw error;
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
