@@ -15,6 +15,8 @@ import { BLOCK_SIZE, SMALL_BODY } from "./_nginx.ts";
 export interface Target {
   port: number;
   caPem: string;
+  /** A proxy to go through: CONNECT for this client and for fetch. */
+  proxy?: { host: string; port: number; protocol: "http" | "https" };
   /** Bytes of `/large.bin`. */
   largeSize: number;
   /** The block `/large.bin` repeats. */
@@ -93,6 +95,8 @@ function sessionFor(target: Target, timeouts: boolean): HTTPSClientSession {
   // because another client ran in between.
   session.setKeepAliveTimeout(120_000);
   if (!timeouts) session.setTimeout(0);
+  const proxy = target.proxy;
+  if (proxy) session.setProxy(proxy.host, proxy.port, proxy.protocol);
   return session;
 }
 
@@ -185,7 +189,14 @@ export function clientSmall(
 
 /** An HTTP/1.1-only `Deno.HttpClient` that trusts the test CA. */
 function http1Client(target: Target): Deno.HttpClient {
-  return Deno.createHttpClient({ caCerts: [target.caPem], http2: false });
+  const proxy = target.proxy;
+  return Deno.createHttpClient({
+    caCerts: [target.caPem],
+    http2: false,
+    ...(proxy
+      ? { proxy: { url: `${proxy.protocol}://${proxy.host}:${proxy.port}` } }
+      : {}),
+  });
 }
 
 /** Deno's fetch over an HTTP/1.1-only `Deno.HttpClient`. */

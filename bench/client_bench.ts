@@ -31,6 +31,7 @@ import {
   type SmallRunner,
   type Target,
 } from "./_runners.ts";
+import { median } from "./_stats.ts";
 
 const FIXTURES = new URL("../tests/fixtures/", import.meta.url);
 const MIB = 1024 * 1024;
@@ -108,12 +109,6 @@ function parseArgs(args: string[]): Options {
 
 function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** One row of results: a client's rounds and their medians. */

@@ -15,15 +15,15 @@
  *
  * @module
  */
-import {
-  Context,
-  HTTPMessage,
-  HTTPRequest,
-  HTTPResponse,
-  HTTPSClientSession,
-} from "../client/mod.ts";
 import { startNginx } from "./_nginx.ts";
+import {
+  clientSmall,
+  fetchSmall,
+  type SmallRunner,
+  type Target,
+} from "./_runners.ts";
 import { startSquid } from "../tests/_squid_process.ts";
+import { median } from "./_stats.ts";
 
 const FIXTURES = new URL("../tests/fixtures/", import.meta.url);
 const path = (name: string) =>
@@ -33,87 +33,9 @@ const flag = (name: string, fallback: number) => {
   const at = args.indexOf(name);
   return at >= 0 ? Number(args[at + 1]) : fallback;
 };
+const FETCH = "fetch (proxy: squid)";
 const ROUNDS = flag("--rounds", 5);
 const REQUESTS = flag("--requests", 2000);
-
-interface Runner {
-  name: string;
-  run(n: number): Promise<void>;
-  close(): void;
-}
-
-function clientRunner(
-  name: string,
-  port: number,
-  ca: string,
-  proxy: { port: number; protocol: "http" | "https" },
-): Runner {
-  const session = new HTTPSClientSession(
-    "localhost",
-    port,
-    new Context({ caCerts: [ca] }),
-  );
-  session.setProxy(
-    proxy.protocol === "https" ? "localhost" : "127.0.0.1",
-    proxy.port,
-    proxy.protocol,
-  );
-  return {
-    name,
-    async run(n) {
-      for (let i = 0; i < n; i++) {
-        await session.sendRequest(
-          new HTTPRequest(
-            HTTPRequest.HTTP_GET,
-            "/small.txt",
-            HTTPMessage.HTTP_1_1,
-          ),
-        );
-        const response = new HTTPResponse();
-        const body = await session.receiveResponse(response);
-        const reader = body.getReader();
-        let size = 0;
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          size += value.length;
-        }
-        if (response.getStatus() !== 200 || size !== 13) {
-          throw new Error(`${name}: bad response`);
-        }
-      }
-    },
-    close: () => session.close(),
-  };
-}
-
-function fetchRunner(port: number, ca: string, proxyPort: number): Runner {
-  const client = Deno.createHttpClient({
-    caCerts: [ca],
-    http2: false,
-    proxy: { url: `http://127.0.0.1:${proxyPort}` },
-  });
-  const url = `https://localhost:${port}/small.txt`;
-  return {
-    name: "fetch (proxy: squid)",
-    async run(n) {
-      for (let i = 0; i < n; i++) {
-        const response = await fetch(url, { client });
-        const bytes = await response.bytes();
-        if (response.status !== 200 || bytes.length !== 13) {
-          throw new Error("fetch: bad response");
-        }
-      }
-    },
-    close: () => client.close(),
-  };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Pins this process's threads to the last CPU; returns it, or null. */
 async function pinSelfToLastCpu(): Promise<string | null> {
@@ -148,17 +70,25 @@ async function main() {
   const pinned = await pinSelfToLastCpu();
   console.error(pinned ? `bench: pinned to ${pinned}` : "bench: not pinned");
   try {
-    const runners = [
-      clientRunner("client (CONNECT via squid)", nginx.port, ca, {
-        port: squid.port,
-        protocol: "http",
-      }),
-      fetchRunner(nginx.port, ca, squid.port),
-      clientRunner(
-        "(diag) client via squid https_port, bridged",
-        nginx.port,
-        ca,
-        { port: squid.tlsPort, protocol: "https" },
+    const target = (proxy: Target["proxy"]): Target => ({
+      port: nginx.port,
+      caPem: ca,
+      largeSize: 0,
+      block: new Uint8Array(0),
+      proxy,
+    });
+    const tunnel = target({
+      host: "127.0.0.1",
+      port: squid.port,
+      protocol: "http",
+    });
+    const options = { read: "reader", timeouts: true } as const;
+    const runners: SmallRunner[] = [
+      clientSmall(tunnel, { ...options, name: "client (CONNECT via squid)" }),
+      { ...fetchSmall(tunnel), name: FETCH },
+      clientSmall(
+        target({ host: "localhost", port: squid.tlsPort, protocol: "https" }),
+        { ...options, name: "(diag) client via squid https_port, bridged" },
       ),
     ];
     const rates = new Map<string, number[]>(runners.map((r) => [r.name, []]));
@@ -172,7 +102,7 @@ async function main() {
       console.error(`round ${round + 1}/${ROUNDS} done`);
     }
     for (const r of runners) r.close();
-    const fetchRate = median(rates.get("fetch (proxy: squid)")!);
+    const fetchRate = median(rates.get(FETCH)!);
     console.log(
       `sequential small GETs through squid ${ROUNDS}x${REQUESTS}, median req/s`,
     );

@@ -32,6 +32,7 @@ import {
   spawnSessionApp,
 } from "../tests/_session_process.ts";
 import { startRedis } from "../tests/_redis_process.ts";
+import { median } from "./_stats.ts";
 
 const EXPRESS = "express-session (Node.js)";
 const EXPRESS_DIR = "/tmp/pocket-bench-express";
@@ -298,12 +299,6 @@ function pinned(
 ): [string, string[]] {
   const all = [...launcher, command, ...args];
   return [all[0], all.slice(1)];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function main(): Promise<void> {

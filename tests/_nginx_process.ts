@@ -23,6 +23,27 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Stops a child process: SIGTERM, then SIGKILL if it has not exited within
+ * `graceMs`; resolves once it has exited.
+ */
+export async function terminate(
+  child: Deno.ChildProcess,
+  graceMs = 5000,
+): Promise<void> {
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // It exited in the meantime.
+    }
+  };
+  kill("SIGTERM");
+  const timer = setTimeout(() => kill("SIGKILL"), graceMs);
+  await child.status;
+  clearTimeout(timer);
+}
+
 /** Whether something accepts connections on 127.0.0.1:`port`. */
 export async function canConnect(port: number): Promise<boolean> {
   try {
@@ -81,28 +102,7 @@ export async function launchNginx(
   let closing: Promise<void> | null = null;
   const close = () =>
     closing ??= (async () => {
-      if (exited === null) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // It exited in the meantime.
-        }
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const killed = await Promise.race([
-          status.then(() => false),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(true), 5000);
-          }),
-        ]);
-        clearTimeout(timer);
-        if (killed) {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // It exited in the meantime.
-          }
-        }
-      }
+      if (exited === null) await terminate(child);
       await status;
       await stderr;
       await Deno.remove(dir, { recursive: true });

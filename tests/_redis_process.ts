@@ -3,7 +3,7 @@
 // and the benchmark: in a temporary directory, removed when it stops, so no
 // persistence file is left behind. Needs `--allow-run=redis-server`,
 // `--allow-net=127.0.0.1` and `--allow-write` for the temporary directory.
-import { freePort } from "./_nginx_process.ts";
+import { freePort, terminate } from "./_nginx_process.ts";
 
 /** A running redis-server. */
 export interface RedisServer extends AsyncDisposable {
@@ -67,15 +67,8 @@ export async function startRedis(
     const running = child;
     child = null;
     if (!running) return;
-    running.kill("SIGCONT");
-    running.kill("SIGTERM");
-    const timer = setTimeout(() => {
-      try {
-        running.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, 5000);
-    await running.status;
-    clearTimeout(timer);
+    running.kill("SIGCONT"); // a paused server cannot act on SIGTERM
+    await terminate(running);
   };
   try {
     await start();
