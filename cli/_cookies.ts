@@ -72,7 +72,7 @@ export class CookieJar {
       (c.expires === 0 || c.expires > now) &&
       (c.domain === host || (c.tailmatch && host.endsWith(`.${c.domain}`))) &&
       pathMatches(c.path, url.pathname) &&
-      (!c.secure || url.protocol === "https:")
+      (!c.secure || secureContext(url, host))
     ).sort(sendOrder);
     const parts = [
       ...matching.map((c) => `${c.name}=${c.value}`),
@@ -114,6 +114,12 @@ export class CookieJar {
     // An expiry in the past is a deletion.
     if (cookie.expires >= 0) this.#cookies.push(cookie);
   }
+}
+
+/** Where curl sends Secure cookies: https, and the loopback names. */
+function secureContext(url: URL, host: string): boolean {
+  return url.protocol === "https:" || host === "localhost" ||
+    host === "127.0.0.1" || host === "::1";
 }
 
 /** curl's order: longer path, longer domain, longer name, name, older. */

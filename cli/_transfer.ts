@@ -48,9 +48,10 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
     options.method ?? impliedMethod(options),
   );
   const jar = await cookieJar(options);
-  const sink = new Sink(outputPath(options), io.stdout);
+  let sink: Sink | null = null;
   let code = 0;
   try {
+    sink = new Sink(outputPath(options), io.stdout);
     code = await withRetries(options, io, jar, sink, stats);
     if (code === 0) await sink.finish();
   } catch (error) {
@@ -62,7 +63,7 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
       );
     }
   } finally {
-    sink.close();
+    sink?.close();
   }
   if (options.cookieJar !== null) {
     try {
@@ -108,11 +109,12 @@ function outputPath(options: Options): string | null {
 async function cookieJar(options: Options): Promise<CookieJar> {
   const strings = options.cookies.filter((c) => c.includes("="));
   const files = options.cookies.filter((c) => !c.includes("="));
+  // `-b ""` starts the engine with no file, as in curl.
   const jar = new CookieJar(
     strings,
     files.length > 0 || options.cookieJar !== null,
   );
-  for (const file of files) {
+  for (const file of files.filter((f) => f !== "")) {
     // curl starts with an empty jar when the file is missing.
     const text = await Deno.readTextFile(file).catch((error) => {
       if (error instanceof Deno.errors.NotFound) return "";
@@ -223,7 +225,7 @@ async function attempt(
   const user = options.user;
   let authorization = user ? firstAuthorization(options.auth, user) : null;
   let challenges = 0;
-  let dump: Sink | null = options.dumpHeader === null ? null : new Sink(
+  const dump: Sink | null = options.dumpHeader === null ? null : new Sink(
     options.dumpHeader === "-" ? null : options.dumpHeader,
     io.stdout,
   );
