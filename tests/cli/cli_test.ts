@@ -33,7 +33,11 @@ Deno.test("pocket -v writes both heads on stderr", async () => {
     `http://127.0.0.1:${server.addr.port}/v`,
   ]);
   assert.equal(result.code, 0);
-  assert.match(result.stderr, /^> GET \/v HTTP\/1\.1\r\n/);
+  assert.match(result.stderr, /^\*   Trying 127\.0\.0\.1:\d+\.\.\.\n/);
+  assert.match(
+    result.stderr,
+    /\* Connected to 127\.0\.0\.1 \(127\.0\.0\.1\) port \d+\n> GET \/v HTTP\/1\.1\r\n/,
+  );
   assert.match(result.stderr, /> X-Trace: 42\r\n/);
   assert.match(result.stderr, /< HTTP\/1\.1 200 OK\r\n/);
   assert.equal(JSON.parse(result.stdout).headers["x-trace"], "42");
@@ -138,7 +142,7 @@ Deno.test("pocket exits as curl does: 22 with --fail, 7, 6, 3, 2, 28", async () 
   assert.equal(failed.stdout, "");
   assert.equal(
     failed.stderr,
-    "pocket: The requested URL returned error: 404\n",
+    "pocket: (22) The requested URL returned error: 404\n",
   );
   assert.equal(
     (await pocket([`${base}/missing`])).code,
@@ -152,7 +156,7 @@ Deno.test("pocket exits as curl does: 22 with --fail, 7, 6, 3, 2, 28", async () 
   assert.equal(refused.code, 7);
   assert.match(
     refused.stderr,
-    /^pocket: Cannot connect to 127\.0\.0\.1:\d+: connection refused\n$/,
+    /^pocket: \(7\) Cannot connect to 127\.0\.0\.1:\d+: connection refused\n$/,
   );
   const unknown = await pocket(["http://no-such-host.invalid/"]);
   assert.equal(unknown.code, 6);
@@ -162,7 +166,10 @@ Deno.test("pocket exits as curl does: 22 with --fail, 7, 6, 3, 2, 28", async () 
   assert.equal((await pocket([])).code, 2);
   const slow = await pocket(["-m", "0.5", `${base}/hang`]);
   assert.equal(slow.code, 28);
-  assert.equal(slow.stderr, "pocket: Operation timed out after 500 ms\n");
+  assert.equal(
+    slow.stderr,
+    "pocket: (28) Operation timed out after 500 milliseconds with 0 bytes received\n",
+  );
 });
 
 Deno.test("pocket over TLS: --cacert trusts, 60 without it, mutual TLS with --cert and --key", async () => {
@@ -175,7 +182,7 @@ Deno.test("pocket over TLS: --cacert trusts, 60 without it, mutual TLS with --ce
   assert.equal(untrusted.code, 60);
   assert.match(
     untrusted.stderr,
-    /^pocket: Cannot verify certificate of "localhost"/,
+    /^pocket: \(60\) Cannot verify certificate of "localhost"/,
   );
   await using mutual = await startMutualTlsServer();
   const withCert = await pocket([
