@@ -40,7 +40,7 @@ import { type Streams, transfer } from "./cli/_transfer.ts";
 /**
  * Where the command writes; `Deno.stdout` and `Deno.stderr` have this shape.
  *
- * @example
+ * @example Collect the output in memory
  * ```ts
  * import { type CliWriter, main } from "@pocket/net/cli";
  * import assert from "node:assert/strict";
@@ -51,7 +51,7 @@ import { type Streams, transfer } from "./cli/_transfer.ts";
  * assert.ok(chunks.length > 0);
  * ```
  */
-export interface CliWriter extends Writer {
+export interface CliWriter {
   /** Writes some of `bytes`, returning how many. */
   write(bytes: Uint8Array): Promise<number>;
 }
@@ -59,7 +59,7 @@ export interface CliWriter extends Writer {
 /**
  * The command's surroundings, replaceable in tests and scripts.
  *
- * @example
+ * @example An unsupported protocol is exit 1
  * ```ts
  * import { type CliIO, main } from "@pocket/net/cli";
  * import assert from "node:assert/strict";
@@ -70,7 +70,7 @@ export interface CliWriter extends Writer {
  *   stderrIsTerminal: false,
  * };
  * assert.equal(await main(["ftp://example.com/"], io), 1);
- * assert.equal(errors.join(""), 'pocket: protocol "ftp" not supported\n');
+ * assert.equal(errors.join(""), 'pocket: (1) Protocol "ftp" not supported or disabled in pocket\n');
  * ```
  */
 export interface CliIO {
@@ -87,7 +87,7 @@ export interface CliIO {
 /**
  * The text of `pocket --help`.
  *
- * @example
+ * @example The help lists the options and exit codes
  * ```ts
  * import { HELP } from "@pocket/net/cli";
  * import assert from "node:assert/strict";
@@ -195,7 +195,8 @@ bad content encoding, 65 cannot send the body again, 97 proxy refused or failed.
  * );
  * ```
  */
-export async function main(args: string[], io: CliIO = {}): Promise<number> {
+export async function main(args: string[], io?: CliIO): Promise<number> {
+  io ??= {};
   const streams: Streams = {
     stdout: io.stdout ?? Deno.stdout,
     stderr: io.stderr ?? Deno.stderr,

@@ -17,28 +17,42 @@ Deno.test("pocket -v shows connect, TLS, ALPN, the certificate and a reused conn
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, "end of chain\n");
   const info = result.stderr.split("\n").filter((l) => l.startsWith("* "));
-  assert.match(info[0], /^\*   Trying localhost:\d+\.\.\.$/);
-  assert.match(info[1], /^\* Connected to localhost \((127\.0\.0\.1|::1)\) port \d+$/);
+  assert.match(info[0], /^\* {3}Trying localhost:\d+\.\.\.$/);
+  assert.match(
+    info[1],
+    /^\* Connected to localhost \((127\.0\.0\.1|::1)\) port \d+$/,
+  );
   assert.equal(
     info[2],
     "* TLS handshake done (Deno does not show the TLS version or the cipher)",
   );
   assert.equal(info[3], "* ALPN: server accepted http/1.1");
   assert.equal(info[4], "* Server certificate (from a second handshake):");
-  assert.match(info[5], /^\*  subject: .*CN=localhost/);
-  assert.match(info[6], /^\*  issuer: .*CN=/);
+  assert.match(info[5], /^\* {2}subject: .*CN=localhost/);
+  assert.match(info[6], /^\* {2}issuer: .*CN=/);
   assert.ok(!info[6].includes("CN=localhost"), "issued by the CA");
   assert.equal(
-    info.filter((l) => l === "* Re-using existing connection with host localhost").length,
+    info.filter((l) =>
+      l === "* Re-using existing connection with host localhost"
+    ).length,
     1,
     "the redirect went over the same connection",
   );
   assert.equal(info.filter((l) => l.includes("Trying")).length, 1);
 });
 
-async function underTerminal(args: string[]): Promise<{ code: number; screen: string }> {
+async function underTerminal(
+  args: string[],
+): Promise<{ code: number; screen: string }> {
   // script(1) runs the command under a pseudo-terminal and copies its output.
-  const command = ["deno", "run", "--allow-net=127.0.0.1", "--allow-write=/tmp", CLI, ...args]
+  const command = [
+    "deno",
+    "run",
+    "--allow-net=127.0.0.1",
+    "--allow-write=/tmp",
+    CLI,
+    ...args,
+  ]
     .join(" ");
   const { code, stdout } = await new Deno.Command("script", {
     args: ["-qec", command, "/dev/null"],
@@ -65,7 +79,10 @@ Deno.test("pocket under a terminal: a progress bar for -o, none with -s", async 
     assert.equal(failed.screen, "", "-s: no error message");
     const shownError = await underTerminal(["-sS", "http://127.0.0.1:1/"]);
     assert.equal(shownError.code, 7);
-    assert.match(shownError.screen, /^pocket: \(7\) Cannot connect to 127\.0\.0\.1:1/);
+    assert.match(
+      shownError.screen,
+      /^pocket: \(7\) Cannot connect to 127\.0\.0\.1:1/,
+    );
   } finally {
     await Deno.remove(file);
   }
@@ -79,8 +96,15 @@ Deno.test("pocket names a permission denial, with exit 2, not 7", async () => {
     "localhost",
   );
   assert.equal(denied.code, 2);
-  assert.match(denied.stderr, /^pocket: \(2\) Permission denied by Deno: .*net access to "127\.0\.0\.1:\d+"/);
-  const unwritable = await pocket(["-o", "/etc/pocket-out", `http://127.0.0.1:${server.addr.port}/hello`]);
+  assert.match(
+    denied.stderr,
+    /^pocket: \(2\) Permission denied by Deno: .*net access to "127\.0\.0\.1:\d+"/,
+  );
+  const unwritable = await pocket([
+    "-o",
+    "/etc/pocket-out",
+    `http://127.0.0.1:${server.addr.port}/hello`,
+  ]);
   assert.equal(unwritable.code, 23);
   assert.match(unwritable.stderr, /write access/);
 });

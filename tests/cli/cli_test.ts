@@ -33,7 +33,7 @@ Deno.test("pocket -v writes both heads on stderr", async () => {
     `http://127.0.0.1:${server.addr.port}/v`,
   ]);
   assert.equal(result.code, 0);
-  assert.match(result.stderr, /^\*   Trying 127\.0\.0\.1:\d+\.\.\.\n/);
+  assert.match(result.stderr, /^\* {3}Trying 127\.0\.0\.1:\d+\.\.\.\n/);
   assert.match(
     result.stderr,
     /\* Connected to 127\.0\.0\.1 \(127\.0\.0\.1\) port \d+\n> GET \/v HTTP\/1\.1\r\n/,
