@@ -34,7 +34,7 @@
  */
 import { type Options, parseOptions } from "./cli/_args.ts";
 import { CliError, describeError } from "./cli/_errors.ts";
-import { type Writer, writeText } from "./cli/_output.ts";
+import { writeText } from "./cli/_output.ts";
 import { type Streams, transfer } from "./cli/_transfer.ts";
 
 /**
