@@ -61,37 +61,35 @@ export interface TransportOptions {
 
 type Info = (line: string) => Promise<void>;
 
-/** Logs the connection as curl's `-v` does. */
-async function logConnect(
+/** Connects with `connect`, logging it as curl's `-v` does. */
+async function traced(
   info: Info,
   host: string,
   port: number,
-  conn: Deno.Conn,
   proxied: boolean,
-): Promise<void> {
+  connect: () => Promise<Deno.Conn>,
+): Promise<Deno.Conn> {
+  await info(`  Trying ${host}:${port}...`);
+  const conn = await connect();
   const remote = conn.remoteAddr as Deno.NetAddr;
   await info(
     proxied
       ? `Connected to ${host} port ${port} through the proxy`
       : `Connected to ${host} (${remote.hostname}) port ${remote.port}`,
   );
+  return conn;
 }
 
 class VerboseSession extends HTTPClientSession {
   info: Info = () => Promise.resolve();
-  protected override async connectTransport(
-    timeout: number,
-  ): Promise<Deno.Conn> {
-    await this.info(`  Trying ${this.getHost()}:${this.getPort()}...`);
-    const conn = await super.connectTransport(timeout);
-    await logConnect(
+  protected override connectTransport(timeout: number): Promise<Deno.Conn> {
+    return traced(
       this.info,
       this.getHost(),
       this.getPort(),
-      conn,
       this.proxied(),
+      () => super.connectTransport(timeout),
     );
-    return conn;
   }
 }
 
@@ -100,14 +98,12 @@ class VerboseSecureSession extends HTTPSClientSession {
   protected override async connectTransport(
     timeout: number,
   ): Promise<Deno.Conn> {
-    await this.info(`  Trying ${this.getHost()}:${this.getPort()}...`);
-    const conn = await super.connectTransport(timeout);
-    await logConnect(
+    const conn = await traced(
       this.info,
       this.getHost(),
       this.getPort(),
-      conn,
       this.proxied(),
+      () => super.connectTransport(timeout),
     );
     const alpn = "handshake" in conn
       ? (await (conn as Deno.TlsConn).handshake()).alpnProtocol

@@ -278,93 +278,35 @@ Deno.test("pocket --json and -d as curl", async (t) => {
 Deno.test("pocket --retry as curl: 503 and 429 retried, 404 not, --retry-max-time", async (t) => {
   await using server = curlPeer();
   const base = `http://127.0.0.1:${server.addr.port}`;
-  await t.step(
-    "503 then 200",
-    () =>
+  // [step, retries, delay, more arguments, the flaky path's query]
+  const cases: [string, number, number, string[], string][] = [
+    ["503 then 200", 2, 1, [], "a"],
+    ["429 twice, one retry", 1, 1, [], "b?status=429&fails=2"],
+    ["to a file", 1, 1, ["-o", "out"], "c?status=504"],
+    ["with --fail", 1, 1, ["-f"], "d?status=500"],
+    ["404 is not retried", 2, 1, [], "e?status=404"],
+    ["--retry-max-time 1 stops the second retry", 5, 2, [
+      "--retry-max-time",
+      "1",
+    ], "f?status=502&fails=5"],
+  ];
+  for (const [name, retries, delay, more, query] of cases) {
+    await t.step(name, () =>
       check([
         "-s",
         "--retry",
-        "2",
+        String(retries),
         "--retry-delay",
-        "1",
-        `${base}/flaky/{tool}/a`,
-      ], "retry 503"),
-  );
-  await t.step(
-    "429 twice, one retry",
-    () =>
-      check([
-        "-s",
-        "--retry",
-        "1",
-        "--retry-delay",
-        "1",
-        `${base}/flaky/{tool}/b?status=429&fails=2`,
-      ], "retry 429"),
-  );
-  await t.step(
-    "to a file",
-    () =>
-      check([
-        "-s",
-        "--retry",
-        "1",
-        "--retry-delay",
-        "1",
-        "-o",
-        "out",
-        `${base}/flaky/{tool}/c?status=504`,
-      ], "retry -o"),
-  );
-  await t.step(
-    "with --fail",
-    () =>
-      check([
-        "-sf",
-        "--retry",
-        "1",
-        "--retry-delay",
-        "1",
-        `${base}/flaky/{tool}/d?status=500`,
-      ], "retry -f"),
-  );
-  await t.step(
-    "404 is not retried",
-    () =>
-      check([
-        "-s",
-        "--retry",
-        "2",
-        "--retry-delay",
-        "1",
-        `${base}/flaky/{tool}/e?status=404`,
-      ], "retry 404"),
-  );
-  await t.step("--retry-max-time 1 stops the second retry", () =>
-    check(
-      [
-        "-s",
-        "--retry",
-        "5",
-        "--retry-delay",
-        "2",
-        "--retry-max-time",
-        "1",
-        `${base}/flaky/{tool}/f?status=502&fails=5`,
-      ],
-      "retry-max-time",
-    ));
+        String(delay),
+        ...more,
+        `${base}/flaky/{tool}/${query}`,
+      ], `--retry: ${name}`));
+  }
   await t.step("a timeout is retried", async () => {
-    const { pocket } = await same([
-      "-s",
-      "-m",
-      "0.3",
-      "--retry",
-      "1",
-      "--retry-delay",
-      "1",
-      `${base}/hang`,
-    ], "retry timeout");
+    const { pocket } = await same(
+      ["-s", "-m", "0.3", "--retry", "1", "--retry-delay", "1", `${base}/hang`],
+      "retry timeout",
+    );
     assert.equal(pocket.code, 28);
   });
 });
