@@ -41,7 +41,7 @@ export function curlPeer(tls = false): Deno.HttpServer<Deno.NetAddr> {
         } [${await request.text()}]\n`,
       );
     }
-    const redirect = /^\/r(30[1278])$/.exec(path);
+    const redirect = /^\/r(30[12378])$/.exec(path);
     if (redirect) {
       await request.body?.cancel();
       return text("moving\n", {
@@ -135,7 +135,11 @@ function digest(request: Request): Response {
   const expected = md5(
     `${ha1}:${nonce}:${params.get("nc")}:${params.get("cnonce")}:auth:${ha2}`,
   );
-  if (auth.startsWith("Digest ") && params.get("response") === expected) {
+  const { pathname, search } = new URL(request.url);
+  if (
+    auth.startsWith("Digest ") && params.get("response") === expected &&
+    params.get("uri") === pathname + search
+  ) {
     return text("digest ok\n");
   }
   return text("digest needed\n", {
