@@ -23,12 +23,14 @@ const ENCODERS: Record<string, (b: string) => Uint8Array> = {
 export function curlPeer(tls = false): Deno.HttpServer<Deno.NetAddr> {
   const flaky = new Map<string, number>();
   const read = (name: string) => Deno.readTextFileSync(FIXTURES + name);
+  // NTLM authenticates a connection: the client's port names it.
+  const ntlmChallenged = new Set<number>();
   return Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
     onListen() {},
     ...(tls ? { cert: read("server.pem"), key: read("server_key.pem") } : {}),
-  }, async (request) => {
+  }, async (request, info) => {
     const url = new URL(request.url);
     const path = url.pathname;
     const h = request.headers;
@@ -76,6 +78,9 @@ export function curlPeer(tls = false): Deno.HttpServer<Deno.NetAddr> {
         });
     }
     if (path === "/digest") return digest(request);
+    if (path === "/ntlm") {
+      return ntlm(request, info.remoteAddr.port, ntlmChallenged);
+    }
     const coding = /^\/(gzip|deflate|br|zstd)$/.exec(path)?.[1];
     if (coding) {
       const accepted = (h.get("accept-encoding") ?? "").includes(coding);
@@ -148,6 +153,56 @@ function digest(request: Request): Response {
       "www-authenticate":
         `Digest realm="pocket", qop="auth", nonce="${nonce}", algorithm=MD5`,
     },
+  });
+}
+
+/**
+ * NTLM's handshake on one connection: a Type 1 is answered with a Type 2
+ * challenge, and a Type 3 for user "ann" on the same connection is let in.
+ * (It checks the messages' shape and the user, not the NTLMv2 proof.)
+ */
+function ntlm(
+  request: Request,
+  port: number,
+  challenged: Set<number>,
+): Response {
+  const auth = request.headers.get("authorization") ?? "";
+  const token = auth.startsWith("NTLM ")
+    ? Uint8Array.from(atob(auth.slice(5)), (c) => c.charCodeAt(0))
+    : new Uint8Array();
+  const view = new DataView(token.buffer);
+  const type = token.length >= 12 ? view.getUint32(8, true) : 0;
+  const signed = new TextDecoder().decode(token.subarray(0, 8)) === "NTLMSSP\0";
+  if (signed && type === 1) {
+    challenged.add(port);
+    const msg = new Uint8Array(52);
+    const out = new DataView(msg.buffer);
+    msg.set(new TextEncoder().encode("NTLMSSP\0"));
+    out.setUint32(8, 2, true);
+    out.setUint32(16, 48, true); // empty target name at 48
+    out.setUint32(20, 0x00000001 | 0x00000200 | 0x00080000 | 0x00800000, true);
+    msg.set([1, 2, 3, 4, 5, 6, 7, 8], 24); // the server challenge
+    out.setUint16(40, 4, true); // target info: MsvAvEOL only
+    out.setUint16(42, 4, true);
+    out.setUint32(44, 48, true);
+    return text("go on\n", {
+      status: 401,
+      headers: {
+        "www-authenticate": `NTLM ${btoa(String.fromCharCode(...msg))}`,
+      },
+    });
+  }
+  if (signed && type === 3 && challenged.has(port)) {
+    const length = view.getUint16(36, true);
+    const offset = view.getUint32(40, true);
+    const user = new TextDecoder("utf-16le").decode(
+      token.subarray(offset, offset + length),
+    );
+    return text(`ntlm user ${user}\n`);
+  }
+  return text("ntlm needed\n", {
+    status: 401,
+    headers: { "www-authenticate": "NTLM" },
   });
 }
 

@@ -139,6 +139,13 @@ Deno.test("pocket -u as curl: Basic at once, --digest answering the challenge", 
         "--digest wrong",
       ),
   );
+  await t.step("--ntlm", async () => {
+    const { pocket } = await same(
+      ["-s", "--ntlm", "-u", "ann:s3cret", `${base}/ntlm`],
+      "--ntlm",
+    );
+    assert.equal(pocket.stdout, "ntlm user ann\n");
+  });
   await t.step(
     "not sent to another host after -L",
     () =>
