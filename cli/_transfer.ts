@@ -30,6 +30,19 @@ export interface Streams {
   stderrIsTerminal: boolean;
 }
 
+/** One run's state, shared by its tries. */
+interface Run {
+  options: Options;
+  io: Streams;
+  jar: CookieJar;
+  /** Where the body goes. */
+  sink: Sink;
+  /** Where `-D` writes the heads, over every try (as curl appends). */
+  heads: Sink | null;
+  stats: TransferStats;
+  upload: Upload | null;
+}
+
 /** The method the options imply when `-X` is not given. */
 function impliedMethod(options: Options): string {
   if (options.head) return "HEAD";
@@ -49,10 +62,15 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
   );
   const jar = await cookieJar(options);
   let sink: Sink | null = null;
+  const heads = options.dumpHeader === null ? null : new Sink(
+    options.dumpHeader === "-" ? null : options.dumpHeader,
+    io.stdout,
+  );
   let code = 0;
   try {
     sink = new Sink(outputPath(options), io.stdout);
-    code = await withRetries(options, io, jar, sink, stats);
+    const upload = options.body ? await openUpload(options.body, io) : null;
+    code = await withRetries({ options, io, jar, sink, heads, stats, upload });
     if (code === 0) await sink.finish();
   } catch (error) {
     const [failure, message] = describeError(error, options.proxy?.host);
@@ -64,6 +82,7 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
     }
   } finally {
     sink?.close();
+    heads?.close();
   }
   if (options.cookieJar !== null) {
     try {
@@ -129,15 +148,9 @@ async function cookieJar(options: Options): Promise<CookieJar> {
   return jar;
 }
 
-async function withRetries(
-  options: Options,
-  io: Streams,
-  jar: CookieJar,
-  sink: Sink,
-  stats: TransferStats,
-): Promise<number> {
+async function withRetries(run: Run): Promise<number> {
+  const { options, io, sink, stats } = run;
   const started = performance.now();
-  const upload = options.body ? await openUpload(options.body, io) : null;
   for (let retry = 0;; retry++) {
     let failure: unknown = null;
     let retryAfter: string | null = null;
@@ -159,15 +172,7 @@ async function withRetries(
       }, options.maxTime)
       : undefined;
     try {
-      retryAfter = await attempt(
-        options,
-        io,
-        transport,
-        jar,
-        sink,
-        stats,
-        upload,
-      );
+      retryAfter = await attempt(run, transport);
     } catch (error) {
       failure = timedOut
         ? new CliError(
@@ -206,15 +211,8 @@ async function withRetries(
  * One try: redirects followed and challenges answered until a final
  * response, whose head and body are written. Returns its `Retry-After`.
  */
-async function attempt(
-  options: Options,
-  io: Streams,
-  transport: Transport,
-  jar: CookieJar,
-  sink: Sink,
-  stats: TransferStats,
-  upload: Upload | null,
-): Promise<string | null> {
+async function attempt(run: Run, transport: Transport): Promise<string | null> {
+  const { options, io, jar, sink, stats, upload } = run;
   const origin = options.url;
   let hop: Hop = {
     method: options.method ?? impliedMethod(options),
@@ -225,83 +223,75 @@ async function attempt(
   const user = options.user;
   let authorization = user ? firstAuthorization(options.auth, user) : null;
   let challenges = 0;
-  const dump: Sink | null = options.dumpHeader === null ? null : new Sink(
-    options.dumpHeader === "-" ? null : options.dumpHeader,
-    io.stdout,
-  );
-  try {
-    for (let followed = 0;;) {
-      const response = await transport.send({
-        method: hop.method,
-        url: hop.url,
-        headers: requestHeaders(options, hop, authorization, jar),
-        body: hop.withBody ? upload : null,
-        expect100: options.expect100,
-      });
-      record(stats, hop, response);
-      if (options.verbose) {
-        await writeText(io.stderr, headText(...response.requestHead, "> "));
-        await writeText(
-          io.stderr,
-          headText(statusLine(response), response.headers, "< "),
-        );
-      }
-      jar.receive(hop.url, values(response, "set-cookie"));
-      const head = headText(statusLine(response), response.headers, "");
-      await dump?.write(new TextEncoder().encode(head));
-      if (
-        response.status === 401 && user && options.auth !== "basic" &&
-        challenges < 2 && hop.sameOrigin
-      ) {
-        const answer = answerChallenge(
-          options.auth,
-          user,
-          values(response, "www-authenticate"),
-          hop.method,
-          hop.url.pathname + hop.url.search,
-        );
-        if (answer !== null) {
-          await drain(response.body);
-          authorization = answer;
-          challenges++;
-          continue;
-        }
-      }
-      const location = values(response, "location")[0];
-      if (location !== undefined && isRedirect(response.status)) {
-        if (options.location) {
-          if (options.include || options.head) await writeHead(sink, head);
-          await drain(response.body);
-          hop = nextHop(
-            hop,
-            response.status,
-            location,
-            options.method !== null,
-            followed++,
-            options.maxRedirs,
-            origin,
-          );
-          stats.numRedirects = followed;
-          authorization = user && hop.sameOrigin && options.auth === "basic"
-            ? firstAuthorization("basic", user)
-            : null;
-          continue;
-        }
-        stats.redirectUrl = new URL(location, hop.url).href;
-      }
-      if (options.fail && response.status >= 400) {
-        await response.body.cancel();
-        throw new CliError(
-          22,
-          `The requested URL returned error: ${response.status}`,
-        );
-      }
-      if (options.include || options.head) await writeHead(sink, head);
-      await writeBody(options, io, sink, response, stats);
-      return values(response, "retry-after")[0] ?? null;
+  for (let followed = 0;;) {
+    const response = await transport.send({
+      method: hop.method,
+      url: hop.url,
+      headers: requestHeaders(options, hop, authorization, jar),
+      body: hop.withBody ? upload : null,
+      expect100: options.expect100,
+    });
+    record(stats, hop, response);
+    if (options.verbose) {
+      await writeText(io.stderr, headText(...response.requestHead, "> "));
+      await writeText(
+        io.stderr,
+        headText(statusLine(response), response.headers, "< "),
+      );
     }
-  } finally {
-    dump?.close();
+    jar.receive(hop.url, values(response, "set-cookie"));
+    const head = headText(statusLine(response), response.headers, "");
+    await run.heads?.write(new TextEncoder().encode(head));
+    if (
+      response.status === 401 && user && options.auth !== "basic" &&
+      challenges < 2 && hop.sameOrigin
+    ) {
+      const answer = answerChallenge(
+        options.auth,
+        user,
+        values(response, "www-authenticate"),
+        hop.method,
+        hop.url.pathname + hop.url.search,
+      );
+      if (answer !== null) {
+        await drain(response.body);
+        authorization = answer;
+        challenges++;
+        continue;
+      }
+    }
+    const location = values(response, "location")[0];
+    if (location !== undefined && isRedirect(response.status)) {
+      if (options.location) {
+        if (options.include || options.head) await writeHead(sink, head);
+        await drain(response.body);
+        hop = nextHop(
+          hop,
+          response.status,
+          location,
+          options.method !== null,
+          followed++,
+          options.maxRedirs,
+          origin,
+        );
+        stats.numRedirects = followed;
+        authorization = user && hop.sameOrigin && options.auth === "basic"
+          ? firstAuthorization("basic", user)
+          : null;
+        continue;
+      }
+      stats.redirectUrl = new URL(location, hop.url).href;
+    }
+    if (options.fail && response.status >= 400) {
+      await response.body.cancel();
+      throw new CliError(
+        22,
+        `The requested URL returned error: ${response.status}`,
+      );
+    }
+    if (options.include || options.head) await writeHead(sink, head);
+    await writeBody(options, io, sink, response, stats);
+    return values(response, "retry-after")[0] ?? null;
   }
 }
 
