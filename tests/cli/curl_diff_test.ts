@@ -302,7 +302,13 @@ Deno.test("pocket --retry as curl: 503 and 429 retried, 404 not, --retry-max-tim
     ["with --fail", 1, 1, ["-f"], "d?status=500"],
     ["404 is not retried", 2, 1, [], "e?status=404"],
     ["-D through a retry", 1, 1, ["-D", "heads", "-o", "out"], "g?status=503"],
-    ["-w after a retry", 1, 1, ["-w", "%{http_code} %{size_download}"], "h?status=502"],
+    [
+      "-w after a retry",
+      1,
+      1,
+      ["-w", "%{http_code} %{size_download}"],
+      "h?status=502",
+    ],
     ["--retry-max-time 1 stops the second retry", 5, 2, [
       "--retry-max-time",
       "1",
