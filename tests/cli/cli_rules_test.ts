@@ -34,7 +34,7 @@ Deno.test("splitArgs() reads clusters and attached values as curl", () => {
   assert.deepEqual(urls, ["http://a/"]);
   assert.throws(
     () => splitArgs(["--retry", "1.5"]),
-    (e: CliError) => e.code === 2 && e.usage,
+    (e) => e instanceof CliError && e.code === 2 && e.usage,
   );
   assert.throws(
     () => splitArgs(["-m", "fast"]),
@@ -99,7 +99,7 @@ Deno.test("nextHop() follows curl's method rules, limit and origin", () => {
   );
   assert.throws(
     () => nextHop(post, 302, "/n", false, 2, 2, origin),
-    (e: CliError) => e.code === 47,
+    (e) => e instanceof CliError && e.code === 47,
   );
   assert.equal(
     nextHop(post, 302, "/n", false, 500, -1, origin).url.pathname,
@@ -115,7 +115,7 @@ Deno.test("nextHop() follows curl's method rules, limit and origin", () => {
   );
   assert.throws(
     () => nextHop(post, 302, "ftp://a.test/", false, 0, 50, origin),
-    (e: CliError) => e.code === 1,
+    (e) => e instanceof CliError && e.code === 1,
   );
 });
 
@@ -188,10 +188,10 @@ Deno.test("decompress() undoes stacked codings and fails bad data with exit 61",
   const bad = new Blob([new Uint8Array([1, 2, 3, 4])]).stream();
   await assert.rejects(
     new Response(decompress(bad, "gzip")).text(),
-    (e: CliError) => e.code === 61,
+    (e) => e instanceof CliError && e.code === 61,
   );
   assert.throws(
     () => decompress(new Blob([]).stream(), "lzma"),
-    (e: CliError) => e.code === 61,
+    (e) => e instanceof CliError && e.code === 61,
   );
 });
