@@ -3,7 +3,14 @@
 // that gives both the same arguments in two fresh directories.
 import { createHash } from "node:crypto";
 import zlib from "node:zlib";
-import { CLI, decoder, FIXTURES } from "./_helpers.ts";
+import {
+  bigResponse,
+  CLI,
+  decoder,
+  FIXTURES,
+  listenOptions,
+  untilClientLeaves,
+} from "./_helpers.ts";
 
 const text = (body: string, init: ResponseInit = {}) =>
   new Response(body, {
@@ -22,14 +29,10 @@ const ENCODERS: Record<string, (b: string) => Uint8Array> = {
 /** Routes with fixed answers (no Date-dependent bodies). */
 export function curlPeer(tls = false): Deno.HttpServer<Deno.NetAddr> {
   const flaky = new Map<string, number>();
-  const read = (name: string) => Deno.readTextFileSync(FIXTURES + name);
   // NTLM authenticates a connection: the client's port names it.
   const ntlmChallenged = new Set<number>();
   return Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen() {},
-    ...(tls ? { cert: read("server.pem"), key: read("server_key.pem") } : {}),
+    ...listenOptions(tls),
   }, async (request, info) => {
     const url = new URL(request.url);
     const path = url.pathname;
@@ -112,17 +115,8 @@ export function curlPeer(tls = false): Deno.HttpServer<Deno.NetAddr> {
     if (path.startsWith("/show")) return text(`cookie=${h.get("cookie")}\n`);
     if (path === "/files/report.txt") return text("the report\n");
     if (path === "/empty") return new Response(null);
-    if (path === "/big") {
-      return new Response(new Uint8Array(300 * 1024).fill(120));
-    }
-    if (path === "/hang") {
-      return new Promise<Response>((resolve) =>
-        request.signal.addEventListener(
-          "abort",
-          () => resolve(new Response(null)),
-        )
-      );
-    }
+    if (path === "/big") return bigResponse();
+    if (path === "/hang") return untilClientLeaves(request);
     return text("not here\n", { status: 404 });
   });
 }

@@ -3,7 +3,7 @@
 // exit codes.
 import assert from "node:assert/strict";
 import { startMutualTlsServer } from "../client/_helpers.ts";
-import { CLI, decoder, echoServer, FIXTURES, pocket } from "./_helpers.ts";
+import { echoServer, FIXTURES, pocket } from "./_helpers.ts";
 
 Deno.test("pocket prints the body, and with -i or -I the head", async () => {
   await using server = echoServer();
@@ -99,36 +99,6 @@ Deno.test("pocket -o writes the body to a file, silently when stderr is not a te
     const written = await Deno.readFile(file);
     assert.equal(written.length, 300 * 1024);
     assert.ok(written.every((byte) => byte === 120));
-  } finally {
-    await Deno.remove(file);
-  }
-});
-
-Deno.test("pocket shows a progress bar for -o on a terminal", async () => {
-  await using server = echoServer();
-  const file = await Deno.makeTempFile({ prefix: "pocket-tty-" });
-  try {
-    const command = [
-      "deno",
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-write=/tmp",
-      CLI,
-      "-o",
-      file,
-      `http://127.0.0.1:${server.addr.port}/big`,
-    ].join(" ");
-    // script(1) runs the command under a pseudo-terminal and copies its output.
-    const { code, stdout } = await new Deno.Command("script", {
-      args: ["-qec", command, "/dev/null"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(code, 0);
-    const screen = decoder.decode(stdout);
-    assert.match(screen, /\[#{30}\] 100% 300\.0 KiB of 300\.0 KiB/);
-    assert.match(screen, /ETA 0 s/);
-    assert.equal((await Deno.stat(file)).size, 300 * 1024);
   } finally {
     await Deno.remove(file);
   }
