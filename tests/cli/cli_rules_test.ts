@@ -185,6 +185,11 @@ Deno.test("decompress() undoes stacked codings and fails bad data with exit 61",
   const twice = zlib.brotliCompressSync(zlib.gzipSync(text));
   const stream = new Blob([new Uint8Array(twice)]).stream();
   assert.equal(await new Response(decompress(stream, "gzip, br")).text(), text);
+  assert.equal(
+    await new Response(decompress(new Blob([]).stream(), "gzip")).text(),
+    "",
+    "an empty body stays empty",
+  );
   const bad = new Blob([new Uint8Array([1, 2, 3, 4])]).stream();
   await assert.rejects(
     new Response(decompress(bad, "gzip")).text(),

@@ -215,6 +215,10 @@ Deno.test("pocket --compressed decodes gzip, deflate, br and zstd as curl", asyn
     });
   }
   await t.step(
+    "a HEAD has no body to decode",
+    () => check(["-sI", "--compressed", `${base}/gzip`], "-I --compressed"),
+  );
+  await t.step(
     "not asked",
     () => check(["-s", `${base}/gzip`], "no --compressed"),
   );
