@@ -64,18 +64,22 @@ type Info = (line: string) => Promise<void>;
 /** Connects with `connect`, logging it as curl's `-v` does. */
 async function traced(
   info: Info,
-  host: string,
-  port: number,
+  session: HTTPClientSession,
   proxied: boolean,
   connect: () => Promise<Deno.Conn>,
 ): Promise<Deno.Conn> {
-  await info(`  Trying ${host}:${port}...`);
+  const [host, port] = proxied
+    ? [session.getProxyHost(), session.getProxyPort()]
+    : [session.getHost(), session.getPort()];
+  const via = proxied
+    ? ` (the proxy, for ${session.getHost()}:${session.getPort()})`
+    : "";
+  await info(`  Trying ${host}:${port}${via}...`);
   const conn = await connect();
   const remote = conn.remoteAddr as Deno.NetAddr;
+  // Deno.connect resolves the name itself: the address is all it shows.
   await info(
-    proxied
-      ? `Connected to ${host} port ${port} through the proxy`
-      : `Connected to ${host} (${remote.hostname}) port ${remote.port}`,
+    `Connected to ${host} (${remote.hostname}) port ${remote.port}${via}`,
   );
   return conn;
 }
@@ -85,8 +89,7 @@ class VerboseSession extends HTTPClientSession {
   protected override connectTransport(timeout: number): Promise<Deno.Conn> {
     return traced(
       this.info,
-      this.getHost(),
-      this.getPort(),
+      this,
       this.proxied(),
       () => super.connectTransport(timeout),
     );
@@ -100,8 +103,7 @@ class VerboseSecureSession extends HTTPSClientSession {
   ): Promise<Deno.Conn> {
     const conn = await traced(
       this.info,
-      this.getHost(),
-      this.getPort(),
+      this,
       this.proxied(),
       () => super.connectTransport(timeout),
     );

@@ -113,6 +113,32 @@ Deno.test("pocket -x and -U through squid as curl: the same stdout and exit code
       assert.equal(pocket.stdout, curl.stdout, name);
     });
   }
+  await t.step("-v names the proxy it connects to", async () => {
+    const verbose = await pocket([
+      "-v",
+      "-x",
+      proxy,
+      "-U",
+      "ann:s3cret",
+      "--cacert",
+      FIXTURES + "ca.pem",
+      `https://localhost:${tls.addr.port}/hello`,
+    ]);
+    assert.equal(verbose.code, 0, verbose.stderr);
+    const info = verbose.stderr.split("\n").filter((l) => l.startsWith("* "));
+    assert.equal(
+      info[0],
+      `*   Trying 127.0.0.1:${squid.port} (the proxy, for localhost:${tls.addr.port})...`,
+    );
+    assert.equal(
+      info[1],
+      `* Connected to 127.0.0.1 (127.0.0.1) port ${squid.port} (the proxy, for localhost:${tls.addr.port})`,
+    );
+    assert.ok(
+      info.includes("* ALPN: server accepted http/1.1"),
+      info.join("\n"),
+    );
+  });
   await t.step(
     "a refusal by the proxy: 97, where curl says 22 or 56",
     async () => {
