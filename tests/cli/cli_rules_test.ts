@@ -160,6 +160,21 @@ Deno.test("parseSetCookie() and CookieJar keep curl's rules", () => {
   assert.match(jar.toNetscape(now), /\n\.a\.test\tTRUE\t\/\tFALSE\t0\tw\t1\n$/);
 });
 
+Deno.test("CookieJar sends Secure cookies over https and to loopback names only, as curl", () => {
+  const jar = new CookieJar([], true);
+  jar.load(
+    [
+      "localhost\tFALSE\t/\tTRUE\t0\ts\t1",
+      "a.test\tFALSE\t/\tTRUE\t0\ts\t2",
+      "127.0.0.1\tFALSE\t/\tTRUE\t0\ts\t3",
+    ].join("\n"),
+  );
+  assert.equal(jar.header(new URL("http://localhost/")), "s=1");
+  assert.equal(jar.header(new URL("http://127.0.0.1/")), "s=3");
+  assert.equal(jar.header(new URL("http://a.test/")), null);
+  assert.equal(jar.header(new URL("https://a.test/")), "s=2");
+});
+
 Deno.test("expandWriteOut() expands variables, escapes and %%, and warns on unknown names", () => {
   const stats = {
     ...emptyStats("http://a.test/", "GET"),
