@@ -12,7 +12,7 @@ import { SSLException } from "./errors.ts";
  * - `"none"`: refused by {@linkcode Context}, as Deno always verifies the
  *   chain of a TLS connection.
  *
- * @example
+ * @example Choose a verification mode
  * ```ts
  * import { Context, type VerificationMode } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -27,7 +27,7 @@ export type VerificationMode = "none" | "relaxed" | "strict";
 /**
  * What a {@linkcode Context} is made from.
  *
- * @example
+ * @example A context with an extra CA
  * ```ts
  * import { Context } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -82,7 +82,7 @@ export interface ContextOptions {
 /**
  * The files {@linkcode Context.fromFiles} reads, and the other settings.
  *
- * @example
+ * @example Load a CA file
  * ```ts
  * import { Context } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -163,7 +163,8 @@ export class Context {
    * @throws {TypeError} When only one of `certificate` and `privateKey` is
    * given, a PEM is not one, or `verificationMode` is `"none"` or unknown.
    */
-  constructor(options: ContextOptions = {}) {
+  constructor(options?: ContextOptions) {
+    options ??= {};
     const { certificate, privateKey } = options;
     if ((certificate === undefined) !== (privateKey === undefined)) {
       throw new TypeError(

@@ -41,7 +41,7 @@ export class NetException extends Error {
  *
  * The connection is closed when this is thrown: the next request reconnects.
  *
- * @example
+ * @example A timeout is a NetException
  * ```ts
  * import { NetException, TimeoutException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -57,7 +57,7 @@ export class TimeoutException extends NetException {}
  *
  * The connection is closed when this is thrown, so nothing is misread.
  *
- * @example
+ * @example Malformed HTTP
  * ```ts
  * import { MessageException, NetException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -70,7 +70,7 @@ export class MessageException extends NetException {}
 /**
  * The connection was closed before any byte of a response arrived.
  *
- * @example
+ * @example No response at all
  * ```ts
  * import { NetException, NoMessageException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -84,7 +84,7 @@ export class NoMessageException extends NetException {}
  * The peer reset or broke the connection while a request was being sent or a
  * response received.
  *
- * @example
+ * @example A reset connection
  * ```ts
  * import { ConnectionResetException, NetException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -97,7 +97,7 @@ export class ConnectionResetException extends NetException {}
 /**
  * The server refused the connection (nothing listens on that port).
  *
- * @example
+ * @example A refused connection
  * ```ts
  * import { ConnectionRefusedException, NetException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -110,7 +110,7 @@ export class ConnectionRefusedException extends NetException {}
 /**
  * The host name could not be resolved to an address.
  *
- * @example
+ * @example An unknown host
  * ```ts
  * import { HostNotFoundException, NetException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -123,7 +123,7 @@ export class HostNotFoundException extends NetException {}
 /**
  * A TLS failure: the handshake failed, or a TLS feature is not available.
  *
- * @example
+ * @example A TLS failure
  * ```ts
  * import { NetException, SSLException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -137,7 +137,7 @@ export class SSLException extends NetException {}
  * The server's certificate was refused: untrusted issuer, wrong host name,
  * expired or not yet valid.
  *
- * @example
+ * @example A refused certificate
  * ```ts
  * import { CertificateValidationException, SSLException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -150,7 +150,7 @@ export class CertificateValidationException extends SSLException {}
 /**
  * Options of a {@linkcode ProxyException}.
  *
- * @example
+ * @example The proxy's status
  * ```ts
  * import { ProxyException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -173,7 +173,7 @@ export interface ProxyExceptionOptions extends ErrorOptions {
  * The connection is closed when this is thrown; the session works again
  * after `reset()`.
  *
- * @example
+ * @example A proxy that refused
  * ```ts
  * import { NetException, ProxyException } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -204,7 +204,7 @@ export class ProxyException extends NetException {
  * A header that was asked for with `MessageHeader.get()` without a
  * default is not there, as Poco's `NotFoundException`.
  *
- * @example
+ * @example A missing header field
  * ```ts
  * import { MessageHeader, NotFoundException } from "@pocket/net/client";
  * import assert from "node:assert/strict";

@@ -49,9 +49,9 @@ export class HTTPMessage extends MessageHeader {
    * @param version `HTTPMessage.HTTP_1_0` (the default, as in Poco) or `HTTPMessage.HTTP_1_1`.
    * @throws {TypeError} When the version is neither.
    */
-  constructor(version: string = HTTPMessage.HTTP_1_0) {
+  constructor(version?: string) {
     super();
-    this.setVersion(version);
+    this.setVersion(version ?? HTTPMessage.HTTP_1_0);
   }
 
   /**

@@ -72,7 +72,7 @@ const keepAsIs = (text: string): string => text;
 /**
  * One cookie of a `Set-Cookie` field (RFC 6265), as the server sent it.
  *
- * @example
+ * @example Read a cookie the server set
  * ```ts
  * import { type HTTPCookie, HTTPResponse } from "@pocket/net/client";
  * import assert from "node:assert/strict";

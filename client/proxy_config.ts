@@ -3,7 +3,7 @@
 /**
  * How a session talks to its proxy: plain TCP (`"http"`) or TLS (`"https"`).
  *
- * @example
+ * @example Plain or TLS to the proxy
  * ```ts
  * import { ProxyConfig, type ProxyProtocol } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -21,7 +21,7 @@ export type ProxyProtocol = "http" | "https";
  * SHA-256, answered after the proxy's 407 challenge) or `"ntlm"` (NTLMv2, a
  * three-message handshake on one kept-alive connection).
  *
- * @example
+ * @example Choose how to authenticate
  * ```ts
  * import { type ProxyAuthMethod, ProxyConfig } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -36,7 +36,7 @@ export type ProxyAuthMethod = "basic" | "digest" | "ntlm";
 /**
  * What a {@linkcode ProxyConfig} is made from; every field has a default.
  *
- * @example
+ * @example A proxy with a bypass list
  * ```ts
  * import { ProxyConfig } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -79,7 +79,7 @@ export interface ProxyConfigInit {
 /**
  * Options of {@linkcode ProxyConfig.fromEnv}.
  *
- * @example
+ * @example From the *_PROXY variables
  * ```ts
  * import { ProxyConfig } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -175,7 +175,8 @@ export class ProxyConfig {
    * regular expression.
    * @throws {RangeError} For a port that is not an integer from 1 to 65535.
    */
-  constructor(init: ProxyConfigInit = {}) {
+  constructor(init?: ProxyConfigInit) {
+    init ??= {};
     const host = init.host ?? "";
     if (typeof host !== "string" || BAD_HOST.test(host)) {
       throw new TypeError(
@@ -247,7 +248,7 @@ export class ProxyConfig {
    * @throws {TypeError} For the constructor's reasons.
    * @throws {RangeError} For the constructor's reasons.
    *
-   * @example
+   * @example A copy with other fields
    * ```ts
    * import { ProxyConfig } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -268,7 +269,7 @@ export class ProxyConfig {
    *
    * @returns The fields.
    *
-   * @example
+   * @example The fields as a plain object
    * ```ts
    * import { ProxyConfig } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -297,7 +298,7 @@ export class ProxyConfig {
    * @param host The target host.
    * @returns `true` when the proxy is bypassed.
    *
-   * @example
+   * @example Hosts that skip the proxy
    * ```ts
    * import { ProxyConfig } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -354,7 +355,8 @@ export class ProxyConfig {
    * assert.equal(ProxyConfig.fromEnv({ env: {} }).host, "");
    * ```
    */
-  static fromEnv(options: ProxyEnvOptions = {}): ProxyConfig {
+  static fromEnv(options?: ProxyEnvOptions): ProxyConfig {
+    options ??= {};
     const read = (name: string): string | undefined => {
       if (options.env !== undefined) return options.env[name];
       return Deno.env.get(name);

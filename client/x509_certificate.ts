@@ -7,7 +7,7 @@ import {
 /**
  * The subject alternative names of a certificate that name a host.
  *
- * @example
+ * @example The names a certificate covers
  * ```ts
  * import { type SubjectAlternativeNames, X509Certificate } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -28,7 +28,7 @@ export interface SubjectAlternativeNames {
 /**
  * Digest algorithms {@linkcode X509Certificate.fingerprint} takes.
  *
- * @example
+ * @example Fingerprints of every algorithm
  * ```ts
  * import { type FingerprintAlgorithm, X509Certificate } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -111,7 +111,7 @@ export class X509Certificate {
    *
    * @returns The subject name.
    *
-   * @example
+   * @example The subject of a CA
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -130,7 +130,7 @@ export class X509Certificate {
    *
    * @returns The issuer name.
    *
-   * @example
+   * @example A root is its own issuer
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -148,7 +148,7 @@ export class X509Certificate {
    *
    * @returns The common name.
    *
-   * @example
+   * @example The common name of a client certificate
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -168,7 +168,7 @@ export class X509Certificate {
    *
    * @returns The names, by kind.
    *
-   * @example
+   * @example Alternative names of a certificate
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -191,7 +191,7 @@ export class X509Certificate {
    *
    * @returns The date.
    *
-   * @example
+   * @example A certificate not valid yet
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -209,7 +209,7 @@ export class X509Certificate {
    *
    * @returns The date.
    *
-   * @example
+   * @example An expired certificate
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -228,7 +228,7 @@ export class X509Certificate {
    *
    * @returns The serial number.
    *
-   * @example
+   * @example A serial number in decimal
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -249,7 +249,7 @@ export class X509Certificate {
    * @returns The fingerprint.
    * @throws {TypeError} When the algorithm is not one of {@linkcode FingerprintAlgorithm}.
    *
-   * @example
+   * @example The same fingerprint as openssl
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -259,7 +259,8 @@ export class X509Certificate {
    * assert.equal(`sha256 Fingerprint=${server.fingerprint("SHA-256")}\n`, recorded);
    * ```
    */
-  fingerprint(algorithm: FingerprintAlgorithm = "SHA-256"): string {
+  fingerprint(algorithm?: FingerprintAlgorithm): string {
+    algorithm ??= "SHA-256";
     const digest = NODE_DIGEST[algorithm];
     if (digest === undefined || !Object.hasOwn(NODE_DIGEST, algorithm)) {
       throw new TypeError(
@@ -275,7 +276,7 @@ export class X509Certificate {
    *
    * @returns The PEM text, ending with a newline.
    *
-   * @example
+   * @example PEM in, PEM out
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -295,7 +296,7 @@ export class X509Certificate {
    *
    * @returns A copy of the DER bytes.
    *
-   * @example
+   * @example The DER bytes
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -319,7 +320,7 @@ export class X509Certificate {
    * @param hostname A host name or an IP address (IPv6 with or without brackets).
    * @returns `true` when the certificate is valid for it.
    *
-   * @example
+   * @example Check a host name or address
    * ```ts
    * import { X509Certificate } from "@pocket/net/client";
    * import assert from "node:assert/strict";

@@ -44,30 +44,41 @@ export async function pocket(
   };
 }
 
-/** Echoes what it received as JSON; /big sends 300 KiB; /missing is 404. */
-export function echoServer(tls = false): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve({
+/** Where the test servers listen: a free port on 127.0.0.1, TLS if asked. */
+export function listenOptions(
+  tls: boolean,
+): Deno.ServeTcpOptions & Partial<Deno.TlsCertifiedKeyPem> {
+  return {
     hostname: "127.0.0.1",
     port: 0,
     onListen() {},
     ...(tls ? { cert: read("server.pem"), key: read("server_key.pem") } : {}),
+  };
+}
+
+/** 300 KiB of "x". */
+export function bigResponse(): Response {
+  return new Response(new Uint8Array(300 * 1024).fill(120));
+}
+
+/** Answers only when the client goes away, so shutdown() can finish. */
+export function untilClientLeaves(request: Request): Promise<Response> {
+  return new Promise<Response>((resolve) =>
+    request.signal.addEventListener("abort", () => resolve(new Response(null)))
+  );
+}
+
+/** Echoes what it received as JSON; /big sends 300 KiB; /missing is 404. */
+export function echoServer(tls = false): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({
+    ...listenOptions(tls),
   }, async (request) => {
     const path = new URL(request.url).pathname;
     if (path === "/missing") {
       return new Response("no such thing\n", { status: 404 });
     }
-    if (path === "/big") {
-      return new Response(new Uint8Array(300 * 1024).fill(120));
-    }
-    if (path === "/hang") {
-      // Answers only when the client goes away, so shutdown() can finish.
-      return new Promise<Response>((resolve) =>
-        request.signal.addEventListener(
-          "abort",
-          () => resolve(new Response(null)),
-        )
-      );
-    }
+    if (path === "/big") return bigResponse();
+    if (path === "/hang") return untilClientLeaves(request);
     const body = await request.text();
     return Response.json({
       method: request.method,

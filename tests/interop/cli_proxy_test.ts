@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { echoServer, FIXTURES, pocket } from "../cli/_helpers.ts";
 import { startSquid } from "../_squid_process.ts";
+import { curlAndPocket, curlPeer } from "../cli/_curl_peer.ts";
 
 Deno.test("pocket -x forwards http and tunnels https through squid", async () => {
   await using squid = await startSquid();
@@ -68,5 +69,104 @@ Deno.test("pocket exits 5 when the proxy's host cannot be resolved, 2 for proxy 
   assert.equal(
     (await pocket(["--proxy-digest", "http://127.0.0.1:9/"])).code,
     2,
+  );
+});
+
+Deno.test("pocket -x and -U through squid as curl: the same stdout and exit codes", async (t) => {
+  await using squid = await startSquid({
+    auth: "basic",
+    users: { ann: "s3cret" },
+  });
+  await using plain = curlPeer();
+  await using tls = curlPeer(true);
+  const proxy = `http://127.0.0.1:${squid.port}`;
+  const cases: [string, string[]][] = [
+    ["forwarded", [
+      "-x",
+      proxy,
+      "-U",
+      "ann:s3cret",
+      `http://127.0.0.1:${plain.addr.port}/hello`,
+    ]],
+    ["tunnelled", [
+      "-x",
+      proxy,
+      "-U",
+      "ann:s3cret",
+      "--cacert",
+      FIXTURES + "ca.pem",
+      `https://localhost:${tls.addr.port}/hello`,
+    ]],
+    ["-L through the proxy", [
+      "-sL",
+      "-x",
+      proxy,
+      "-U",
+      "ann:s3cret",
+      `http://127.0.0.1:${plain.addr.port}/chain/1`,
+    ]],
+  ];
+  for (const [name, args] of cases) {
+    await t.step(name, async () => {
+      const { curl, pocket } = await curlAndPocket(["-s", ...args]);
+      assert.equal(pocket.code, curl.code, `${name}: ${pocket.stderr}`);
+      assert.equal(pocket.stdout, curl.stdout, name);
+    });
+  }
+  await t.step("-v names the proxy it connects to", async () => {
+    const verbose = await pocket([
+      "-v",
+      "-x",
+      proxy,
+      "-U",
+      "ann:s3cret",
+      "--cacert",
+      FIXTURES + "ca.pem",
+      `https://localhost:${tls.addr.port}/hello`,
+    ]);
+    assert.equal(verbose.code, 0, verbose.stderr);
+    const info = verbose.stderr.split("\n").filter((l) => l.startsWith("* "));
+    assert.equal(
+      info[0],
+      `*   Trying 127.0.0.1:${squid.port} (the proxy, for localhost:${tls.addr.port})...`,
+    );
+    assert.equal(
+      info[1],
+      `* Connected to 127.0.0.1 (127.0.0.1) port ${squid.port} (the proxy, for localhost:${tls.addr.port})`,
+    );
+    assert.ok(
+      info.includes("* ALPN: server accepted http/1.1"),
+      info.join("\n"),
+    );
+  });
+  await t.step(
+    "a refusal by the proxy: 97, where curl says 22 or 56",
+    async () => {
+      // curl hands a forwarded 407 over as the response (22 with -f) and a
+      // refused CONNECT as 56; pocket's session raises a ProxyException for
+      // both, so pocket exits 97 ("proxy refused") in both cases.
+      const forwarded = await curlAndPocket([
+        "-sf",
+        "-x",
+        proxy,
+        "-U",
+        "ann:nope",
+        `http://127.0.0.1:${plain.addr.port}/hello`,
+      ]);
+      assert.equal(forwarded.curl.code, 22);
+      assert.equal(forwarded.pocket.code, 97);
+      const tunnelled = await curlAndPocket([
+        "-s",
+        "-x",
+        proxy,
+        "-U",
+        "ann:nope",
+        "--cacert",
+        FIXTURES + "ca.pem",
+        `https://localhost:${tls.addr.port}/hello`,
+      ]);
+      assert.equal(tunnelled.curl.code, 56);
+      assert.equal(tunnelled.pocket.code, 97);
+    },
   );
 });

@@ -1,0 +1,442 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// One pocket run: the request the options describe, sent (again on a
+// retry, onwards on a redirect, once more to answer a Digest or NTLM
+// challenge), its head and body written where the options say.
+import type { Body, Options } from "./_args.ts";
+import { CookieJar } from "./_cookies.ts";
+import { ACCEPT_ENCODING, decompress } from "./_decompress.ts";
+import { CliError, describeError } from "./_errors.ts";
+import { type Hop, isRedirect, nextHop } from "./_follow.ts";
+import { headText, Progress, type Writer, writeText } from "./_output.ts";
+import { retryWait, transientReason } from "./_retry.ts";
+import { answerChallenge, firstAuthorization } from "./_server_auth.ts";
+import { Sink } from "./_sink.ts";
+import {
+  Transport,
+  type TransportResponse,
+  type Upload,
+} from "./_transport.ts";
+import {
+  emptyStats,
+  expandWriteOut,
+  type TransferStats,
+} from "./_write_out.ts";
+
+/** The process around a run. */
+export interface Streams {
+  stdout: Writer;
+  stderr: Writer;
+  readonly stdin: ReadableStream<Uint8Array>;
+  stderrIsTerminal: boolean;
+}
+
+/** One run's state, shared by its tries. */
+interface Run {
+  options: Options;
+  io: Streams;
+  jar: CookieJar;
+  /** Where the body goes. */
+  sink: Sink;
+  /** Where `-D` writes the heads, over every try (as curl appends). */
+  heads: Sink | null;
+  stats: TransferStats;
+  upload: Upload | null;
+}
+
+/** The method the options imply when `-X` is not given. */
+function impliedMethod(options: Options): string {
+  if (options.head) return "HEAD";
+  if (options.upload) return "PUT";
+  return options.body ? "POST" : "GET";
+}
+
+/**
+ * Runs the transfer and returns the exit code; failures are reported on
+ * stderr as curl does (not with `-s`, again with `-S`).
+ */
+export async function transfer(options: Options, io: Streams): Promise<number> {
+  const started = performance.now();
+  const stats = emptyStats(
+    options.url.href,
+    options.method ?? impliedMethod(options),
+  );
+  const jar = await cookieJar(options);
+  let sink: Sink | null = null;
+  const heads = options.dumpHeader === null ? null : new Sink(
+    options.dumpHeader === "-" ? null : options.dumpHeader,
+    io.stdout,
+  );
+  let code = 0;
+  try {
+    sink = new Sink(outputPath(options), io.stdout);
+    const upload = options.body ? await openUpload(options.body, io) : null;
+    code = await withRetries({ options, io, jar, sink, heads, stats, upload });
+    if (code === 0) await sink.finish();
+  } catch (error) {
+    const [failure, message] = describeError(error, options.proxy?.host);
+    code = failure;
+    if (message && (!options.silent || options.showError)) {
+      await writeText(io.stderr, `pocket: (${code}) ${message}\n`).catch(
+        () => {},
+      );
+    }
+  } finally {
+    sink?.close();
+    heads?.close();
+  }
+  if (options.cookieJar !== null) {
+    try {
+      await Deno.writeTextFile(options.cookieJar, jar.toNetscape());
+    } catch (error) {
+      await warn(
+        options,
+        io,
+        `Failed to save cookies in ${options.cookieJar}: ${
+          (error as Error).message
+        }`,
+      );
+    }
+  }
+  if (options.writeOut !== null) {
+    stats.timeTotal = (performance.now() - started) / 1000;
+    stats.exitCode = code;
+    const text = expandWriteOut(options.writeOut, stats, (message) => {
+      writeText(io.stderr, `pocket: ${message}\n`).catch(() => {});
+    });
+    try {
+      await writeText(io.stdout, text);
+    } catch {
+      if (code === 0) code = 23;
+    }
+  }
+  return code;
+}
+
+function warn(options: Options, io: Streams, message: string): Promise<void> {
+  return options.silent
+    ? Promise.resolve()
+    : writeText(io.stderr, `Warning: ${message}\n`).catch(() => {});
+}
+
+function outputPath(options: Options): string | null {
+  if (!options.remoteName) return options.output;
+  const name = options.url.pathname.split("/").at(-1) ?? "";
+  if (name === "") throw new CliError(23, "Remote file name has no length!");
+  return name;
+}
+
+async function cookieJar(options: Options): Promise<CookieJar> {
+  const strings = options.cookies.filter((c) => c.includes("="));
+  const files = options.cookies.filter((c) => !c.includes("="));
+  // `-b ""` starts the engine with no file, as in curl.
+  const jar = new CookieJar(
+    strings,
+    files.length > 0 || options.cookieJar !== null,
+  );
+  for (const file of files.filter((f) => f !== "")) {
+    // curl starts with an empty jar when the file is missing.
+    const text = await Deno.readTextFile(file).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) return "";
+      throw new CliError(
+        26,
+        `Cannot read cookie file "${file}": ${error.message}`,
+        { cause: error },
+      );
+    });
+    jar.load(text);
+  }
+  return jar;
+}
+
+async function withRetries(run: Run): Promise<number> {
+  const { options, io, sink, stats } = run;
+  const started = performance.now();
+  for (let retry = 0;; retry++) {
+    let failure: unknown = null;
+    let retryAfter: string | null = null;
+    await using transport = new Transport({
+      cacert: options.cacert,
+      cert: options.cert,
+      key: options.key,
+      connectTimeout: options.connectTimeout,
+      proxy: options.proxy,
+      info: options.verbose
+        ? (line) => writeText(io.stderr, `* ${line}\n`)
+        : null,
+    });
+    let timedOut = false;
+    const timer = options.maxTime
+      ? setTimeout(() => {
+        timedOut = true;
+        transport.abort();
+      }, options.maxTime)
+      : undefined;
+    try {
+      retryAfter = await attempt(run, transport);
+    } catch (error) {
+      failure = timedOut
+        ? new CliError(
+          28,
+          `Operation timed out after ${options.maxTime} milliseconds with ${stats.sizeDownload} bytes received`,
+          { cause: error },
+        )
+        : error;
+    } finally {
+      clearTimeout(timer);
+    }
+    const exitCode = failure === null ? 0 : describeError(failure)[0];
+    const reason = transientReason(exitCode, stats.httpCode);
+    const elapsed = performance.now() - started;
+    if (
+      reason === null || retry >= options.retry ||
+      (options.retryMaxTime > 0 && elapsed >= options.retryMaxTime)
+    ) {
+      if (failure !== null) throw failure;
+      return 0;
+    }
+    const wait = retryWait(retry, options.retryDelay, retryAfter);
+    await warn(
+      options,
+      io,
+      `Problem : ${reason}. Will retry in ${Math.floor(wait / 1000)} seconds. ${
+        options.retry - retry
+      } retries left.`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    await sink.truncate();
+  }
+}
+
+/**
+ * One try: redirects followed and challenges answered until a final
+ * response, whose head and body are written. Returns its `Retry-After`.
+ */
+async function attempt(run: Run, transport: Transport): Promise<string | null> {
+  const { options, io, jar, sink, stats, upload } = run;
+  const origin = options.url;
+  let hop: Hop = {
+    method: options.method ?? impliedMethod(options),
+    url: new URL(origin.href),
+    withBody: upload !== null,
+    sameOrigin: true,
+  };
+  const user = options.user;
+  let authorization = user ? firstAuthorization(options.auth, user) : null;
+  let challenges = 0;
+  for (let followed = 0;;) {
+    const response = await transport.send({
+      method: hop.method,
+      url: hop.url,
+      headers: requestHeaders(options, hop, authorization, jar),
+      body: hop.withBody ? upload : null,
+      expect100: options.expect100,
+    });
+    record(stats, hop, response);
+    if (options.verbose) {
+      await writeText(io.stderr, headText(...response.requestHead, "> "));
+      await writeText(
+        io.stderr,
+        headText(statusLine(response), response.headers, "< "),
+      );
+    }
+    jar.receive(hop.url, values(response, "set-cookie"));
+    const head = headText(statusLine(response), response.headers, "");
+    await run.heads?.write(new TextEncoder().encode(head));
+    if (
+      response.status === 401 && user && options.auth !== "basic" &&
+      challenges < 2 && hop.sameOrigin
+    ) {
+      const answer = answerChallenge(
+        options.auth,
+        user,
+        values(response, "www-authenticate"),
+        hop.method,
+        hop.url.pathname + hop.url.search,
+      );
+      if (answer !== null) {
+        await drain(response.body);
+        authorization = answer;
+        challenges++;
+        continue;
+      }
+    }
+    const location = values(response, "location")[0];
+    if (location !== undefined && isRedirect(response.status)) {
+      if (options.location) {
+        if (options.include || options.head) await writeHead(sink, head);
+        await drain(response.body);
+        hop = nextHop(
+          hop,
+          response.status,
+          location,
+          options.method !== null,
+          followed++,
+          options.maxRedirs,
+          origin,
+        );
+        stats.numRedirects = followed;
+        authorization = user && hop.sameOrigin && options.auth === "basic"
+          ? firstAuthorization("basic", user)
+          : null;
+        continue;
+      }
+      stats.redirectUrl = new URL(location, hop.url).href;
+    }
+    if (options.fail && response.status >= 400) {
+      await response.body.cancel();
+      throw new CliError(
+        22,
+        `The requested URL returned error: ${response.status}`,
+      );
+    }
+    if (options.include || options.head) await writeHead(sink, head);
+    await writeBody(options, io, sink, response, stats);
+    return values(response, "retry-after")[0] ?? null;
+  }
+}
+
+function statusLine(response: TransportResponse): string {
+  return `${response.version} ${response.status} ${response.reason}`.trimEnd();
+}
+
+function values(response: TransportResponse, name: string): string[] {
+  return response.headers.filter(([n]) => n.toLowerCase() === name).map((
+    [, v],
+  ) => v);
+}
+
+function record(
+  stats: TransferStats,
+  hop: Hop,
+  response: TransportResponse,
+): void {
+  stats.httpCode = response.status;
+  stats.urlEffective = hop.url.href;
+  stats.method = hop.method;
+  stats.sizeHeader += response.headSize;
+  stats.sizeDownload = 0;
+  stats.contentType = values(response, "content-type")[0] ?? "";
+  stats.headers = response.headers;
+}
+
+function writeHead(sink: Sink, head: string): Promise<void> {
+  return sink.write(new TextEncoder().encode(head));
+}
+
+async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
+  for await (const _ of body) { /* read to the end, to keep the connection */ }
+}
+
+/** The request's fields: pocket's defaults, then `-H` (which replaces them). */
+function requestHeaders(
+  options: Options,
+  hop: Hop,
+  authorization: string | null,
+  jar: CookieJar,
+): [string, string][] {
+  const fields: [string, string][] = [];
+  if (authorization !== null) fields.push(["Authorization", authorization]);
+  fields.push(["User-Agent", options.userAgent], ["Accept", "*/*"]);
+  if (options.compressed) fields.push(["Accept-Encoding", ACCEPT_ENCODING]);
+  const cookie = jar.header(hop.url);
+  if (cookie !== null) fields.push(["Cookie", cookie]);
+  const contentType = options.body?.contentType;
+  if (hop.withBody && contentType) fields.push(["Content-Type", contentType]);
+  const given = new Set(options.headers.map(([n]) => n.toLowerCase()));
+  const kept = fields.filter(([n]) => !given.has(n.toLowerCase()));
+  for (const [name, value] of options.headers) {
+    const lower = name.toLowerCase();
+    // curl sends credentials and cookies given by hand to the first origin only.
+    if (!hop.sameOrigin && (lower === "authorization" || lower === "cookie")) {
+      continue;
+    }
+    // `-H "Name:"` removes the field.
+    if (value !== "") kept.push([name, value]);
+  }
+  return kept;
+}
+
+async function writeBody(
+  options: Options,
+  io: Streams,
+  sink: Sink,
+  response: TransportResponse,
+  stats: TransferStats,
+): Promise<void> {
+  const counted = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        stats.sizeDownload += chunk.length;
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  const encoding = values(response, "content-encoding")[0];
+  const body = options.compressed && encoding
+    ? decompress(counted, encoding)
+    : counted;
+  const progress = sink.toFile && io.stderrIsTerminal && !options.silent
+    ? new Progress(io.stderr, response.contentLength)
+    : null;
+  try {
+    for await (const chunk of body) {
+      await sink.write(chunk);
+      await progress?.add(chunk.length);
+    }
+  } catch (error) {
+    await body.cancel().catch(() => {});
+    throw error;
+  }
+  await progress?.done();
+}
+
+/** The body as something that can be opened once per send. */
+async function openUpload(body: Body, io: Streams): Promise<Upload> {
+  if (body.kind === "bytes") {
+    const bytes = body.bytes;
+    return {
+      length: bytes.length,
+      open: () => Promise.resolve(new Blob([bytes as BlobPart]).stream()),
+    };
+  }
+  if (body.path === "-") {
+    let opened = false;
+    return {
+      length: -1,
+      open() {
+        if (opened) {
+          throw new CliError(65, "necessary data rewind wasn't possible");
+        }
+        opened = true;
+        return Promise.resolve(io.stdin);
+      },
+    };
+  }
+  const fail = (error: unknown) =>
+    new CliError(
+      26,
+      `Failed to open/read local data from file "${body.path}": ${
+        (error as Error).message
+      }`,
+      {
+        cause: error,
+      },
+    );
+  let length: number;
+  try {
+    const info = await Deno.stat(body.path);
+    length = info.isFile ? info.size : -1;
+  } catch (error) {
+    throw fail(error);
+  }
+  return {
+    length,
+    async open() {
+      try {
+        return (await Deno.open(body.path)).readable;
+      } catch (error) {
+        throw fail(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,460 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// pocket against Debian's curl, option by option, on the same local server:
+// the same stdout, the same files and the same exit code.
+import assert from "node:assert/strict";
+import { curlAndPocket, type Inputs, type Outcome } from "./_curl_peer.ts";
+import { curlPeer } from "./_curl_peer.ts";
+import { FIXTURES } from "./_helpers.ts";
+
+function assertSame(
+  { curl, pocket }: { curl: Outcome; pocket: Outcome },
+  what: string,
+): void {
+  assert.equal(
+    pocket.code,
+    curl.code,
+    `${what}: exit code (pocket: ${pocket.stderr})`,
+  );
+  assert.equal(pocket.stdout, curl.stdout, `${what}: stdout`);
+  assert.deepEqual(pocket.files, curl.files, `${what}: files`);
+}
+
+async function same(
+  args: string[],
+  what: string,
+  options: { inputs?: Inputs; stdin?: string } = {},
+): Promise<{ curl: Outcome; pocket: Outcome }> {
+  const both = await curlAndPocket(args, options);
+  assertSame(both, what);
+  return both;
+}
+
+async function check(
+  args: string[],
+  what: string,
+  options: { inputs?: Inputs; stdin?: string } = {},
+): Promise<void> {
+  await same(args, what, options);
+}
+
+Deno.test("pocket -s and -S as curl: silent, errors shown again with -S", async (t) => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closed = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/`;
+  listener.close();
+  await t.step("-s", async () => {
+    const { pocket } = await same(["-s", closed], "-s refused");
+    assert.equal(pocket.code, 7);
+    assert.equal(pocket.stderr, "");
+  });
+  await t.step("-sS", async () => {
+    const { pocket } = await same(["-sS", closed], "-sS refused");
+    assert.match(pocket.stderr, /^pocket: \(7\) Cannot connect/);
+  });
+  await t.step("-sf", async () => {
+    const { pocket } = await same(["-sf", `${base}/missing`], "-sf 404");
+    assert.equal(pocket.code, 22);
+    assert.equal(pocket.stderr, "");
+  });
+  await t.step(
+    "-s with a body",
+    () => check(["-s", `${base}/hello`], "-s 200"),
+  );
+});
+
+Deno.test("pocket -w expands curl's variables", async (t) => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const format =
+    "%{http_code} %{size_download} %{url_effective} [%{content_type}] %{num_redirects} %% %header{content-type}\\n";
+  for (
+    const [name, args] of Object.entries({
+      "200": ["-s", "-w", format, `${base}/hello`],
+      "404": ["-s", "-w", format, `${base}/missing`],
+      "after -L": ["-sL", "-w", format, `${base}/chain/0`],
+      "a redirect not followed": [
+        "-s",
+        "-w",
+        "%{http_code} %{redirect_url}\\n",
+        `${base}/r302`,
+      ],
+      "refused": ["-s", "-w", format, "http://127.0.0.1:1/"],
+    })
+  ) {
+    await t.step(name, () => check(args, `-w ${name}`));
+  }
+  await t.step("%{time_total}", async () => {
+    const { curl, pocket } = await curlAndPocket([
+      "-s",
+      "-o",
+      "body",
+      "-w",
+      "%{time_total}",
+      `${base}/hello`,
+    ]);
+    assert.match(curl.stdout, /^\d+\.\d{6}$/);
+    assert.match(pocket.stdout, /^\d+\.\d{6}$/);
+    assert.ok(Number(pocket.stdout) > 0 && Number(pocket.stdout) < 30);
+  });
+});
+
+Deno.test("pocket -u as curl: Basic at once, --digest answering the challenge", async (t) => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  await t.step("Basic", async () => {
+    const { pocket } = await same(
+      ["-s", "-u", "ann:s3cret", `${base}/basic`],
+      "-u",
+    );
+    assert.equal(pocket.stdout, "hello ann\n");
+  });
+  await t.step(
+    "Basic, wrong password",
+    () => check(["-s", "-u", "ann:nope", `${base}/basic`], "-u wrong"),
+  );
+  await t.step(
+    "in the URL",
+    () =>
+      check(
+        ["-s", `http://ann:s3cret@127.0.0.1:${server.addr.port}/basic`],
+        "URL user",
+      ),
+  );
+  await t.step("--digest", async () => {
+    const { pocket } = await same([
+      "-s",
+      "--digest",
+      "-u",
+      "ann:s3cret",
+      `${base}/digest`,
+    ], "--digest");
+    assert.equal(pocket.stdout, "digest ok\n");
+  });
+  await t.step(
+    "--digest, wrong password",
+    () =>
+      check(
+        ["-s", "--digest", "-u", "ann:x", `${base}/digest`],
+        "--digest wrong",
+      ),
+  );
+  await t.step("--ntlm", async () => {
+    const { pocket } = await same(
+      ["-s", "--ntlm", "-u", "ann:s3cret", `${base}/ntlm`],
+      "--ntlm",
+    );
+    assert.equal(pocket.stdout, "ntlm user ann\n");
+  });
+  await t.step(
+    "not sent to another host after -L",
+    () =>
+      check(
+        ["-sL", "-u", "ann:s3cret", "-b", "k=v", `${base}/elsewhere`],
+        "-u -L elsewhere",
+      ),
+  );
+});
+
+Deno.test("pocket -L and --max-redirs as curl", async (t) => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  for (const status of [301, 302, 303, 307, 308]) {
+    await t.step(`POST through ${status}`, async () => {
+      const { pocket } = await same(
+        ["-sL", "-d", "a=1", `${base}/r${status}`],
+        `-L ${status}`,
+      );
+      const kept = status === 307 || status === 308;
+      assert.equal(
+        pocket.stdout,
+        kept
+          ? "POST /echo application/x-www-form-urlencoded */* [a=1]\n"
+          : "GET /echo null */* []\n",
+      );
+    });
+  }
+  await t.step(
+    "without -L",
+    () => check(["-s", "-i", `${base}/r302`], "no -L"),
+  );
+  await t.step(
+    "-i shows every head",
+    () => check(["-sLi", `${base}/chain/0`], "-Li"),
+  );
+  await t.step("--max-redirs 2", async () => {
+    const { pocket } = await same([
+      "-sL",
+      "--max-redirs",
+      "2",
+      `${base}/chain/0`,
+    ], "max-redirs");
+    assert.equal(pocket.code, 47);
+  });
+  await t.step(
+    "--max-redirs 3",
+    () =>
+      check(["-sL", "--max-redirs", "3", `${base}/chain/0`], "max-redirs 3"),
+  );
+  await t.step(
+    "-X PUT kept",
+    () => check(["-sL", "-X", "PUT", `${base}/r303`], "-X PUT 303"),
+  );
+});
+
+Deno.test("pocket --compressed decodes gzip, deflate, br and zstd as curl", async (t) => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  for (const coding of ["gzip", "deflate", "br", "zstd"]) {
+    await t.step(coding, async () => {
+      const { pocket } = await same(
+        ["-s", "--compressed", "-w", "%{size_download}", `${base}/${coding}`],
+        `--compressed ${coding}`,
+      );
+      assert.match(pocket.stdout, /^(compressed body\n){50}\d+$/);
+    });
+  }
+  await t.step(
+    "a HEAD has no body to decode",
+    () => check(["-sI", "--compressed", `${base}/gzip`], "-I --compressed"),
+  );
+  await t.step(
+    "not asked",
+    () => check(["-s", `${base}/gzip`], "no --compressed"),
+  );
+});
+
+Deno.test("pocket -O, -o and -T as curl", async (t) => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  await t.step("-O", () => check(["-sO", `${base}/files/report.txt`], "-O"));
+  await t.step("-O without a name", async () => {
+    const { pocket } = await same(["-sO", `${base}/`], "-O no name");
+    assert.equal(pocket.code, 23);
+  });
+  await t.step(
+    "-o of an empty body",
+    () => check(["-s", "-o", "out", `${base}/empty`], "-o empty"),
+  );
+  await t.step(
+    "-o with -f and 404 leaves no file",
+    () => check(["-sf", "-o", "out", `${base}/missing`], "-o -f"),
+  );
+  await t.step(
+    "-T to a directory URL",
+    () =>
+      check(["-s", "-T", "in-notes.txt", `${base}/upload/`], "-T", {
+        inputs: { "notes.txt": "some notes\n" },
+      }),
+  );
+  await t.step(
+    "-T -",
+    () =>
+      check(["-s", "-T", "-", `${base}/upload/x`], "-T -", {
+        stdin: "from stdin",
+      }),
+  );
+  await t.step(
+    "-T missing file",
+    () => check(["-s", "-T", "in-none", `${base}/upload/x`], "-T missing"),
+  );
+});
+
+Deno.test("pocket --json and -d as curl", async (t) => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  await t.step(
+    "--json",
+    () => check(["-s", "--json", '{"a":1}', `${base}/echo`], "--json"),
+  );
+  await t.step(
+    "--json twice",
+    () =>
+      check(
+        ["-s", "--json", '{"a":', "--json", "1}", `${base}/echo`],
+        "--json twice",
+      ),
+  );
+  await t.step(
+    "--json @file",
+    () =>
+      check(["-s", "--json", "@in-body.json", `${base}/echo`], "--json @file", {
+        inputs: { "body.json": '{"b":\n2}\n' },
+      }),
+  );
+  await t.step(
+    "-d @file",
+    () =>
+      check(["-s", "-d", "@in-form", "-d", "x=y", `${base}/echo`], "-d @file", {
+        inputs: { "form": "a=1\nb=2\n" },
+      }),
+  );
+  await t.step(
+    "-d and -I",
+    () => check(["-s", "-d", "x", "-I", `${base}/echo`], "-d -I"),
+  );
+});
+
+Deno.test("pocket --retry as curl: 503 and 429 retried, 404 not, --retry-max-time", async (t) => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  // [step, retries, delay, more arguments, the flaky path's query]
+  const cases: [string, number, number, string[], string][] = [
+    ["503 then 200", 2, 1, [], "a"],
+    ["429 twice, one retry", 1, 1, [], "b?status=429&fails=2"],
+    ["to a file", 1, 1, ["-o", "out"], "c?status=504"],
+    ["with --fail", 1, 1, ["-f"], "d?status=500"],
+    ["404 is not retried", 2, 1, [], "e?status=404"],
+    ["-D through a retry", 1, 1, ["-D", "heads", "-o", "out"], "g?status=503"],
+    [
+      "-w after a retry",
+      1,
+      1,
+      ["-w", "%{http_code} %{size_download}"],
+      "h?status=502",
+    ],
+    ["--retry-max-time 1 stops the second retry", 5, 2, [
+      "--retry-max-time",
+      "1",
+    ], "f?status=502&fails=5"],
+  ];
+  for (const [name, retries, delay, more, query] of cases) {
+    await t.step(name, () =>
+      check([
+        "-s",
+        "--retry",
+        String(retries),
+        "--retry-delay",
+        String(delay),
+        ...more,
+        `${base}/flaky/{tool}/${query}`,
+      ], `--retry: ${name}`));
+  }
+  await t.step("a timeout is retried", async () => {
+    const { pocket } = await same(
+      ["-s", "-m", "0.3", "--retry", "1", "--retry-delay", "1", `${base}/hang`],
+      "retry timeout",
+    );
+    assert.equal(pocket.code, 28);
+  });
+});
+
+Deno.test("pocket -D as curl", async (t) => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  await t.step(
+    "-D file",
+    () => check(["-s", "-D", "heads", `${base}/hello`], "-D file"),
+  );
+  await t.step(
+    "-D - with -L",
+    () => check(["-sL", "-D", "-", `${base}/chain/1`], "-D - -L"),
+  );
+});
+
+Deno.test("pocket -b and -c as curl: strings, Netscape files, the jar", async (t) => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  await t.step("-c", () => check(["-s", "-c", "jar", `${base}/cookies`], "-c"));
+  await t.step(
+    "-b string",
+    () => check(["-s", "-b", "a=1; b=2", `${base}/show`], "-b string"),
+  );
+  const jar = "# Netscape HTTP Cookie File\n\n" +
+    "127.0.0.1\tFALSE\t/\tFALSE\t0\tplain\tp\n" +
+    "#HttpOnly_127.0.0.1\tFALSE\t/show\tFALSE\t1924992000\tdeep\td\n" +
+    "127.0.0.1\tFALSE\t/\tTRUE\t0\tsecure\ts\n" +
+    "127.0.0.1\tFALSE\t/\tFALSE\t1000\texpired\te\n" +
+    ".example.com\tTRUE\t/\tFALSE\t0\tother\to\n";
+  await t.step(
+    "-b file",
+    () =>
+      check(
+        ["-s", "-b", "in-jar", "-b", "x=y", `${base}/show/more`],
+        "-b file",
+        { inputs: { jar } },
+      ),
+  );
+  await t.step(
+    "-b file and -c",
+    () =>
+      check(["-s", "-b", "in-jar", "-c", "out", `${base}/cookies`], "-b -c", {
+        inputs: { jar },
+      }),
+  );
+  await t.step(
+    "-b missing file",
+    () => check(["-s", "-b", "in-none", `${base}/show`], "-b none"),
+  );
+  await t.step(
+    "cookies carried over a redirect",
+    () => check(["-sL", "-c", "jar", "-b", "", `${base}/chain/2`], "-L -c"),
+  );
+});
+
+Deno.test("pocket usage errors as curl's: exit 2, in curl's words", async (t) => {
+  for (
+    const args of [
+      ["--frobnicate", "http://127.0.0.1/"],
+      ["-o"],
+      ["-sSX"],
+      ["--retry", "x", "http://127.0.0.1/"],
+      ["--max-redirs", "many", "http://127.0.0.1/"],
+      ["-W", "http://127.0.0.1/"],
+    ]
+  ) {
+    await t.step(args.join(" "), async () => {
+      const { curl, pocket } = await same(args, args.join(" "));
+      assert.equal(pocket.code, 2);
+      assert.equal(
+        pocket.stderr.split("\n")[0],
+        curl.stderr.split("\n")[0].replace("curl:", "pocket:"),
+      );
+    });
+  }
+  await t.step("no URL", async () => {
+    const { curl, pocket } = await curlAndPocket(["-s"]);
+    assert.equal(pocket.code, curl.code);
+  });
+});
+
+Deno.test("pocket -k is refused with exit 4, naming what works", async () => {
+  await using server = curlPeer(true);
+  const url = `https://localhost:${server.addr.port}/hello`;
+  const { curl, pocket } = await curlAndPocket(["-sSk", url]);
+  assert.equal(curl.code, 0, "curl -k skips verification");
+  assert.equal(pocket.code, 4);
+  assert.match(pocket.stderr, /--cacert FILE/);
+  assert.match(pocket.stderr, /--unsafely-ignore-certificate-errors=HOST/);
+  await same(["-s", "--cacert", FIXTURES + "ca.pem", url], "--cacert");
+});
+
+Deno.test("pocket | head: exit 23 and silent, as curl's exit code", async () => {
+  await using server = curlPeer();
+  const url = `http://127.0.0.1:${server.addr.port}/big`;
+  for (const tool of ["curl", "pocket"]) {
+    const command = tool === "curl"
+      ? `curl ${url}`
+      : `deno run --allow-net=127.0.0.1 ${
+        new URL("../../cli.ts", import.meta.url).pathname
+      } ${url}`;
+    const { stdout, stderr } = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `${command} 2>/tmp/pocket-pipe-${tool}.err | head -c 10; echo " rc=\${PIPESTATUS[0]}"`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    assert.equal(
+      out,
+      "xxxxxxxxxx rc=23\n",
+      `${tool}: ${new TextDecoder().decode(stderr)}`,
+    );
+    if (tool === "pocket") {
+      assert.equal(await Deno.readTextFile(`/tmp/pocket-pipe-${tool}.err`), "");
+    }
+    await Deno.remove(`/tmp/pocket-pipe-${tool}.err`);
+  }
+});
