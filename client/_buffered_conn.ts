@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // One read buffer and one write path over a Deno.Conn, with timeouts.
-import { TimeoutException } from "./errors.ts";
+import { Deadline } from "./_deadline.ts";
 
 const DEFAULT_BUFFER_SIZE = 64 * 1024;
 
@@ -18,6 +18,9 @@ export class BufferedConn {
   start = 0;
   end = 0;
   #closed = false;
+  // One deadline for every read and write: when it runs out the connection
+  // closes, which ends the pending operation.
+  #deadline = new Deadline(() => this.close());
 
   constructor(conn: Deno.Conn, size = DEFAULT_BUFFER_SIZE) {
     this.conn = conn;
@@ -166,8 +169,7 @@ export class BufferedConn {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#deadline.clear();
     try {
       this.conn.close();
     } catch {
@@ -175,56 +177,9 @@ export class BufferedConn {
     }
   }
 
-  // One watchdog timer per connection instead of one per operation: each
-  // operation records its deadline, and the timer, armed lazily, re-arms
-  // itself while an operation is pending. A timer per read costs about a
-  // fifth of the throughput of a large download.
-  #deadline = 0;
-  #pending = 0;
-  #timedOut = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = 0;
-
   async #timed<T>(op: Promise<T>, timeout: number, what: string): Promise<T> {
     // A closed connection must not arm a timer that nothing would clear.
-    if (!(timeout > 0) || this.#closed) return await op;
-    this.#deadline = Date.now() + timeout;
-    this.#pending++;
-    // Arm when idle, or re-arm when this deadline comes before the armed one.
-    if (this.#timer === undefined || this.#deadline < this.#timerAt) {
-      clearTimeout(this.#timer);
-      this.#arm(timeout);
-    }
-    try {
-      return await op;
-    } catch (error) {
-      if (this.#timedOut) {
-        throw new TimeoutException(`${what}: timed out after ${timeout} ms`, {
-          cause: error,
-        });
-      }
-      throw error;
-    } finally {
-      this.#pending--;
-    }
-  }
-
-  #arm(ms: number): void {
-    this.#timerAt = Date.now() + ms;
-    this.#timer = setTimeout(() => this.#check(), ms);
-    // An idle connection's timer must not keep the process alive.
-    Deno.unrefTimer(this.#timer as unknown as number);
-  }
-
-  #check(): void {
-    this.#timer = undefined;
-    if (this.#pending === 0 || this.#closed) return;
-    const left = this.#deadline - Date.now();
-    if (left > 0) {
-      this.#arm(left);
-      return;
-    }
-    this.#timedOut = true;
-    this.close();
+    if (this.#closed) return await op;
+    return await this.#deadline.run(op, timeout, what);
   }
 }
