@@ -58,3 +58,33 @@ export function authority(
   const name = bracketHost(host);
   return port === defaultPort ? name : `${name}:${port}`;
 }
+
+const PORT = /^[0-9]{1,5}$/;
+
+/**
+ * Checks the value of a `Host` field: `host` or `host:port`, the host as
+ * `checkHost()` takes it (an IPv6 literal in brackets).
+ *
+ * @throws {TypeError} For anything else, such as `a b` or a CR LF.
+ */
+export function checkHostField(value: string): void {
+  const bracketed = value.startsWith("[");
+  const close = bracketed ? value.indexOf("]") : -1;
+  const colon = bracketed
+    ? (value[close + 1] === ":" ? close + 1 : -1)
+    : value.indexOf(":");
+  const host = colon < 0 ? value : value.slice(0, colon);
+  const port = colon < 0 ? null : value.slice(colon + 1);
+  const ok = host !== "" && (bracketed ? close === host.length - 1 : true) &&
+    (port === null || (PORT.test(port) && Number(port) <= 65535));
+  try {
+    if (!ok) throw new TypeError();
+    checkHost(host);
+  } catch {
+    throw new TypeError(
+      `Cannot send request: invalid Host field "${
+        JSON.stringify(value).slice(1, -1)
+      }": must be a host name, an IPv4 address or a bracketed IPv6 literal, with an optional port`,
+    );
+  }
+}

@@ -4,6 +4,8 @@
 // its framing (Content-Length or chunked) and keeping the body's state.
 import { encodeChunk, encodeLastChunk } from "./_body.ts";
 import { type Framing, requestFraming, serializeRequestHead } from "./_head.ts";
+import { checkHostField } from "./_host.ts";
+import { HTTPMessage } from "./http_message.ts";
 import type { HTTPRequest } from "./http_request.ts";
 import type { MessageHeader } from "./message_header.ts";
 
@@ -45,6 +47,7 @@ export class RequestWriter {
    * @throws {TypeError} When the framing fields of `request` conflict.
    */
   constructor(request: HTTPRequest) {
+    checkRequestFields(request);
     this.framing = requestFraming(request);
     this.method = request.getMethod();
     this.head = serializeRequestHead(request);
@@ -149,5 +152,35 @@ export class RequestWriter {
       this.error = error;
     }
     return this.error ?? error;
+  }
+}
+
+/**
+ * Refuses, before any byte is sent, a request that an intermediary could
+ * read otherwise than the server: more than one `Content-Length` field, and
+ * a `Host` field that is missing (HTTP/1.1), repeated or malformed.
+ *
+ * @throws {TypeError} Naming the field.
+ */
+export function checkRequestFields(request: HTTPRequest): void {
+  const lengths = request.getAll("Content-Length");
+  if (lengths.length > 1) {
+    throw new TypeError(
+      `Cannot send request: ${lengths.length} Content-Length fields ("${
+        lengths.join('", "')
+      }"); a request has one at most`,
+    );
+  }
+  const hosts = request.getAll("Host");
+  if (hosts.length > 1) {
+    throw new TypeError(
+      `Cannot send request: ${hosts.length} Host fields; a request has one`,
+    );
+  }
+  if (hosts.length === 1) checkHostField(hosts[0]);
+  else if (request.getVersion() === HTTPMessage.HTTP_1_1) {
+    throw new TypeError(
+      "Cannot send request: an HTTP/1.1 request needs a Host field",
+    );
   }
 }
