@@ -78,6 +78,22 @@ export class BufferedConn {
     this.conn.unref?.();
   }
 
+  /** Whether an idle read started by `readAhead()` is pending. */
+  get readingAhead(): boolean {
+    return this.#ahead !== null;
+  }
+
+  /**
+   * Gives the connection up without closing it: stops the deadline and
+   * makes it hold the process alive again. The buffer stays for reading.
+   */
+  detach(): Deno.Conn {
+    this.#closed = true;
+    this.#deadline.clear();
+    this.#use();
+    return this.conn;
+  }
+
   /** Makes the connection hold the process alive again once it is used. */
   #use(): void {
     if (!this.#idle) return;

@@ -62,8 +62,17 @@ export interface Link {
   translate(error: unknown, action: string): Error;
   /** The target as messages name it. */
   describe(): string;
-  /** The response body ended: the connection may carry another request. */
-  release(reusable: boolean, trailer: MessageHeader | null): void;
+  /**
+   * The response body ended: the connection may carry another request when
+   * `reusable`; after a 101 (`upgraded`) it stays open for its new protocol.
+   */
+  release(
+    reusable: boolean,
+    trailer: MessageHeader | null,
+    upgraded: boolean,
+  ): void;
+  /** The response body failed with `error`; the connection is closed. */
+  bodyFailed(error: Error): void;
 }
 
 /** What an exchange is given besides its request. */
@@ -244,16 +253,20 @@ export class Exchange {
       framing.kind !== "close" && writer.state !== BodyState.Refused &&
       response.getStatus() !== HTTPResponse.HTTP_SWITCHING_PROTOCOLS;
     const link = this.#link;
+    const upgraded =
+      response.getStatus() === HTTPResponse.HTTP_SWITCHING_PROTOCOLS;
     this.body = responseBody(
       conn,
       new BodyReader(framing, this.#options.limits),
       {
         receiveTimeout: this.#options.receiveTimeout,
         ended: (reader) => {
-          if (!this.cancelled) link.release(reusable, reader.trailer);
+          if (!this.cancelled) link.release(reusable, reader.trailer, upgraded);
         },
-        lost: () => {
-          if (!this.cancelled) link.close();
+        lost: (error) => {
+          if (this.cancelled) return;
+          if (error !== null) link.bodyFailed(error);
+          link.close();
         },
         translate: (error, action) => link.translate(error, action),
       },
@@ -644,8 +657,12 @@ export async function runExchange(
         tls: null,
       }),
     describe: () => options.describe ?? "the server",
-    release: (keep) => {
-      if (keep && conn.buffered === 0) {
+    bodyFailed: () => {},
+    release: (keep, _trailer, upgraded) => {
+      if (upgraded) {
+        // The connection now speaks another protocol: the caller's.
+        settle(false);
+      } else if (keep && conn.buffered === 0) {
         conn.readAhead();
         settle(true);
       } else link.close();

@@ -18,8 +18,11 @@ export interface BodyOwner {
   readonly receiveTimeout: number;
   /** The body was read to its end. */
   ended(reader: BodyReader): void;
-  /** The body failed or was cancelled before its end: the connection is lost. */
-  lost(): void;
+  /**
+   * The body failed (`error`) or was cancelled (`null`) before its end: the
+   * connection is lost.
+   */
+  lost(error: Error | null): void;
   /** Turns a runtime error into the NetException family. */
   translate(error: unknown, action: string): Error;
 }
@@ -132,8 +135,9 @@ export function responseBody(
       }
     } catch (error) {
       finished = true;
-      owner.lost();
-      throw owner.translate(error, ACTION);
+      const translated = owner.translate(error, ACTION);
+      owner.lost(translated);
+      throw translated;
     }
   };
   handle.stream = new ReadableStream({
@@ -146,7 +150,7 @@ export function responseBody(
     cancel: () => {
       if (finished) return;
       finished = true;
-      owner.lost();
+      owner.lost(null);
     },
   });
   return handle;

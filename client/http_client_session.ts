@@ -187,9 +187,15 @@ export class HTTPClientSession implements AsyncDisposable {
     aborted: () => this.#aborted,
     translate: (error, action) => this.#translate(error, action),
     describe: () => this.#describeTarget(),
-    release: (reusable, trailer) => {
+    bodyFailed: (error) => {
+      this.#networkException = error;
+    },
+    release: (reusable, trailer, upgraded) => {
       if (trailer !== null) this.#responseTrailer = trailer;
       const conn = this.#conn;
+      // After a 101 the connection is the caller's to take (detachSocket());
+      // it never carries another request.
+      if (upgraded) return;
       // Bytes after the body answer no request: never read them as a response.
       if (reusable && conn !== null && conn.buffered === 0) {
         this.#reusable = true;
@@ -929,14 +935,226 @@ export class HTTPClientSession implements AsyncDisposable {
   }
 
   /**
-   * Returns the error that ended the last response body without failing it,
-   * as Poco's `networkException()`: for a body delimited by the end of the
-   * connection, a TLS peer that closed without `close_notify`.
+   * Returns the error that ended the last response body, as Poco's
+   * `networkException()`: a truncated body, a timeout, a reset. The body's
+   * stream is errored with it too. Unlike Poco, a body delimited by the end
+   * of a TLS connection that ends without `close_notify` is such an error
+   * (a `MessageException`), not a success with a note here.
    *
    * @returns The error, or `null`.
    */
   networkException(): Error | null {
     return this.#networkException;
+  }
+
+  // ---- The rest of Poco's HTTPSession and HTTPClientSession ----
+
+  /**
+   * Returns the connection, as Poco's `socket()`: reading or writing it
+   * directly bypasses the session (and its read buffer: see
+   * `drainBuffer()`).
+   *
+   * @returns The open connection, or `null` when not connected.
+   *
+   * @example The connection after a request
+   * ```ts
+   * import { HTTPClientSession, HTTPMessage, HTTPRequest, HTTPResponse } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("hi"));
+   * await using session = new HTTPClientSession("127.0.0.1", server.addr.port);
+   * assert.equal(session.socket(), null);
+   * await session.sendRequest(new HTTPRequest(HTTPRequest.HTTP_GET, "/", HTTPMessage.HTTP_1_1));
+   * await (await session.receiveResponse(new HTTPResponse())).cancel();
+   * assert.equal((session.socket()?.remoteAddr as Deno.NetAddr | undefined)?.port, server.addr.port);
+   * ```
+   */
+  socket(): Deno.Conn | null {
+    return this.connected() ? this.#conn!.conn : null;
+  }
+
+  /**
+   * Hands the connection over and forgets it, as Poco's `detachSocket()`
+   * (which its WebSocket uses after a `101 Switching Protocols`): the session
+   * connects anew for its next request, and the caller owns the connection
+   * (closing it included). Take what the session read ahead first with
+   * `drainBuffer()`.
+   *
+   * @returns The connection.
+   * @throws {TypeError} When not connected, while an exchange is in progress, or while the session keeps a read pending on an idle kept-alive connection (its bytes would be lost: detach after a 101, which leaves no read pending).
+   *
+   * @example Take the connection after a 101
+   * ```ts
+   * import { HTTPClientSession, HTTPMessage, HTTPRequest, HTTPResponse } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * // A server that switches to an echo protocol.
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const served = (async () => {
+   *   using conn = await listener.accept();
+   *   const buf = new Uint8Array(1024);
+   *   await conn.read(buf);
+   *   await conn.write(new TextEncoder().encode("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nhello"));
+   *   const n = await conn.read(buf);
+   *   await conn.write(buf.subarray(0, n ?? 0));
+   * })();
+   * await using session = new HTTPClientSession("127.0.0.1", listener.addr.port);
+   * const request = new HTTPRequest(HTTPRequest.HTTP_GET, "/", HTTPMessage.HTTP_1_1);
+   * request.set("Upgrade", "echo");
+   * request.set("Connection", "Upgrade");
+   * await session.sendRequest(request);
+   * const response = new HTTPResponse();
+   * await session.receiveResponse(response);
+   * assert.equal(response.getStatus(), 101);
+   * let early = session.drainBuffer();
+   * using conn = session.detachSocket();
+   * assert.equal(session.connected(), false);
+   * const buf = new Uint8Array(16);
+   * if (early.length === 0) early = buf.subarray(0, (await conn.read(buf)) ?? 0);
+   * assert.equal(new TextDecoder().decode(early), "hello");
+   * await conn.write(new TextEncoder().encode("ping"));
+   * assert.equal(new TextDecoder().decode(buf.subarray(0, (await conn.read(buf)) ?? 0)), "ping");
+   * await served;
+   * ```
+   */
+  detachSocket(): Deno.Conn {
+    const conn = this.#conn;
+    if (conn === null || conn.closed) {
+      throw new TypeError("Cannot detach socket: the session is not connected");
+    }
+    this.#checkIdle("detach socket");
+    if (conn.readingAhead) {
+      throw new TypeError(
+        "Cannot detach socket: the session keeps a read pending on the idle connection; detach after a 101 response, or before a kept-alive connection is left idle",
+      );
+    }
+    if (this.#exchange !== null) this.#exchange.cancelled = true;
+    this.#exchange = null;
+    this.#conn = null;
+    this.#reusable = false;
+    return conn.detach();
+  }
+
+  /**
+   * Takes the bytes the session read from the connection and did not use,
+   * as Poco's `drainBuffer()`: after a 101, the first bytes of the new
+   * protocol may already be there. The buffer is empty afterwards.
+   *
+   * @returns A copy of the bytes, empty when there are none.
+   *
+   * @example Nothing read ahead before a request
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("localhost", 8080);
+   * assert.equal(session.drainBuffer().length, 0);
+   * ```
+   */
+  drainBuffer(): Uint8Array {
+    const conn = this.#conn;
+    if (conn === null || conn.buffered === 0) return new Uint8Array(0);
+    const bytes = conn.buf.slice(conn.start, conn.end);
+    conn.start = conn.end;
+    return bytes;
+  }
+
+  /**
+   * Attaches application data to the session, as Poco's
+   * `attachSessionData()`; the session does not look at it.
+   *
+   * @param data Anything; replaces what was attached before.
+   *
+   * @example Keep a request count with the session
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("localhost", 8080);
+   * assert.equal(session.sessionData(), undefined);
+   * session.attachSessionData({ requests: 0 });
+   * assert.deepEqual(session.sessionData(), { requests: 0 });
+   * ```
+   */
+  attachSessionData(data: unknown): void {
+    this.#sessionData = data;
+  }
+
+  /**
+   * Returns the data attached with `attachSessionData()`.
+   *
+   * @returns The data, or `undefined`.
+   */
+  sessionData(): unknown {
+    return this.#sessionData;
+  }
+
+  /**
+   * Returns the local address of the connection, as Poco's
+   * `clientAddress()`.
+   *
+   * @returns The address, or `null` when not connected.
+   *
+   * @example Both ends of a connection
+   * ```ts
+   * import { HTTPClientSession, HTTPMessage, HTTPRequest, HTTPResponse } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("hi"));
+   * await using session = new HTTPClientSession("127.0.0.1", server.addr.port);
+   * assert.equal(session.clientAddress(), null);
+   * await session.sendRequest(new HTTPRequest(HTTPRequest.HTTP_GET, "/", HTTPMessage.HTTP_1_1));
+   * await (await session.receiveResponse(new HTTPResponse())).cancel();
+   * assert.equal((session.clientAddress() as Deno.NetAddr).hostname, "127.0.0.1");
+   * assert.equal((session.serverAddress() as Deno.NetAddr).port, server.addr.port);
+   * ```
+   */
+  clientAddress(): Deno.Addr | null {
+    return this.socket()?.localAddr ?? null;
+  }
+
+  /**
+   * Returns the remote address of the connection, as Poco's
+   * `serverAddress()`: through a proxy, the proxy's.
+   *
+   * @returns The address, or `null` when not connected.
+   */
+  serverAddress(): Deno.Addr | null {
+    return this.socket()?.remoteAddr ?? null;
+  }
+
+  /**
+   * Returns the local address outgoing connections are bound to, as Poco's
+   * `getSourceAddress()`: always `null` (the system picks it), as Deno
+   * cannot bind one (see `setSourceAddress()`).
+   *
+   * @returns `null`.
+   */
+  getSourceAddress(): null {
+    return null;
+  }
+
+  /**
+   * Poco's `setSourceAddress()`, refused: `Deno.connect` takes no local
+   * address to bind an outgoing connection to, so a source address cannot
+   * be honoured, and it is not silently ignored.
+   *
+   * @param address The address Poco would bind to.
+   * @throws {TypeError} Always.
+   *
+   * @example Refused with the reason
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("localhost", 8080);
+   * assert.throws(() => session.setSourceAddress({ transport: "tcp", hostname: "127.0.0.2", port: 0 }), /Deno cannot bind/);
+   * ```
+   */
+  setSourceAddress(address: Deno.NetAddr): void {
+    throw new TypeError(
+      `Cannot set source address "${address?.hostname}:${address?.port}": Deno cannot bind a local address for an outgoing connection (Deno.connect takes none)`,
+    );
   }
 
   /** Forgets the error that `networkException()` returns. */
