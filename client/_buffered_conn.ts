@@ -44,7 +44,7 @@ export class BufferedConn {
    *
    * @returns The number of bytes added; 0 at the end of the stream.
    */
-  async fill(
+  fill(
     timeout: number,
     what: string,
     maxSize = this.buf.length,
@@ -53,9 +53,9 @@ export class BufferedConn {
     const ahead = this.#ahead;
     if (ahead !== null) {
       this.#ahead = null;
-      return await this.#timed(ahead, timeout, what);
+      return this.#timed(ahead, timeout, what);
     }
-    return await this.#fillNow(timeout, what, maxSize);
+    return this.#fillNow(timeout, what, maxSize);
   }
 
   /**
@@ -114,7 +114,7 @@ export class BufferedConn {
   #idleEnded = false;
   #idle = false;
 
-  async #fillNow(
+  #fillNow(
     timeout: number,
     what: string,
     maxSize: number,
@@ -132,15 +132,16 @@ export class BufferedConn {
       bigger.set(this.buf.subarray(0, this.end));
       this.buf = bigger;
     }
-    if (this.end === this.buf.length) return 0;
-    const n = await this.#timed(
+    if (this.end === this.buf.length) return Promise.resolve(0);
+    return this.#timed(
       this.conn.read(this.buf.subarray(this.end)),
       timeout,
       what,
-    );
-    if (n === null) return 0;
-    this.end += n;
-    return n;
+    ).then((n) => {
+      if (n === null) return 0;
+      this.end += n;
+      return n;
+    });
   }
 
   /**
@@ -149,36 +150,35 @@ export class BufferedConn {
    *
    * @returns The number of bytes read; `null` at the end of the stream.
    */
-  async readInto(
+  readInto(
     dst: Uint8Array,
     timeout: number,
     what: string,
   ): Promise<number | null> {
     this.#use();
-    if (this.#ahead !== null && await this.fill(timeout, what) === 0) {
-      return null;
+    if (this.#ahead !== null) {
+      return this.fill(timeout, what).then((n) =>
+        n === 0 ? null : this.#take(dst)
+      );
     }
-    const held = this.end - this.start;
-    if (held > 0) {
-      const n = Math.min(held, dst.length);
-      dst.set(this.buf.subarray(this.start, this.start + n));
-      this.start += n;
-      return n;
-    }
-    return await this.#timed(this.conn.read(dst), timeout, what);
+    if (this.end > this.start) return Promise.resolve(this.#take(dst));
+    return this.#timed(this.conn.read(dst), timeout, what);
+  }
+
+  /** Copies held bytes into `dst`. */
+  #take(dst: Uint8Array): number {
+    const n = Math.min(this.end - this.start, dst.length);
+    dst.set(this.buf.subarray(this.start, this.start + n));
+    this.start += n;
+    return n;
   }
 
   /** Writes every byte of `data`. */
-  async write(data: Uint8Array, timeout: number, what: string): Promise<void> {
+  write(data: Uint8Array, timeout: number, what: string): Promise<void> {
     this.#use();
-    let offset = 0;
-    while (offset < data.length) {
-      offset += await this.#timed(
-        this.conn.write(offset === 0 ? data : data.subarray(offset)),
-        timeout,
-        what,
-      );
-    }
+    return this.#timed(this.conn.write(data), timeout, what).then((n) =>
+      n < data.length ? this.write(data.subarray(n), timeout, what) : undefined
+    );
   }
 
   /** Closes the connection; later calls do nothing. */
@@ -193,9 +193,9 @@ export class BufferedConn {
     }
   }
 
-  async #timed<T>(op: Promise<T>, timeout: number, what: string): Promise<T> {
+  #timed<T>(op: Promise<T>, timeout: number, what: string): Promise<T> {
     // A closed connection must not arm a timer that nothing would clear.
-    if (this.#closed) return await op;
-    return await this.#deadline.run(op, timeout, what);
+    if (this.#closed) return op;
+    return this.#deadline.run(op, timeout, what);
   }
 }

@@ -72,20 +72,21 @@ export class Deadline {
    * Runs `op` under a deadline of `ms`: a `TimeoutException` naming `what`
    * when it runs out.
    */
-  async run<T>(op: Promise<T>, ms: number, what: string): Promise<T> {
-    if (!(ms > 0)) return await op;
+  run<T>(op: Promise<T>, ms: number, what: string): Promise<T> {
+    if (!(ms > 0)) return op;
     this.begin(ms);
-    try {
-      return await op;
-    } catch (error) {
+    // Handlers rather than an async function: one promise per operation.
+    return op.then((value) => {
+      this.end(ms);
+      return value;
+    }, (error) => {
+      this.end(ms);
       throw this.#expired
         ? new TimeoutException(`${what}: timed out after ${ms} ms`, {
           cause: error,
         })
         : error;
-    } finally {
-      this.end(ms);
-    }
+    });
   }
 
   /** Stops the timer; the deadline no longer runs out. */

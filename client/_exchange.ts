@@ -142,9 +142,9 @@ export class Exchange {
   }
 
   /** Sends the head now when nothing waits for it: no body, or 100-continue. */
-  async start(): Promise<void> {
+  start(): Promise<void> | undefined {
     const writer = this.writer;
-    if (!writer.hasBody || writer.expectContinue) await this.#sendHead();
+    if (!writer.hasBody || writer.expectContinue) return this.#sendHead();
   }
 
   /** The stream the caller writes the request body to. */
@@ -247,7 +247,12 @@ export class Exchange {
       framing = await this.#readHead(response, false);
     }
     this.responseReceived = true;
-    framing = await this.#answerProxy(response, framing);
+    if (
+      this.#options.forward !== null &&
+      response.getStatus() === HTTPResponse.HTTP_PROXY_AUTHENTICATION_REQUIRED
+    ) {
+      framing = await this.#answerProxy(response, framing);
+    }
     const conn = this.#link.conn()!;
     const reusable = this.keepAlive && response.getKeepAlive() &&
       framing.kind !== "close" && writer.state !== BodyState.Refused &&
@@ -418,7 +423,7 @@ export class Exchange {
     }
   }
 
-  async #sendHead(extra?: Uint8Array): Promise<void> {
+  #sendHead(extra?: Uint8Array): Promise<void> {
     const head = this.writer.head;
     let data = head;
     if (extra !== undefined) {
@@ -427,18 +432,25 @@ export class Exchange {
       data.set(extra, head.length);
     }
     const action = `Cannot send request to ${this.#link.describe()}`;
-    try {
-      await this.#send(data, action);
-    } catch (error) {
-      // A reused connection that the server closed while idle: try a new one.
-      if (
-        !(this.#link.reused() && this.writer.replayable && extra === undefined)
-      ) {
-        throw error;
-      }
-      await this.#reconnect(action);
-      await this.#send(data, action);
+    return this.#send(data, action).then(() => {
+      this.headSent = true;
+    }, (error) => this.#sendHeadAgain(error, data, action, extra));
+  }
+
+  // A reused connection that the server closed while idle: try a new one.
+  async #sendHeadAgain(
+    error: unknown,
+    data: Uint8Array,
+    action: string,
+    extra: Uint8Array | undefined,
+  ): Promise<void> {
+    if (
+      !(this.#link.reused() && this.writer.replayable && extra === undefined)
+    ) {
+      throw error;
     }
+    await this.#reconnect(action);
+    await this.#send(data, action);
     this.headSent = true;
   }
 
@@ -527,7 +539,26 @@ export class Exchange {
               `${action}: more than ${MAX_INTERIM_RESPONSES} interim responses`,
             );
           }
-          await this.#readOneHead(response, action);
+          const conn = this.#link.conn();
+          if (conn === null) {
+            throw new NoMessageException(`${action}: the connection is closed`);
+          }
+          const scan = { searched: 0 };
+          for (;;) {
+            const end = readResponseHead(
+              conn.buf,
+              conn.start,
+              conn.end,
+              response,
+              this.#options.limits,
+              scan,
+            );
+            if (end >= 0) {
+              conn.start = end;
+              break;
+            }
+            await this.#fillHead(conn, action);
+          }
           const status = response.getStatus();
           if (isFinal(status)) break;
           if (stopAtContinue && status === HTTPResponse.HTTP_CONTINUE) {
@@ -546,48 +577,29 @@ export class Exchange {
     }
   }
 
-  async #readOneHead(response: HTTPResponse, action: string): Promise<void> {
-    const conn = this.#link.conn();
-    if (conn === null) {
-      throw new NoMessageException(`${action}: the connection is closed`);
-    }
-    const limits = this.#options.limits;
-    const scan = { searched: 0 };
-    for (;;) {
-      const end = readResponseHead(
-        conn.buf,
-        conn.start,
-        conn.end,
-        response,
-        limits,
-        scan,
+  // Reads more of a head; the end of the connection is a verdict.
+  async #fillHead(conn: BufferedConn, action: string): Promise<void> {
+    const had = conn.buffered;
+    let n: number;
+    try {
+      n = await conn.fill(
+        this.#options.receiveTimeout,
+        action,
+        this.#options.limits.maxHeadSize + 4,
       );
-      if (end >= 0) {
-        conn.start = end;
-        return;
-      }
-      const had = conn.buffered;
-      let n: number;
-      try {
-        n = await conn.fill(
-          this.#options.receiveTimeout,
-          action,
-          limits.maxHeadSize + 4,
-        );
-      } catch (error) {
-        if (had === 0 && error instanceof Deno.errors.UnexpectedEof) n = 0;
-        else throw this.#link.translate(error, action);
-      }
-      if (n > 0) continue;
-      if (conn.buffered === 0) {
-        throw new NoMessageException(
-          `${action}: the connection closed before a response`,
-        );
-      }
-      throw new MessageException(
-        `Cannot parse response head: the connection closed after ${conn.buffered} bytes`,
+    } catch (error) {
+      if (had === 0 && error instanceof Deno.errors.UnexpectedEof) n = 0;
+      else throw this.#link.translate(error, action);
+    }
+    if (n > 0) return;
+    if (conn.buffered === 0) {
+      throw new NoMessageException(
+        `${action}: the connection closed before a response`,
       );
     }
+    throw new MessageException(
+      `Cannot parse response head: the connection closed after ${conn.buffered} bytes`,
+    );
   }
 }
 

@@ -1234,7 +1234,8 @@ export class HTTPClientSession implements AsyncDisposable {
     }
     if (forward) this.#challengeUri = request.getURI();
     this.#exchange = exchange;
-    return await this.#run(exchange, async () => {
+    this.#busy = true;
+    try {
       const conn = this.#conn;
       if (
         conn !== null &&
@@ -1250,15 +1251,22 @@ export class HTTPClientSession implements AsyncDisposable {
         await this.#ensureConnected();
         this.#checkCurrent(exchange, "Cannot send request");
       }
-      // After connecting: a Digest challenge may have come with it.
-      const config = this.getProxyConfig();
-      if (forward && config.username !== "") {
-        exchange.forwardThrough(config, this.#proxyCache);
+      if (forward) {
+        // After connecting: a Digest challenge may have come with it.
+        const config = this.getProxyConfig();
+        if (config.username !== "") {
+          exchange.forwardThrough(config, this.#proxyCache);
+        }
       }
       this.#connRequests++;
       await exchange.start();
       return exchange.bodyStream();
-    });
+    } catch (error) {
+      exchange.failed = true;
+      throw error;
+    } finally {
+      if (this.#exchange === exchange) this.#busy = false;
+    }
   }
 
   /**
@@ -1321,7 +1329,15 @@ export class HTTPClientSession implements AsyncDisposable {
     response: HTTPResponse,
   ): Promise<ReadableStream<Uint8Array>> {
     const exchange = this.#currentExchange("receive response");
-    return await this.#run(exchange, () => exchange.receive(response));
+    this.#busy = true;
+    try {
+      return await exchange.receive(response);
+    } catch (error) {
+      exchange.failed = true;
+      throw error;
+    } finally {
+      if (this.#exchange === exchange) this.#busy = false;
+    }
   }
 
   /**
