@@ -149,30 +149,30 @@ export class Exchange {
 
   /** The stream the caller writes the request body to. */
   bodyStream(): WritableStream<Uint8Array> {
-    return new WritableStream<Uint8Array>({
-      write: (chunk) => {
-        this.queued--;
-        this.#wake?.();
-        return this.#trackWrite(this.#writeBody(chunk));
-      },
-      close: () => this.#trackWrite(this.#finishBody()),
-      abort: (reason) => {
-        // After the response, the request's stream no longer matters.
-        if (this.responseReceived) return;
-        this.#failBody(
-          new TypeError("Cannot send request body: the stream was aborted", {
-            cause: reason,
-          }),
-        );
-      },
-    }, {
-      highWaterMark: 1,
-      // Runs inside writer.write(): counts what receive() must wait for.
-      size: () => {
-        this.queued++;
-        return 1;
-      },
-    });
+    return new BodySink(this).stream;
+  }
+
+  /** Takes a write of the body stream. */
+  sinkWrite(chunk: Uint8Array): Promise<void> {
+    this.queued--;
+    this.#wake?.();
+    return this.#trackWrite(this.#writeBody(chunk));
+  }
+
+  /** Takes the close of the body stream. */
+  sinkClose(): Promise<void> {
+    return this.#trackWrite(this.#finishBody());
+  }
+
+  /** Takes the abort of the body stream. */
+  sinkAbort(reason: unknown): void {
+    // After the response, the request's stream no longer matters.
+    if (this.responseReceived) return;
+    this.#failBody(
+      new TypeError("Cannot send request body: the stream was aborted", {
+        cause: reason,
+      }),
+    );
   }
 
   /** Whether the request body is still open for writes. */
@@ -397,30 +397,37 @@ export class Exchange {
     return work;
   }
 
-  async #send(data: Uint8Array, action: string): Promise<void> {
-    const link = this.#link;
-    const conn = link.conn();
+  #send(data: Uint8Array, action: string): Promise<void> {
+    const conn = this.#link.conn();
     if (conn === null) {
-      throw new ConnectionResetException(`${action}: the connection is closed`);
+      return Promise.reject(
+        new ConnectionResetException(`${action}: the connection is closed`),
+      );
     }
-    try {
-      await conn.write(data, this.#options.sendTimeout, action);
-    } catch (error) {
-      const reused = link.reused();
-      link.close();
-      const translated = link.translate(error, action);
-      // A kept-alive connection the server closed: no response will come.
-      if (
-        reused && translated instanceof ConnectionResetException &&
-        !link.aborted()
-      ) {
-        throw new NoMessageException(
-          `${action}: the server closed the kept-alive connection`,
-          { cause: translated },
-        );
-      }
-      throw translated;
+    return conn.write(data, this.#options.sendTimeout, action).then(
+      undefined,
+      (error) => {
+        throw this.#sendError(error, action);
+      },
+    );
+  }
+
+  #sendError(error: unknown, action: string): Error {
+    const link = this.#link;
+    const reused = link.reused();
+    link.close();
+    const translated = link.translate(error, action);
+    // A kept-alive connection the server closed: no response will come.
+    if (
+      reused && translated instanceof ConnectionResetException &&
+      !link.aborted()
+    ) {
+      return new NoMessageException(
+        `${action}: the server closed the kept-alive connection`,
+        { cause: translated },
+      );
     }
+    return translated;
   }
 
   #sendHead(extra?: Uint8Array): Promise<void> {
@@ -557,7 +564,20 @@ export class Exchange {
               conn.start = end;
               break;
             }
-            await this.#fillHead(conn, action);
+            const had = conn.buffered;
+            let n: number;
+            try {
+              n = await conn.fill(
+                this.#options.receiveTimeout,
+                action,
+                this.#options.limits.maxHeadSize + 4,
+              );
+            } catch (error) {
+              if (had === 0 && error instanceof Deno.errors.UnexpectedEof) {
+                n = 0;
+              } else throw this.#link.translate(error, action);
+            }
+            if (n === 0) throw headEnded(conn, action);
           }
           const status = response.getStatus();
           if (isFinal(status)) break;
@@ -576,30 +596,63 @@ export class Exchange {
       }
     }
   }
+}
 
-  // Reads more of a head; the end of the connection is a verdict.
-  async #fillHead(conn: BufferedConn, action: string): Promise<void> {
-    const had = conn.buffered;
-    let n: number;
-    try {
-      n = await conn.fill(
-        this.#options.receiveTimeout,
-        action,
-        this.#options.limits.maxHeadSize + 4,
-      );
-    } catch (error) {
-      if (had === 0 && error instanceof Deno.errors.UnexpectedEof) n = 0;
-      else throw this.#link.translate(error, action);
-    }
-    if (n > 0) return;
-    if (conn.buffered === 0) {
-      throw new NoMessageException(
-        `${action}: the connection closed before a response`,
-      );
-    }
-    throw new MessageException(
+/** The verdict when the connection ends inside or before a head. */
+function headEnded(conn: BufferedConn, action: string): Error {
+  return conn.buffered === 0
+    ? new NoMessageException(
+      `${action}: the connection closed before a response`,
+    )
+    : new MessageException(
       `Cannot parse response head: the connection closed after ${conn.buffered} bytes`,
     );
+}
+
+/**
+ * The request body's `WritableStream` and the exchange it feeds. A stream
+ * nobody touched (no writer, no write, close or abort) can serve the next
+ * request without a body: `retarget()` moves it there, which saves building
+ * a stream per request.
+ */
+export class BodySink {
+  readonly stream: WritableStream<Uint8Array>;
+  #exchange: Exchange;
+  #used = false;
+
+  constructor(exchange: Exchange) {
+    this.#exchange = exchange;
+    this.stream = new WritableStream<Uint8Array>({
+      write: (chunk) => {
+        this.#used = true;
+        return this.#exchange.sinkWrite(chunk);
+      },
+      close: () => {
+        this.#used = true;
+        return this.#exchange.sinkClose();
+      },
+      abort: (reason) => {
+        this.#used = true;
+        this.#exchange.sinkAbort(reason);
+      },
+    }, {
+      highWaterMark: 1,
+      // Runs inside writer.write(): counts what receive() must wait for.
+      size: () => {
+        this.#exchange.queued++;
+        return 1;
+      },
+    });
+  }
+
+  /**
+   * Gives the stream to `exchange` when nobody used it; otherwise returns
+   * `false` (the caller builds a new sink).
+   */
+  retarget(exchange: Exchange): boolean {
+    if (this.#used || this.stream.locked) return false;
+    this.#exchange = exchange;
+    return true;
   }
 }
 

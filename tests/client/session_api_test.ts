@@ -84,3 +84,36 @@ Deno.test("HTTPClientSession.detachSocket() refuses when not connected, during a
       /Deno cannot bind a local address/.test(e.message),
   );
 });
+
+Deno.test("HTTPClientSession.sendRequest() reuses an untouched body stream of a request without body, and only that", async () => {
+  await using server = startRawServer(async (conn, reader) => {
+    for (;;) {
+      if (await reader.request() === null) return;
+      await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    }
+  });
+  await using session = new HTTPClientSession("127.0.0.1", server.port);
+  const round = async () => {
+    const stream = await session.sendRequest(get());
+    return { stream, body: session.receiveResponse(new HTTPResponse()) };
+  };
+  const first = await round();
+  assert.equal(await text(await first.body), "ok");
+  const second = await round();
+  assert.equal(second.stream, first.stream, "untouched: reused");
+  assert.equal(await text(await second.body), "ok");
+  const third = await session.sendRequest(get());
+  const writer = third.getWriter();
+  await writer.close();
+  assert.equal(
+    await text(await session.receiveResponse(new HTTPResponse())),
+    "ok",
+  );
+  const fourth = await session.sendRequest(get());
+  assert.notEqual(fourth, third, "a stream that was written to is not reused");
+  assert.equal(fourth.locked, false);
+  assert.equal(
+    await text(await session.receiveResponse(new HTTPResponse())),
+    "ok",
+  );
+});
