@@ -7,9 +7,11 @@ import type { BodyReader } from "./_response_reader.ts";
 // What one TLS record holds, and so what one TLS read returns: a larger
 // chunk only costs a larger zeroed allocation per read.
 const BODY_CHUNK = 16 * 1024;
-// A chunk smaller than this share of its buffer is copied out, so that it
-// does not pin the whole buffer while the reader holds it (20,000 one-byte
-// chunks would otherwise hold 20,000 buffers of 16 KiB).
+// A read of fewer bytes than this, and under an eighth of its buffer, is
+// copied out, so that it does not pin the whole buffer while the reader
+// holds it (20,000 one-byte chunks would otherwise hold 20,000 buffers of
+// 16 KiB). Larger reads (a TLS record is 16 KiB) go to the reader as they are.
+const SMALL_READ = 2048;
 const SMALL_SHARE = 8;
 
 /** What the body tells the exchange that owns its connection. */
@@ -101,8 +103,9 @@ export function responseBody(
       request.view!.byteLength,
     );
     const respond = (n: number) => {
-      if (n * SMALL_SHARE < view.length) c.enqueue(view.slice(0, n));
-      else request.respond(n);
+      if (n < SMALL_READ && n * SMALL_SHARE < view.length) {
+        c.enqueue(view.slice(0, n));
+      } else request.respond(n);
       if (reader.done) end(c);
     };
     try {
