@@ -687,9 +687,10 @@ export interface ExchangeResult {
 
 /**
  * Sends one request over an open connection and reads its response, without
- * a session: the exchange layer's entry point for a pool. The connection is
- * closed on any failure; it is never replayed elsewhere (a fresh connection
- * is the caller's choice).
+ * a session: the exchange layer's entry point for a pool. A request refused
+ * by its checks (a `TypeError`) leaves the connection untouched, as nothing
+ * was sent; any other failure closes it. A request is never replayed
+ * elsewhere (a fresh connection is the caller's choice).
  *
  * @throws {TypeError} When the request's framing fields conflict.
  * @throws {NetException} When sending or receiving fails.
