@@ -118,6 +118,19 @@ Deno.test("HTTPClientSession: an unread body abandoned by the next request error
   }
 });
 
+/** Reads a body: its bytes, and the bytes of the buffers its chunks hold. */
+async function measureChunks(body: ReadableStream<Uint8Array>) {
+  const reader = body.getReader();
+  let bytes = 0;
+  let held = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { bytes, held };
+    bytes += value.length;
+    held += value.buffer.byteLength;
+  }
+}
+
 Deno.test("HTTPClientSession: 20,000 one-byte chunks do not pin a buffer each", async () => {
   const count = 20_000;
   await using server = startRawServer(async (conn, reader) => {
