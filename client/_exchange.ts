@@ -19,10 +19,11 @@
 // the body's WritableStream, receiveResponse the response) through a Link,
 // which is how the exchange reaches the connection its owner manages.
 import { type ChunkedLimits, DEFAULT_CHUNKED_LIMITS } from "./_body.ts";
-import { BufferedConn } from "./_buffered_conn.ts";
+import type { BufferedConn } from "./_buffered_conn.ts";
 import { type Framing, responseFraming } from "./_head.ts";
-import { preemptiveAuthorization, type ProxyAuthCache } from "./_proxy.ts";
-import { parseChallenges, pickDigest } from "./_proxy_auth.ts";
+import { BodySink } from "./_body_sink.ts";
+import { ForwardAuth } from "./_forward_auth.ts";
+import type { ProxyAuthCache } from "./_proxy.ts";
 import { BodyState, RequestWriter } from "./_request_writer.ts";
 import { type ResponseBody, responseBody } from "./_response_body.ts";
 import {
@@ -36,7 +37,6 @@ import {
   ConnectionResetException,
   MessageException,
   NoMessageException,
-  ProxyException,
 } from "./errors.ts";
 import type { HTTPRequest } from "./http_request.ts";
 import { HTTPResponse } from "./http_response.ts";
@@ -107,7 +107,7 @@ export class Exchange {
   responseReceived = false;
   /** Set by the owner (reset, abort): the exchange stops at its next step. */
   cancelled = false;
-  #staleRetried = false;
+  #forward: ForwardAuth | null = null;
   /** The response body, once received. */
   body: ResponseBody | null = null;
   /** Set by the owner when a step failed: the exchange is over. */
@@ -137,8 +137,11 @@ export class Exchange {
    * and answers the proxy's 407 in `receive()`.
    */
   forwardThrough(config: ProxyConfig, cache: ProxyAuthCache): void {
-    this.#options.forward = { config, cache };
-    if (!this.request.has("Proxy-Authorization")) this.#authorizeForwarded();
+    const forward = new ForwardAuth(config, cache);
+    this.#forward = forward;
+    if (!this.request.has("Proxy-Authorization")) {
+      this.#authorizeForwarded(forward);
+    }
   }
 
   /** Sends the head now when nothing waits for it: no body, or 100-continue. */
@@ -173,11 +176,6 @@ export class Exchange {
         cause: reason,
       }),
     );
-  }
-
-  /** Whether the request body is still open for writes. */
-  get bodyOpen(): boolean {
-    return this.writer.state === BodyState.Open && !this.responseReceived;
   }
 
   /** Puts on the wire everything written so far: the head and started writes. */
@@ -247,11 +245,12 @@ export class Exchange {
       framing = await this.#readHead(response, false);
     }
     this.responseReceived = true;
+    const forward = this.#forward;
     if (
-      this.#options.forward !== null &&
+      forward !== null &&
       response.getStatus() === HTTPResponse.HTTP_PROXY_AUTHENTICATION_REQUIRED
     ) {
-      framing = await this.#answerProxy(response, framing);
+      framing = await this.#answerProxy(forward, response, framing);
     }
     const conn = this.#link.conn()!;
     const reusable = this.keepAlive && response.getKeepAlive() &&
@@ -285,71 +284,35 @@ export class Exchange {
    * credentials were refused.
    */
   async #answerProxy(
+    forward: ForwardAuth,
     response: HTTPResponse,
     framing: Framing,
   ): Promise<Framing> {
-    const forward = this.#options.forward;
     while (
-      forward !== null &&
       response.getStatus() === HTTPResponse.HTTP_PROXY_AUTHENTICATION_REQUIRED
     ) {
       this.#link.close();
-      if (this.#staleDigest(forward, response)) {
-        // The proxy retired the nonce (squid does after 50 uses by default):
-        // the credentials are good; send the request once more.
-        this.#staleRetried = true;
-        this.#authorizeForwarded();
-        this.headSent = false;
-        const action = `Cannot receive response from ${this.#link.describe()}`;
-        await this.#reconnect(action);
-        await this.#sendHead();
-        framing = await this.#readHead(response, false);
-        continue;
+      if (!forward.resendAfter(response, this.writer.replayable)) {
+        throw forward.refused();
       }
-      forward.cache.digest = null;
-      const config = forward.config;
-      throw new ProxyException(
-        `Cannot send request through proxy ${config.host}:${config.port}: the proxy refused the ${config.authMethod} credentials of "${config.username}" (407)`,
-        { status: 407 },
-      );
+      this.#authorizeForwarded(forward);
+      this.headSent = false;
+      const action = `Cannot receive response from ${this.#link.describe()}`;
+      await this.#reconnect(action);
+      await this.#sendHead();
+      framing = await this.#readHead(response, false);
     }
     return framing;
   }
 
   // Writes the head with the Proxy-Authorization the cache allows, if any.
-  #authorizeForwarded(): void {
-    const forward = this.#options.forward!;
+  #authorizeForwarded(forward: ForwardAuth): void {
     const request = this.request;
-    const authorization = preemptiveAuthorization(
-      forward.config,
-      forward.cache,
-      request.getMethod(),
-      request.getURI(),
-    );
+    const authorization = forward.authorization(request);
     if (authorization === null) return;
     request.set("Proxy-Authorization", authorization);
     this.writer.rewriteHead(request);
     request.erase("Proxy-Authorization");
-  }
-
-  // A 407 whose Digest challenge says stale=true, for a request that can be
-  // sent again: takes the new nonce and tells the caller to resend, once.
-  #staleDigest(
-    forward: { config: ProxyConfig; cache: ProxyAuthCache },
-    response: HTTPResponse,
-  ): boolean {
-    if (
-      forward.config.authMethod !== "digest" || this.#staleRetried ||
-      !this.writer.replayable
-    ) {
-      return false;
-    }
-    const fresh = pickDigest(
-      parseChallenges(response.getAll("Proxy-Authenticate")),
-    );
-    if (fresh === null || !fresh.stale) return false;
-    forward.cache.digest = fresh;
-    return true;
   }
 
   /** Throws when the owner reset or aborted the session while this waited. */
@@ -609,53 +572,6 @@ function headEnded(conn: BufferedConn, action: string): Error {
     );
 }
 
-/**
- * The request body's `WritableStream` and the exchange it feeds. A stream
- * nobody touched (no writer, no write, close or abort) can serve the next
- * request without a body: `retarget()` moves it there, which saves building
- * a stream per request.
- */
-export class BodySink {
-  readonly stream: WritableStream<Uint8Array>;
-  #exchange: Exchange;
-  #used = false;
-
-  constructor(exchange: Exchange) {
-    this.#exchange = exchange;
-    this.stream = new WritableStream<Uint8Array>({
-      write: (chunk) => {
-        this.#used = true;
-        return this.#exchange.sinkWrite(chunk);
-      },
-      close: () => {
-        this.#used = true;
-        return this.#exchange.sinkClose();
-      },
-      abort: (reason) => {
-        this.#used = true;
-        this.#exchange.sinkAbort(reason);
-      },
-    }, {
-      highWaterMark: 1,
-      // Runs inside writer.write(): counts what receive() must wait for.
-      size: () => {
-        this.#exchange.queued++;
-        return 1;
-      },
-    });
-  }
-
-  /**
-   * Gives the stream to `exchange` when nobody used it; otherwise returns
-   * `false` (the caller builds a new sink).
-   */
-  retarget(exchange: Exchange): boolean {
-    if (this.#used || this.stream.locked) return false;
-    this.#exchange = exchange;
-    return true;
-  }
-}
-
 /** Copies status, reason, version and fields from one response to another. */
 export function copyResponse(from: HTTPResponse, to: HTTPResponse): void {
   to.clear();
@@ -763,5 +679,3 @@ export async function runExchange(
     throw error;
   }
 }
-
-export { BufferedConn };

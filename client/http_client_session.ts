@@ -8,7 +8,8 @@
 import { type ChunkedLimits, DEFAULT_CHUNKED_LIMITS } from "./_body.ts";
 import { BufferedConn } from "./_buffered_conn.ts";
 import { connect } from "./_connector.ts";
-import { BodySink, Exchange, type Link } from "./_exchange.ts";
+import { BodySink } from "./_body_sink.ts";
+import { Exchange, type Link } from "./_exchange.ts";
 import { authority, checkHost } from "./_host.ts";
 import { closeQuietly } from "./_io.ts";
 import { ConnectionResetException } from "./errors.ts";
