@@ -35,11 +35,11 @@ export interface ResponseBody {
   /** Whether the body ended, failed or was cancelled. */
   readonly finished: boolean;
   /**
-   * Errors the stream with `error` if it still holds bytes for its reader,
+   * Errors the stream with `error()` if it still holds bytes for its reader,
    * whatever its size. Returns whether the body was still being read from
    * the connection (which is then lost).
    */
-  abandon(error: Error): boolean;
+  abandon(error: () => Error): boolean;
 }
 
 const ACTION = "Cannot read response body";
@@ -63,11 +63,14 @@ export function responseBody(
     get finished() {
       return finished;
     },
-    abandon(error: Error) {
+    abandon(error: () => Error) {
       const open = !finished;
       finished = true;
+      // A body read to its end has nothing to error (and an error costs a
+      // stack trace): a negative desired size means bytes are still queued.
+      if (!open && !((controller?.desiredSize ?? 0) < 0)) return false;
       try {
-        controller?.error(error);
+        controller?.error(error());
       } catch {
         // The stream was already closed or errored by its reader.
       }

@@ -1539,10 +1539,10 @@ export class HTTPClientSession implements AsyncDisposable {
     const body = exchange.body;
     if (
       body !== null &&
-      body.abandon(
+      body.abandon(() =>
         new TypeError(
           "Cannot read response body: the session moved on to another request",
-        ),
+        )
       )
     ) {
       this.#closeConn();
