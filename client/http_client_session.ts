@@ -28,7 +28,7 @@ import {
 /**
  * Options of an {@linkcode HTTPClientSession}; every one has a default.
  *
- * @example
+ * @example Parser limits, checked at construction
  * ```ts
  * import { HTTPClientSession } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -53,7 +53,7 @@ export interface HTTPClientSessionOptions {
 /**
  * Where a Unix-domain socket session connects.
  *
- * @example
+ * @example A session to a Unix socket
  * ```ts
  * import { HTTPClientSession, type UnixSocketAddress } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -491,7 +491,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param host The host; `""` for no proxy.
    * @throws {TypeError} When the host is invalid or the session is connected.
    *
-   * @example
+   * @example Set the proxy's host
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -512,7 +512,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @throws {RangeError} When out of range.
    * @throws {TypeError} When the session is connected.
    *
-   * @example
+   * @example Set the proxy's port
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -536,7 +536,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param protocol `"http"` or `"https"`.
    * @throws {TypeError} For any other protocol, or when the session is connected.
    *
-   * @example
+   * @example TLS to the proxy
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -558,7 +558,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param tunnel Whether to tunnel.
    * @throws {TypeError} When the session is connected.
    *
-   * @example
+   * @example Forward instead of tunnelling
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -581,7 +581,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param password The password.
    * @throws {TypeError} When a value has a control character (or, for Basic, the user name a colon), or the session is connected.
    *
-   * @example
+   * @example Credentials for the proxy
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -602,7 +602,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param username The user name.
    * @throws {TypeError} As `setProxyCredentials()`.
    *
-   * @example
+   * @example The proxy user alone
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -622,7 +622,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param password The password.
    * @throws {TypeError} As `setProxyCredentials()`.
    *
-   * @example
+   * @example The proxy password alone
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -641,7 +641,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The host; `""` when there is no proxy.
    *
-   * @example
+   * @example Read the proxy's host
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -658,7 +658,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The port.
    *
-   * @example
+   * @example Read the proxy's port
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -675,7 +675,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns `"http"` or `"https"`.
    *
-   * @example
+   * @example Read the proxy's protocol
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -692,7 +692,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The configuration's `tunnel`.
    *
-   * @example
+   * @example Read whether the session tunnels
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -709,7 +709,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The user name; `""` for none.
    *
-   * @example
+   * @example Read the proxy user
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -726,7 +726,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The password.
    *
-   * @example
+   * @example Read the proxy password
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -746,7 +746,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @throws {TypeError} For an invalid field, or when the session is connected.
    * @throws {RangeError} For a port out of range.
    *
-   * @example
+   * @example A whole proxy configuration at once
    * ```ts
    * import { HTTPClientSession, ProxyConfig } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -770,7 +770,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The configuration.
    *
-   * @example
+   * @example The configuration in use
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -793,7 +793,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @throws {TypeError} For an invalid field.
    * @throws {RangeError} For a port out of range.
    *
-   * @example
+   * @example A proxy for every session
    * ```ts
    * import { HTTPClientSession, ProxyConfig } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -815,7 +815,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The configuration; its host is `""` when none is set.
    *
-   * @example
+   * @example Read the global configuration
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -834,7 +834,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns `true` when the host bypasses the proxy.
    *
-   * @example
+   * @example Hosts that bypass the proxy
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -854,7 +854,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The prefix, without a trailing slash.
    *
-   * @example
+   * @example The absolute-form prefix
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";

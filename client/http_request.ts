@@ -19,7 +19,7 @@ const keepAsIs = (text: string): string => text;
 /**
  * An authentication scheme and its credentials, as in `Authorization`.
  *
- * @example
+ * @example Credentials in a request
  * ```ts
  * import { type Credentials, HTTPRequest } from "@pocket/net/client";
  * import assert from "node:assert/strict";

@@ -266,7 +266,7 @@ export class HTTPSClientSession extends HTTPClientSession {
    *
    * @returns `null`.
    *
-   * @example
+   * @example No TLS session to resume
    * ```ts
    * import { Context, HTTPSClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -285,7 +285,7 @@ export class HTTPSClientSession extends HTTPClientSession {
    *
    * @returns The prefix.
    *
-   * @example
+   * @example The https prefix, without port 443
    * ```ts
    * import { HTTPSClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";

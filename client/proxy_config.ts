@@ -4,7 +4,7 @@ import { checkHost } from "./_host.ts";
 /**
  * How a session talks to its proxy: plain TCP (`"http"`) or TLS (`"https"`).
  *
- * @example
+ * @example The protocols a proxy speaks
  * ```ts
  * import { ProxyConfig, type ProxyProtocol } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -22,7 +22,7 @@ export type ProxyProtocol = "http" | "https";
  * SHA-256, answered after the proxy's 407 challenge) or `"ntlm"` (NTLMv2, a
  * three-message handshake on one kept-alive connection).
  *
- * @example
+ * @example The authentication schemes
  * ```ts
  * import { type ProxyAuthMethod, ProxyConfig } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -37,7 +37,7 @@ export type ProxyAuthMethod = "basic" | "digest" | "ntlm";
 /**
  * What a {@linkcode ProxyConfig} is made from; every field has a default.
  *
- * @example
+ * @example Fields of a configuration
  * ```ts
  * import { ProxyConfig } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -80,7 +80,7 @@ export interface ProxyConfigInit {
 /**
  * Options of {@linkcode ProxyConfig.fromEnv}.
  *
- * @example
+ * @example A configuration from given variables
  * ```ts
  * import { ProxyConfig } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -247,7 +247,7 @@ export class ProxyConfig {
    * @throws {TypeError} For the constructor's reasons.
    * @throws {RangeError} For the constructor's reasons.
    *
-   * @example
+   * @example A copy with changed fields
    * ```ts
    * import { ProxyConfig } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -268,7 +268,7 @@ export class ProxyConfig {
    *
    * @returns The fields.
    *
-   * @example
+   * @example The fields as a plain object
    * ```ts
    * import { ProxyConfig } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -297,7 +297,7 @@ export class ProxyConfig {
    * @param host The target host.
    * @returns `true` when the proxy is bypassed.
    *
-   * @example
+   * @example Whether a host bypasses the proxy
    * ```ts
    * import { ProxyConfig } from "@pocket/net/client";
    * import assert from "node:assert/strict";
