@@ -141,16 +141,9 @@ Deno.test("HTTPClientSession: 20,000 one-byte chunks do not pin a buffer each", 
   });
   await using session = new HTTPClientSession("127.0.0.1", server.port);
   await session.sendRequest(get());
-  const reader = (await session.receiveResponse(new HTTPResponse()))
-    .getReader();
-  let bytes = 0;
-  let held = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.length;
-    held += value.buffer.byteLength;
-  }
+  const { bytes, held } = await measureChunks(
+    await session.receiveResponse(new HTTPResponse()),
+  );
   assert.equal(bytes, count);
   // Without the copy, each chunk held a 16 KiB buffer: 320 MiB in all.
   assert.ok(held < 4 * count, `chunks hold ${held} bytes of buffers`);
@@ -168,16 +161,9 @@ Deno.test("HTTPClientSession: a Content-Length body written a byte at a time doe
   });
   await using session = new HTTPClientSession("127.0.0.1", server.port);
   await session.sendRequest(get());
-  const reader = (await session.receiveResponse(new HTTPResponse()))
-    .getReader();
-  let bytes = 0;
-  let held = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.length;
-    held += value.buffer.byteLength;
-  }
+  const { bytes, held } = await measureChunks(
+    await session.receiveResponse(new HTTPResponse()),
+  );
   assert.equal(bytes, length);
   assert.ok(
     held <= 16 * 1024 + 8 * length,
