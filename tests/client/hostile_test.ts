@@ -290,17 +290,23 @@ function digestProxy(accept: boolean) {
   return { server, heads };
 }
 
+/** A session forwarding through the proxy at `port` as "ann" with Digest. */
+function digestSession(port: number, password: string): HTTPClientSession {
+  const session = new HTTPClientSession("origin.example", 80);
+  session.setProxyConfig({
+    host: "127.0.0.1",
+    port,
+    username: "ann",
+    password,
+    authMethod: "digest",
+  });
+  return session;
+}
+
 Deno.test("HTTPClientSession: refused Digest credentials are tried once, not twice more", async () => {
   const { server, heads } = digestProxy(false);
   await using _ = server;
-  await using session = new HTTPClientSession("origin.example", 80);
-  session.setProxyConfig({
-    host: "127.0.0.1",
-    port: server.port,
-    username: "ann",
-    password: "wrong",
-    authMethod: "digest",
-  });
+  await using session = digestSession(server.port, "wrong");
   await assert.rejects(
     session.sendRequest(get()),
     (e: Error) =>
@@ -314,14 +320,7 @@ Deno.test("HTTPClientSession: refused Digest credentials are tried once, not twi
 Deno.test("HTTPClientSession: the Digest nonce count goes up with each request forwarded", async () => {
   const { server, heads } = digestProxy(true);
   await using _ = server;
-  await using session = new HTTPClientSession("origin.example", 80);
-  session.setProxyConfig({
-    host: "127.0.0.1",
-    port: server.port,
-    username: "ann",
-    password: "s3cret",
-    authMethod: "digest",
-  });
+  await using session = digestSession(server.port, "s3cret");
   for (let i = 0; i < 3; i++) {
     await session.sendRequest(get(`/${i}`));
     assert.equal(
