@@ -6,14 +6,14 @@
 // (_response_reader.ts, _request_writer.ts), _translate_error.ts names
 // failures.
 import { type ChunkedLimits, DEFAULT_CHUNKED_LIMITS } from "./_body.ts";
-import { BufferedConn } from "./_buffered_conn.ts";
-import { connect } from "./_connector.ts";
 import { BodySink } from "./_body_sink.ts";
-import { Exchange, type Link } from "./_exchange.ts";
+import type { ConnectTarget } from "./_connector.ts";
+import { Exchange } from "./_exchange.ts";
 import { authority, checkHost } from "./_host.ts";
 import { closeQuietly } from "./_io.ts";
 import { ConnectionResetException } from "./errors.ts";
 import type { ProxyAuthCache } from "./_proxy.ts";
+import { SessionConnection } from "./_session_connection.ts";
 import { sessionHooks } from "./_session_hooks.ts";
 import { translateError } from "./_translate_error.ts";
 import type { HTTPRequest } from "./http_request.ts";
@@ -70,7 +70,6 @@ export interface UnixSocketAddress {
 
 const DEFAULT_TIMEOUT = 60_000;
 const DEFAULT_KEEP_ALIVE_TIMEOUT = 8_000;
-const READ_BUFFER = 64 * 1024;
 
 /**
  * The client side of an HTTP/1.1 session to one server, as Poco's
@@ -152,10 +151,6 @@ export class HTTPClientSession implements AsyncDisposable {
   #port: number = HTTPClientSession.HTTP_PORT;
   #unixPath: string | null = null;
   #given: Deno.Conn | null = null;
-  #conn: BufferedConn | null = null;
-  #connRequests = 0;
-  #lastUsed = 0;
-  #reusable = false;
   #keepAlive = true;
   #keepAliveTimeout = DEFAULT_KEEP_ALIVE_TIMEOUT;
   #connectTimeout = DEFAULT_TIMEOUT;
@@ -175,39 +170,19 @@ export class HTTPClientSession implements AsyncDisposable {
   #proxy: ProxyConfig | null = null;
   #proxyCache: ProxyAuthCache = { digest: null };
   #challengeUri = "";
-  // The proxy the current connection was made through (null: direct).
-  #connProxy: ProxyConfig | null = null;
-  #link: Link = {
-    conn: () => this.#conn,
-    reused: () => this.#connRequests > 1,
-    reconnect: async () => {
-      this.#closeConn();
-      await this.#ensureConnected();
-      this.#connRequests++;
-    },
-    close: () => this.#closeConn(),
-    aborted: () => this.#aborted,
+  #connection = new SessionConnection({
+    target: () => this.#target(),
     translate: (error, action) => this.#translate(error, action),
     describe: () => this.#describeTarget(),
+    aborted: () => this.#aborted,
+    connected: () => sessionHooks.get(this)?.connected(),
+    trailer: (trailer) => {
+      this.#responseTrailer = trailer;
+    },
     bodyFailed: (error) => {
       this.#networkException = error;
     },
-    release: (reusable, trailer, upgraded) => {
-      if (trailer !== null) this.#responseTrailer = trailer;
-      const conn = this.#conn;
-      // After a 101 the connection is the caller's to take (detachSocket());
-      // it never carries another request.
-      if (upgraded) return;
-      // Bytes after the body answer no request: never read them as a response.
-      if (reusable && conn !== null && conn.buffered === 0) {
-        this.#reusable = true;
-        this.#lastUsed = Date.now();
-        conn.readAhead();
-      } else {
-        this.#closeConn();
-      }
-    },
-  };
+  });
   static #globalProxy: ProxyConfig = new ProxyConfig();
 
   /** Creates an unconnected session; set the host with `setHost()`. */
@@ -924,7 +899,8 @@ export class HTTPClientSession implements AsyncDisposable {
    * @returns `true` when connected.
    */
   connected(): boolean {
-    return this.#conn !== null && !this.#conn.closed;
+    const conn = this.#connection.conn();
+    return conn !== null && !conn.closed;
   }
 
   /**
@@ -972,7 +948,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * ```
    */
   socket(): Deno.Conn | null {
-    return this.connected() ? this.#conn!.conn : null;
+    return this.connected() ? this.#connection.conn()!.conn : null;
   }
 
   /**
@@ -1020,7 +996,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * ```
    */
   detachSocket(): Deno.Conn {
-    const conn = this.#conn;
+    const conn = this.#connection.conn();
     if (conn === null || conn.closed) {
       throw new TypeError("Cannot detach socket: the session is not connected");
     }
@@ -1032,8 +1008,7 @@ export class HTTPClientSession implements AsyncDisposable {
     }
     if (this.#exchange !== null) this.#exchange.cancelled = true;
     this.#exchange = null;
-    this.#conn = null;
-    this.#reusable = false;
+    this.#connection.detach();
     return conn.detach();
   }
 
@@ -1054,7 +1029,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * ```
    */
   drainBuffer(): Uint8Array {
-    const conn = this.#conn;
+    const conn = this.#connection.conn();
     if (conn === null || conn.buffered === 0) return new Uint8Array(0);
     const bytes = conn.buf.slice(conn.start, conn.end);
     conn.start = conn.end;
@@ -1219,7 +1194,7 @@ export class HTTPClientSession implements AsyncDisposable {
     if (!this.#requestTrailer.empty()) {
       this.#requestTrailer = new MessageHeader();
     }
-    const exchange = new Exchange(this.#link, request, {
+    const exchange = new Exchange(this.#connection, request, {
       sendTimeout: this.#sendTimeout,
       receiveTimeout: this.#receiveTimeout,
       limits: this.#limits,
@@ -1238,19 +1213,8 @@ export class HTTPClientSession implements AsyncDisposable {
     this.#exchange = exchange;
     this.#busy = true;
     try {
-      const conn = this.#conn;
-      if (
-        conn !== null &&
-        (!this.#reusable || conn.closed || conn.disturbed ||
-          this.#proxyChanged() ||
-          (this.#keepAliveTimeout > 0 &&
-            Date.now() - this.#lastUsed > this.#keepAliveTimeout))
-      ) {
-        this.#closeConn();
-      }
-      this.#reusable = false;
-      if (this.#conn === null) {
-        await this.#ensureConnected();
+      const proxy = this.proxied() ? this.getProxyConfig() : null;
+      if (await this.#connection.prepare(this.#keepAliveTimeout, proxy)) {
         this.#checkCurrent(exchange, "Cannot send request");
       }
       if (forward) {
@@ -1260,7 +1224,7 @@ export class HTTPClientSession implements AsyncDisposable {
           exchange.forwardThrough(config, this.#proxyCache);
         }
       }
-      this.#connRequests++;
+      this.#connection.countRequest();
       await exchange.start();
       return this.#bodyStream(exchange);
     } catch (error) {
@@ -1351,7 +1315,7 @@ export class HTTPClientSession implements AsyncDisposable {
     if (this.#exchange !== null) this.#exchange.cancelled = true;
     this.#exchange = null;
     this.#busy = false;
-    this.#closeConn();
+    this.#connection.close();
     // A connection given to the constructor and never used is ours to close.
     const given = this.#given;
     this.#given = null;
@@ -1364,7 +1328,7 @@ export class HTTPClientSession implements AsyncDisposable {
    */
   abort(): void {
     this.#aborted = true;
-    this.#closeConn();
+    this.#connection.close();
   }
 
   /** Closes the connection, as `reset()`. */
@@ -1426,7 +1390,7 @@ export class HTTPClientSession implements AsyncDisposable {
 
   #checkCurrent(exchange: Exchange, action: string): void {
     if (this.#exchange === exchange && !this.#aborted) return;
-    this.#closeConn();
+    this.#connection.close();
     throw new ConnectionResetException(
       `${action}: the session was ${this.#aborted ? "aborted" : "reset"}`,
     );
@@ -1482,54 +1446,24 @@ export class HTTPClientSession implements AsyncDisposable {
     }
   }
 
-  async #ensureConnected(): Promise<void> {
-    if (this.#conn !== null) return;
-    const hooks = sessionHooks.get(this);
+  // Where the next connection goes: the given connection once, then the
+  // host, the Unix socket or the proxy.
+  #target(): ConnectTarget {
     const given = this.#given;
     this.#given = null;
-    const proxy = given === null && this.proxied()
-      ? this.getProxyConfig()
-      : null;
-    let conn: Deno.Conn;
-    try {
-      conn = await connect({
-        host: this.#host,
-        port: this.#port,
-        unixPath: given === null ? this.#unixPath : null,
-        given,
-        proxy,
-        tls: hooks?.tls() ?? null,
-        proxyCache: this.#proxyCache,
-        limits: this.#limits,
-        challengeUri: this.#challengeUri || `${this.proxyRequestPrefix()}/`,
-        timeout: this.#connectTimeout,
-        describe: this.#describeTarget(),
-      });
-    } catch (error) {
-      throw this.#translate(
-        error,
-        `Cannot connect to ${this.#describeTarget()}`,
-      );
-    }
-    hooks?.connected();
-    this.#conn = new BufferedConn(conn, READ_BUFFER);
-    this.#connProxy = proxy;
-    this.#connRequests = 0;
-    this.#reusable = false;
-  }
-
-  // A new global proxy configuration (the session's own cannot change while
-  // connected) must not reuse a connection made under the old one: a direct
-  // connection would carry proxy credentials to the origin, a proxied one
-  // origin-form requests to the proxy.
-  #proxyChanged(): boolean {
-    return (this.proxied() ? this.getProxyConfig() : null) !== this.#connProxy;
-  }
-
-  #closeConn(): void {
-    this.#conn?.close();
-    this.#conn = null;
-    this.#reusable = false;
+    return {
+      host: this.#host,
+      port: this.#port,
+      unixPath: given === null ? this.#unixPath : null,
+      given,
+      proxy: given === null && this.proxied() ? this.getProxyConfig() : null,
+      tls: sessionHooks.get(this)?.tls() ?? null,
+      proxyCache: this.#proxyCache,
+      limits: this.#limits,
+      challengeUri: this.#challengeUri || `${this.proxyRequestPrefix()}/`,
+      timeout: this.#connectTimeout,
+      describe: this.#describeTarget(),
+    };
   }
 
   /** Ends what the last exchange left open, so the connection is clean. */
@@ -1545,10 +1479,10 @@ export class HTTPClientSession implements AsyncDisposable {
         )
       )
     ) {
-      this.#closeConn();
+      this.#connection.close();
     }
     // A request whose response was never read leaves the connection unknown.
-    if (!exchange.responseReceived) this.#closeConn();
+    if (!exchange.responseReceived) this.#connection.close();
   }
 }
 
