@@ -112,6 +112,19 @@ Deno.test("HTTPClientSession.sendRequest() reuses an untouched body stream of a 
   const fourth = await session.sendRequest(get());
   assert.notEqual(fourth, third, "a stream that was written to is not reused");
   assert.equal(fourth.locked, false);
+  // Closed without a writer: still unlocked, but used.
+  await fourth.close();
+  assert.equal(
+    await text(await session.receiveResponse(new HTTPResponse())),
+    "ok",
+  );
+  const fifth = await session.sendRequest(get());
+  assert.notEqual(
+    fifth,
+    fourth,
+    "a stream closed without a writer is not reused",
+  );
+  await fifth.getWriter().close();
   assert.equal(
     await text(await session.receiveResponse(new HTTPResponse())),
     "ok",
