@@ -62,6 +62,35 @@ Deno.test("HTTPClientSession: concurrent exchanges on one session fail at once, 
   assert.equal(await one(), "ok");
 });
 
+Deno.test("HTTPClientSession: 100 exchanges started at once on one session: one runs, 99 are refused; 120 sessions run side by side", async () => {
+  const { server, seen } = echoServer((uri) => uri);
+  await using _ = server;
+  await using session = new HTTPClientSession("127.0.0.1", server.port);
+  const one = async (s: HTTPClientSession, uri: string) => {
+    await s.sendRequest(get(uri));
+    return await text(await s.receiveResponse(new HTTPResponse()));
+  };
+  const results = await Promise.allSettled(
+    Array.from({ length: 100 }, (_, i) => one(session, `/${i}`)),
+  );
+  const done = results.filter((r) => r.status === "fulfilled");
+  assert.equal(done.length, 1);
+  assert.equal((done[0] as PromiseFulfilledResult<string>).value, "/0");
+  assert.equal(seen.length, 1);
+  const sessions = Array.from(
+    { length: 120 },
+    () => new HTTPClientSession("127.0.0.1", server.port),
+  );
+  try {
+    const bodies = await Promise.all(
+      sessions.map((s, i) => one(s, `/s${i}`)),
+    );
+    assert.deepEqual(bodies, sessions.map((_, i) => `/s${i}`));
+  } finally {
+    for (const s of sessions) s.close();
+  }
+});
+
 Deno.test("HTTPClientSession: a second sendRequest() before the response is a TypeError; the first exchange goes on", async () => {
   const { server, seen } = echoServer((uri) => uri);
   await using _ = server;
