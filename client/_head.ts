@@ -34,8 +34,6 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([^]*))?$/;
 const DIGITS = /^[0-9]{1,15}$/;
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-// Heads up to this size are decoded in JavaScript when they are ASCII.
-const ASCII_FAST_PATH = 4096;
 
 /**
  * Serializes a request line and its header fields, ended by an empty line.
@@ -110,20 +108,6 @@ export function decodeHead(bytes: Uint8Array): string {
  * Latin-1 does not change how a UTF-8 field next to it reads.
  */
 export function decodeLines(bytes: Uint8Array): string[] {
-  // A short ASCII head, the common case, without a call into the runtime.
-  if (bytes.length <= ASCII_FAST_PATH) {
-    let ascii = true;
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      return String.fromCharCode.apply(null, bytes as unknown as number[])
-        .split("\r\n");
-    }
-  }
   try {
     // Valid as a whole means valid line by line: CR and LF never occur
     // inside a UTF-8 sequence. The common case, in one call.
