@@ -295,6 +295,11 @@ export class HTTPClientSession implements AsyncDisposable {
   /**
    * Sets the connect, send and receive timeouts at once, or each.
    *
+   * As in Poco, the send and receive timeouts apply to each write and each
+   * read, not to a whole exchange: a server that sends a byte a second keeps
+   * a request with `setTimeout(2000)` going for as long as it sends. The
+   * connect timeout bounds the whole connect (TCP, proxy handshake, TLS).
+   *
    * @param timeout Milliseconds for all three, or for connecting when the other two are given; 0 for none.
    * @param sendTimeout Milliseconds for each write.
    * @param receiveTimeout Milliseconds for each read.
@@ -359,7 +364,8 @@ export class HTTPClientSession implements AsyncDisposable {
   }
 
   /**
-   * Sets the time allowed for each read.
+   * Sets the time allowed for each read (not for the whole response, as in
+   * Poco).
    *
    * @param timeout Milliseconds; 0 for none.
    * @throws {RangeError} When negative or not a number.

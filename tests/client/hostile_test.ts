@@ -248,8 +248,10 @@ Deno.test("HTTPClientSession: stray bytes after a response close the connection;
       conn,
       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray",
     );
-    await reader.request();
+    // The client closes its end: the server reads the end of the stream.
+    closed.resolve(await reader.request() === null);
   });
+  const closed = Promise.withResolvers<boolean>();
   await using session = new HTTPClientSession("127.0.0.1", server.port);
   await session.sendRequest(get());
   assert.equal(
@@ -257,6 +259,8 @@ Deno.test("HTTPClientSession: stray bytes after a response close the connection;
     "ok",
   );
   assert.equal(session.connected(), false);
+  assert.equal(session.socket(), null);
+  assert.equal(await closed.promise, true, "the socket was closed");
 });
 
 Deno.test("HTTPSClientSession: bytes a proxy sends after its CONNECT 2xx are a ProxyException, not a timeout", async () => {
