@@ -3,7 +3,8 @@
  * Benchmark of the HTTPS client against Deno's fetch and a raw TLS loop, all
  * talking to the same local nginx (in another process, started here).
  *
- * A. Sequential small GETs on one keep-alive connection: median requests/s.
+ * A. Sequential small GETs on one keep-alive connection: median requests/s;
+ *    A'' counts the promises created and async ops completed per request.
  * B. A 256 MiB download: median MiB/s.
  *
  * Run: `deno task bench [--json /tmp/out.json]`. Options:
@@ -32,6 +33,7 @@ import {
   type Target,
 } from "./_runners.ts";
 import { median } from "./_stats.ts";
+import { countRunners } from "./_count.ts";
 
 const FIXTURES = new URL("../tests/fixtures/", import.meta.url);
 const MIB = 1024 * 1024;
@@ -599,6 +601,15 @@ async function main(): Promise<void> {
       log("A'. phase split of a request: client and raw");
       split = await phaseSplit(target, opts, log);
     }
+    log("A''. promises and async ops per request: client, fetch and raw");
+    const countedRunners = [
+      clientSmall(target, { read: "reader", timeouts: true, name: "client" }),
+      fetchSmall(target),
+      await rawSmall(target),
+    ];
+    const counts = await countRunners(countedRunners, 200, 500).finally(() => {
+      for (const runner of countedRunners) runner.close();
+    });
     log(
       `B. ${opts.largeMiB} MiB download: 1 warm-up, ${opts.largeRounds} rounds`,
     );
@@ -721,6 +732,20 @@ async function main(): Promise<void> {
     }
     out.push(
       "",
+      "A''. What a small GET costs besides time (per request, 500 requests after 200 warm-up)",
+      counts === null
+        ? "(the runtime offers no promise hooks: not counted)"
+        : table(
+          ["client", "promises created", "async ops completed"],
+          counts.map((row) => [
+            row.name,
+            row.promises.toFixed(1),
+            row.ops.toFixed(2),
+          ]),
+        ),
+    );
+    out.push(
+      "",
       `B. Download of a ${big} file: ${opts.largeRounds} rounds after 1 warm-up download each; reused ${
         READ_BUFFER / 1024
       } KiB buffer for BYOB and raw`,
@@ -782,6 +807,7 @@ async function main(): Promise<void> {
         options: { ...opts, json: undefined },
         small: small.map((row) => ({ ...row, unit: "requests/s" })),
         split,
+        counts,
         large: large.map((row) => ({ ...row, unit: "MiB/s" })),
         ratios,
         quiet: unknown ? null : !busy,

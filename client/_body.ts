@@ -9,9 +9,19 @@ import {
   parseFieldLines,
 } from "./_head.ts";
 
-const HEX = /^[0-9A-Fa-f]{1,13}$/;
-// chunk-ext after the size: BWS ";" name [ "=" value ], loosely; no controls.
-const CHUNK_EXT = /^[ \t]*;[\x20-\x7e\t]*$/;
+const HEX = /^[0-9A-Fa-f]+$/;
+// The largest chunk size taken: 2^53 - 1, the largest exact number. A size
+// is judged by its value, so leading zeros are fine (the line's length is
+// bounded by maxChunkSizeLine).
+const MAX_CHUNK_SIZE = Number.MAX_SAFE_INTEGER;
+const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
+const QUOTED =
+  '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
+// chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): a name is
+// required, so a lone ";" is refused (as llhttp does).
+const CHUNK_EXT = new RegExp(
+  `^(?:[ \\t]*;[ \\t]*${TCHAR}+(?:[ \\t]*=[ \\t]*(?:${TCHAR}+|${QUOTED}))?)*[ \\t]*$`,
+);
 const encoder = new TextEncoder();
 const CRLF = encoder.encode("\r\n");
 
@@ -157,7 +167,13 @@ export class ChunkedDecoder {
       );
     }
     if (ext !== "" && !CHUNK_EXT.test(ext)) fail("invalid chunk extension");
-    this.#remaining = parseInt(size, 16);
+    const value = parseInt(size, 16);
+    if (!(value <= MAX_CHUNK_SIZE)) {
+      fail(
+        `chunk size "${size.slice(0, 40)}" is larger than ${MAX_CHUNK_SIZE}`,
+      );
+    }
+    this.#remaining = value;
     this.#state = this.#remaining === 0 ? State.Trailer : State.Data;
   }
 

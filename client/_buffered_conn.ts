@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // One read buffer and one write path over a Deno.Conn, with timeouts.
-import { TimeoutException } from "./errors.ts";
+import { Deadline } from "./_deadline.ts";
 
 const DEFAULT_BUFFER_SIZE = 64 * 1024;
 
@@ -18,6 +18,9 @@ export class BufferedConn {
   start = 0;
   end = 0;
   #closed = false;
+  // One deadline for every read and write: when it runs out the connection
+  // closes, which ends the pending operation.
+  #deadline = new Deadline(() => this.close());
 
   constructor(conn: Deno.Conn, size = DEFAULT_BUFFER_SIZE) {
     this.conn = conn;
@@ -41,7 +44,7 @@ export class BufferedConn {
    *
    * @returns The number of bytes added; 0 at the end of the stream.
    */
-  async fill(
+  fill(
     timeout: number,
     what: string,
     maxSize = this.buf.length,
@@ -50,9 +53,9 @@ export class BufferedConn {
     const ahead = this.#ahead;
     if (ahead !== null) {
       this.#ahead = null;
-      return await this.#timed(ahead, timeout, what);
+      return this.#timed(ahead, timeout, what);
     }
-    return await this.#fillNow(timeout, what, maxSize);
+    return this.#fillNow(timeout, what, maxSize);
   }
 
   /**
@@ -75,6 +78,22 @@ export class BufferedConn {
     this.conn.unref?.();
   }
 
+  /** Whether an idle read started by `readAhead()` is pending. */
+  get readingAhead(): boolean {
+    return this.#ahead !== null;
+  }
+
+  /**
+   * Gives the connection up without closing it: stops the deadline and
+   * makes it hold the process alive again. The buffer stays for reading.
+   */
+  detach(): Deno.Conn {
+    this.#closed = true;
+    this.#deadline.clear();
+    this.#use();
+    return this.conn;
+  }
+
   /** Makes the connection hold the process alive again once it is used. */
   #use(): void {
     if (!this.#idle) return;
@@ -95,7 +114,7 @@ export class BufferedConn {
   #idleEnded = false;
   #idle = false;
 
-  async #fillNow(
+  #fillNow(
     timeout: number,
     what: string,
     maxSize: number,
@@ -113,15 +132,16 @@ export class BufferedConn {
       bigger.set(this.buf.subarray(0, this.end));
       this.buf = bigger;
     }
-    if (this.end === this.buf.length) return 0;
-    const n = await this.#timed(
+    if (this.end === this.buf.length) return Promise.resolve(0);
+    return this.#timed(
       this.conn.read(this.buf.subarray(this.end)),
       timeout,
       what,
-    );
-    if (n === null) return 0;
-    this.end += n;
-    return n;
+    ).then((n) => {
+      if (n === null) return 0;
+      this.end += n;
+      return n;
+    });
   }
 
   /**
@@ -130,44 +150,42 @@ export class BufferedConn {
    *
    * @returns The number of bytes read; `null` at the end of the stream.
    */
-  async readInto(
+  readInto(
     dst: Uint8Array,
     timeout: number,
     what: string,
   ): Promise<number | null> {
     this.#use();
-    if (this.#ahead !== null && await this.fill(timeout, what) === 0) {
-      return null;
+    if (this.#ahead !== null) {
+      return this.fill(timeout, what).then((n) =>
+        n === 0 ? null : this.#take(dst)
+      );
     }
-    const held = this.end - this.start;
-    if (held > 0) {
-      const n = Math.min(held, dst.length);
-      dst.set(this.buf.subarray(this.start, this.start + n));
-      this.start += n;
-      return n;
-    }
-    return await this.#timed(this.conn.read(dst), timeout, what);
+    if (this.end > this.start) return Promise.resolve(this.#take(dst));
+    return this.#timed(this.conn.read(dst), timeout, what);
+  }
+
+  /** Copies held bytes into `dst`. */
+  #take(dst: Uint8Array): number {
+    const n = Math.min(this.end - this.start, dst.length);
+    dst.set(this.buf.subarray(this.start, this.start + n));
+    this.start += n;
+    return n;
   }
 
   /** Writes every byte of `data`. */
-  async write(data: Uint8Array, timeout: number, what: string): Promise<void> {
+  write(data: Uint8Array, timeout: number, what: string): Promise<void> {
     this.#use();
-    let offset = 0;
-    while (offset < data.length) {
-      offset += await this.#timed(
-        this.conn.write(offset === 0 ? data : data.subarray(offset)),
-        timeout,
-        what,
-      );
-    }
+    return this.#timed(this.conn.write(data), timeout, what).then((n) =>
+      n < data.length ? this.write(data.subarray(n), timeout, what) : undefined
+    );
   }
 
   /** Closes the connection; later calls do nothing. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#deadline.clear();
     try {
       this.conn.close();
     } catch {
@@ -175,56 +193,9 @@ export class BufferedConn {
     }
   }
 
-  // One watchdog timer per connection instead of one per operation: each
-  // operation records its deadline, and the timer, armed lazily, re-arms
-  // itself while an operation is pending. A timer per read costs about a
-  // fifth of the throughput of a large download.
-  #deadline = 0;
-  #pending = 0;
-  #timedOut = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = 0;
-
-  async #timed<T>(op: Promise<T>, timeout: number, what: string): Promise<T> {
+  #timed<T>(op: Promise<T>, timeout: number, what: string): Promise<T> {
     // A closed connection must not arm a timer that nothing would clear.
-    if (!(timeout > 0) || this.#closed) return await op;
-    this.#deadline = Date.now() + timeout;
-    this.#pending++;
-    // Arm when idle, or re-arm when this deadline comes before the armed one.
-    if (this.#timer === undefined || this.#deadline < this.#timerAt) {
-      clearTimeout(this.#timer);
-      this.#arm(timeout);
-    }
-    try {
-      return await op;
-    } catch (error) {
-      if (this.#timedOut) {
-        throw new TimeoutException(`${what}: timed out after ${timeout} ms`, {
-          cause: error,
-        });
-      }
-      throw error;
-    } finally {
-      this.#pending--;
-    }
-  }
-
-  #arm(ms: number): void {
-    this.#timerAt = Date.now() + ms;
-    this.#timer = setTimeout(() => this.#check(), ms);
-    // An idle connection's timer must not keep the process alive.
-    Deno.unrefTimer(this.#timer as unknown as number);
-  }
-
-  #check(): void {
-    this.#timer = undefined;
-    if (this.#pending === 0 || this.#closed) return;
-    const left = this.#deadline - Date.now();
-    if (left > 0) {
-      this.#arm(left);
-      return;
-    }
-    this.#timedOut = true;
-    this.close();
+    if (this.#closed) return op;
+    return this.#deadline.run(op, timeout, what);
   }
 }

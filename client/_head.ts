@@ -103,6 +103,31 @@ export function decodeHead(bytes: Uint8Array): string {
   }
 }
 
+/**
+ * Splits head bytes into lines at CRLF, each decoded on its own: a field in
+ * Latin-1 does not change how a UTF-8 field next to it reads.
+ */
+export function decodeLines(bytes: Uint8Array): string[] {
+  try {
+    // Valid as a whole means valid line by line: CR and LF never occur
+    // inside a UTF-8 sequence. The common case, in one call.
+    return utf8.decode(bytes).split("\r\n");
+  } catch {
+    const lines: string[] = [];
+    let start = 0;
+    for (;;) {
+      let cr = bytes.indexOf(13, start);
+      while (cr >= 0 && bytes[cr + 1] !== 10) cr = bytes.indexOf(13, cr + 1);
+      if (cr < 0) {
+        lines.push(decodeHead(bytes.subarray(start)));
+        return lines;
+      }
+      lines.push(decodeHead(bytes.subarray(start, cr)));
+      start = cr + 2;
+    }
+  }
+}
+
 function fail(what: string, detail: string): never {
   throw new MessageException(`Cannot parse ${what}: ${detail}`);
 }
@@ -184,7 +209,7 @@ export function parseResponseHead(
   }
   // Split at CRLF only: a bare CR or LF left in a line fails the status-line
   // pattern, the name pattern or the value's control-character check.
-  const lines = decodeHead(head.subarray(0, head.length - 4)).split("\r\n");
+  const lines = decodeLines(head.subarray(0, head.length - 4));
   const status = STATUS_LINE.exec(lines[0]);
   if (status === null) {
     fail(what, `invalid status line "${printable(lines[0].slice(0, 100))}"`);

@@ -3,14 +3,16 @@
 // (with authentication), and the challenge request that Digest and NTLM need
 // before plain forwarding. Raw connections, no timers: the caller bounds the
 // whole handshake with one deadline that closes the connection.
-import { ChunkedDecoder } from "./_body.ts";
+import type { ChunkedLimits } from "./_body.ts";
+import { BufferedConn } from "./_buffered_conn.ts";
+import { encodeHead, responseFraming } from "./_head.ts";
+import { closeQuietly, writeAll } from "./_io.ts";
 import {
-  encodeHead,
-  findHeadEnd,
-  type HeadLimits,
-  parseResponseHead,
-  responseFraming,
-} from "./_head.ts";
+  BodyReader,
+  isFinal,
+  MAX_INTERIM_RESPONSES,
+  readResponseHead,
+} from "./_response_reader.ts";
 import {
   basicAuthorization,
   digestAuthorization,
@@ -38,7 +40,7 @@ export interface ProxyAuthCache {
 export interface ProxyHandshake {
   config: ProxyConfig;
   cache: ProxyAuthCache;
-  limits: HeadLimits;
+  limits: ChunkedLimits;
   /** `CONNECT` or `HEAD`. */
   method: string;
   /** The request target: `host:port` for CONNECT, an absolute URI for HEAD. */
@@ -217,15 +219,6 @@ export async function proxyHandshake(
   }
 }
 
-/** Closes a connection that may be closed already. */
-export function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Closed already, by a deadline or the peer.
-  }
-}
-
 async function exchange(
   conn: Deno.Conn,
   h: ProxyHandshake,
@@ -236,27 +229,24 @@ async function exchange(
     head += `Proxy-Authorization: ${authorization}\r\n`;
   }
   head += "Proxy-Connection: keep-alive\r\n\r\n";
-  const bytes = encodeHead(head);
-  for (let off = 0; off < bytes.length;) {
-    off += await conn.write(bytes.subarray(off));
-  }
-  const reader = new HeadReader(conn, h.limits.maxHeadSize);
+  await writeAll(conn, encodeHead(head));
+  // The session's own reader, over a buffer that lives for this answer only;
+  // no timeouts here: the connector's deadline closes the connection.
+  const buffered = new BufferedConn(conn, 16 * 1024);
   const response = new HTTPResponse();
-  const raw = await reader.head();
-  parseResponseHead(raw, response, h.limits);
+  await readHead(buffered, response, h.limits);
   const framing = responseFraming(h.method, response);
   const status = response.getStatus();
   const ok = h.method === "CONNECT" && status >= 200 && status < 300;
-  let reusable = response.getKeepAlive() && !ok;
-  if (!ok) {
-    if (framing.kind === "length") await reader.skip(framing.length);
-    else if (framing.kind === "chunked") await reader.skipChunked(h.limits);
-    else if (framing.kind === "close") reusable = false;
+  let reusable = response.getKeepAlive() && !ok && framing.kind !== "close";
+  // A body up to the close is not waited for: the connection is not reused.
+  if (!ok && framing.kind !== "close") {
+    await skipBody(buffered, new BodyReader(framing, h.limits));
   }
-  if (reader.buffered > 0) {
+  if (buffered.buffered > 0) {
     if (ok) {
       throw new ProxyException(
-        `Cannot open a tunnel to ${h.uri}: the proxy sent ${reader.buffered} bytes after its CONNECT response`,
+        `Cannot open a tunnel to ${h.uri}: the proxy sent ${buffered.buffered} bytes after its CONNECT response`,
       );
     }
     reusable = false;
@@ -264,90 +254,62 @@ async function exchange(
   return { response, reusable };
 }
 
-/** Reads a head and skips a body from a raw connection, buffering only here. */
-class HeadReader {
-  #conn: Deno.Conn;
-  #buf: Uint8Array;
-  #start = 0;
-  #end = 0;
-
-  constructor(conn: Deno.Conn, max: number) {
-    this.#conn = conn;
-    this.#buf = new Uint8Array(Math.min(max + 4, 64 * 1024));
-  }
-
-  get buffered(): number {
-    return this.#end - this.#start;
-  }
-
-  async #fill(): Promise<number> {
-    if (this.#start === this.#end) this.#start = this.#end = 0;
-    if (this.#end === this.#buf.length) {
-      if (this.#start > 0) {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-        this.#end -= this.#start;
-        this.#start = 0;
-      } else {
+/** Reads a final response head (skipping interim ones) from the proxy. */
+async function readHead(
+  conn: BufferedConn,
+  response: HTTPResponse,
+  limits: ChunkedLimits,
+): Promise<void> {
+  const scan = { searched: 0 };
+  for (let interim = 0;;) {
+    const end = readResponseHead(
+      conn.buf,
+      conn.start,
+      conn.end,
+      response,
+      limits,
+      scan,
+    );
+    if (end >= 0) {
+      conn.start = end;
+      if (isFinal(response.getStatus())) return;
+      if (++interim > MAX_INTERIM_RESPONSES) {
         throw new MessageException(
-          `Cannot parse proxy response head: larger than ${this.#buf.length} bytes`,
+          `the proxy sent more than ${MAX_INTERIM_RESPONSES} interim responses`,
         );
       }
+      continue;
     }
-    const n = await this.#conn.read(this.#buf.subarray(this.#end));
-    if (n === null) return 0;
-    this.#end += n;
-    return n;
-  }
-
-  async head(): Promise<Uint8Array> {
-    for (;;) {
-      const end = findHeadEnd(this.#buf, this.#start, this.#start, this.#end);
-      if (end >= 0) {
-        const head = this.#buf.slice(this.#start, end);
-        this.#start = end;
-        return head;
-      }
-      if (await this.#fill() === 0) {
-        if (this.buffered === 0) {
-          throw new NoMessageException(
-            "the proxy closed the connection before answering",
-          );
-        }
-        throw new MessageException(
-          `the proxy closed the connection after ${this.buffered} bytes of a response head`,
-        );
-      }
+    if (await conn.fill(0, "", limits.maxHeadSize + 4) > 0) continue;
+    if (conn.buffered === 0) {
+      throw new NoMessageException(
+        "the proxy closed the connection before answering",
+      );
     }
+    throw new MessageException(
+      `the proxy closed the connection after ${conn.buffered} bytes of a response head`,
+    );
   }
+}
 
-  async skip(n: number): Promise<void> {
-    while (n > 0) {
-      if (this.buffered === 0 && await this.#fill() === 0) {
+/** Reads past a body the handshake does not need. */
+async function skipBody(conn: BufferedConn, body: BodyReader): Promise<void> {
+  while (!body.done) {
+    conn.start = body.advance(conn.buf, conn.start, conn.end);
+    const take = Math.min(body.dataRemaining, conn.buffered);
+    if (take > 0) {
+      conn.start += take;
+      body.consumeData(take);
+      continue;
+    }
+    if (body.done) return;
+    if (conn.buffered > 0) continue;
+    if (await conn.fill(0, "") === 0) {
+      try {
+        body.eof();
+      } catch {
         throw new MessageException(
           "the proxy closed the connection inside a response body",
-        );
-      }
-      const take = Math.min(n, this.buffered);
-      this.#start += take;
-      n -= take;
-    }
-  }
-
-  async skipChunked(limits: HeadLimits): Promise<void> {
-    const decoder = new ChunkedDecoder(limits);
-    for (;;) {
-      this.#start = decoder.advance(this.#buf, this.#start, this.#end);
-      const data = decoder.dataRemaining;
-      if (data > 0 && this.buffered > 0) {
-        const take = Math.min(data, this.buffered);
-        this.#start += take;
-        decoder.consumeData(take);
-        continue;
-      }
-      if (decoder.done) return;
-      if (await this.#fill() === 0) {
-        throw new MessageException(
-          "the proxy closed the connection inside a chunked body",
         );
       }
     }

@@ -6,7 +6,7 @@
 // are then a plain TCP pair, and two pumps copy bytes between the accepted
 // end and the TLS connection to the proxy. The server's TLS runs end to end
 // over the other end. Cost: one loopback hop and two copies per read each way.
-import { closeQuietly } from "./_proxy.ts";
+import { closeQuietly, tuneTcp } from "./_io.ts";
 
 const CHUNK = 16 * 1024 + 512;
 
@@ -33,6 +33,7 @@ export async function bridge(outer: Deno.Conn): Promise<Bridge> {
       hostname: "127.0.0.1",
       port: (listener.addr as Deno.NetAddr).port,
     });
+    tuneTcp(inner);
     const ours = (inner.localAddr as Deno.NetAddr).port;
     accepted = await accepting;
     // Another local process may connect first: take only our own end.
@@ -49,6 +50,7 @@ export async function bridge(outer: Deno.Conn): Promise<Bridge> {
     listener.close();
   }
   const side = accepted;
+  tuneTcp(side);
   let closed = false;
   const close = () => {
     if (closed) return;

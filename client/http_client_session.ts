@@ -1,40 +1,24 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-import { BufferedConn } from "./_buffered_conn.ts";
-import {
-  ChunkedDecoder,
-  type ChunkedLimits,
-  DEFAULT_CHUNKED_LIMITS,
-  encodeChunk,
-  encodeLastChunk,
-} from "./_body.ts";
-import {
-  findHeadEnd,
-  type Framing,
-  parseResponseHead,
-  requestFraming,
-  responseFraming,
-  serializeRequestHead,
-} from "./_head.ts";
-import {
-  ConnectionRefusedException,
-  ConnectionResetException,
-  HostNotFoundException,
-  MessageException,
-  NetException,
-  NoMessageException,
-  ProxyException,
-  TimeoutException,
-} from "./errors.ts";
+// The facade of the client: Poco's HTTPClientSession. It keeps the settings
+// and one connection, and lets one exchange at a time run over it; the work
+// is done below it: _connector.ts opens connections, _exchange.ts drives a
+// request and its response with the sans-I/O reader and writer
+// (_response_reader.ts, _request_writer.ts), _translate_error.ts names
+// failures.
+import { type ChunkedLimits, DEFAULT_CHUNKED_LIMITS } from "./_body.ts";
+import { BodySink } from "./_body_sink.ts";
+import type { ConnectTarget } from "./_connector.ts";
+import { Exchange } from "./_exchange.ts";
+import { authority, checkHost } from "./_host.ts";
+import { closeQuietly } from "./_io.ts";
+import { ConnectionResetException } from "./errors.ts";
+import type { ProxyAuthCache } from "./_proxy.ts";
+import { SessionConnection } from "./_session_connection.ts";
+import { sessionHooks } from "./_session_hooks.ts";
+import { translateError } from "./_translate_error.ts";
 import type { HTTPRequest } from "./http_request.ts";
-import { HTTPResponse } from "./http_response.ts";
+import type { HTTPResponse } from "./http_response.ts";
 import { MessageHeader } from "./message_header.ts";
-import {
-  closeQuietly,
-  preemptiveAuthorization,
-  type ProxyAuthCache,
-  proxyHandshake,
-} from "./_proxy.ts";
-import { parseChallenges, pickDigest } from "./_proxy_auth.ts";
 import {
   ProxyConfig,
   type ProxyConfigInit,
@@ -44,7 +28,7 @@ import {
 /**
  * Options of an {@linkcode HTTPClientSession}; every one has a default.
  *
- * @example
+ * @example Parser limits, checked at construction
  * ```ts
  * import { HTTPClientSession } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -69,7 +53,7 @@ export interface HTTPClientSessionOptions {
 /**
  * Where a Unix-domain socket session connects.
  *
- * @example
+ * @example A session to a Unix socket
  * ```ts
  * import { HTTPClientSession, type UnixSocketAddress } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -86,58 +70,6 @@ export interface UnixSocketAddress {
 
 const DEFAULT_TIMEOUT = 60_000;
 const DEFAULT_KEEP_ALIVE_TIMEOUT = 8_000;
-// Small enough to copy into one write with the request head.
-const COALESCE_LIMIT = 16 * 1024;
-// What one TLS record holds, and so what one TLS read returns: a larger
-// chunk only costs a larger zeroed allocation per read.
-const BODY_CHUNK = 16 * 1024;
-// Interim (1xx) responses skipped before a final one, at the most.
-const MAX_INTERIM_RESPONSES = 10;
-const READ_BUFFER = 64 * 1024;
-
-const enum BodyState {
-  /** The request has no body stream open. */
-  None,
-  /** The body stream takes writes. */
-  Open,
-  /** The body was completely sent. */
-  Done,
-  /** The server answered before 100 Continue: the body must not be sent. */
-  Refused,
-  /** The body failed (wrong length, write error): the request is broken. */
-  Failed,
-}
-
-interface Exchange {
-  method: string;
-  head: Uint8Array;
-  headSent: boolean;
-  framing: Framing;
-  bodyState: BodyState;
-  bodyBytes: number;
-  bodyError: Error | null;
-  pendingWrite: Promise<void> | null;
-  /** Writes the stream accepted and has not handed to the sink yet. */
-  queued: number;
-  /** Called when the sink takes the next queued write. */
-  wake: (() => void) | null;
-  replayable: boolean;
-  keepAlive: boolean;
-  peeked: { response: HTTPResponse; framing: Framing } | null;
-  responseReceived: boolean;
-  /** The request, to write its head again with new proxy credentials. */
-  request: HTTPRequest;
-  /** Whether the request was sent again after a stale Digest nonce. */
-  staleRetried: boolean;
-}
-
-interface ResponseBody {
-  controller: ReadableByteStreamController | null;
-  framing: Framing;
-  remaining: number;
-  decoder: ChunkedDecoder | null;
-  finished: boolean;
-}
 
 /**
  * The client side of an HTTP/1.1 session to one server, as Poco's
@@ -219,10 +151,6 @@ export class HTTPClientSession implements AsyncDisposable {
   #port: number = HTTPClientSession.HTTP_PORT;
   #unixPath: string | null = null;
   #given: Deno.Conn | null = null;
-  #conn: BufferedConn | null = null;
-  #connRequests = 0;
-  #lastUsed = 0;
-  #reusable = false;
   #keepAlive = true;
   #keepAliveTimeout = DEFAULT_KEEP_ALIVE_TIMEOUT;
   #connectTimeout = DEFAULT_TIMEOUT;
@@ -230,17 +158,31 @@ export class HTTPClientSession implements AsyncDisposable {
   #receiveTimeout = DEFAULT_TIMEOUT;
   #limits: ChunkedLimits;
   #exchange: Exchange | null = null;
-  #body: ResponseBody | null = null;
+  #idleSink: BodySink | null = null;
+  // A sendRequest(), peekResponse(), receiveResponse() or flushRequest() under way.
+  #busy = false;
   #requestTrailer = new MessageHeader();
   #responseTrailer = new MessageHeader();
   #networkException: Error | null = null;
   #aborted = false;
   #adopted = false;
+  #sessionData: unknown = undefined;
   #proxy: ProxyConfig | null = null;
   #proxyCache: ProxyAuthCache = { digest: null };
   #challengeUri = "";
-  // The proxy the current connection was made through (null: direct).
-  #connProxy: ProxyConfig | null = null;
+  #connection = new SessionConnection({
+    target: () => this.#target(),
+    translate: (error, action) => this.#translate(error, action),
+    describe: () => this.#describeTarget(),
+    aborted: () => this.#aborted,
+    connected: () => sessionHooks.get(this)?.connected(),
+    trailer: (trailer) => {
+      this.#responseTrailer = trailer;
+    },
+    bodyFailed: (error) => {
+      this.#networkException = error;
+    },
+  });
   static #globalProxy: ProxyConfig = new ProxyConfig();
 
   /** Creates an unconnected session; set the host with `setHost()`. */
@@ -353,6 +295,11 @@ export class HTTPClientSession implements AsyncDisposable {
   /**
    * Sets the connect, send and receive timeouts at once, or each.
    *
+   * As in Poco, the send and receive timeouts apply to each write and each
+   * read, not to a whole exchange: a server that sends a byte a second keeps
+   * a request with `setTimeout(2000)` going for as long as it sends. The
+   * connect timeout bounds the whole connect (TCP, proxy handshake, TLS).
+   *
    * @param timeout Milliseconds for all three, or for connecting when the other two are given; 0 for none.
    * @param sendTimeout Milliseconds for each write.
    * @param receiveTimeout Milliseconds for each read.
@@ -417,7 +364,8 @@ export class HTTPClientSession implements AsyncDisposable {
   }
 
   /**
-   * Sets the time allowed for each read.
+   * Sets the time allowed for each read (not for the whole response, as in
+   * Poco).
    *
    * @param timeout Milliseconds; 0 for none.
    * @throws {RangeError} When negative or not a number.
@@ -524,7 +472,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param host The host; `""` for no proxy.
    * @throws {TypeError} When the host is invalid or the session is connected.
    *
-   * @example
+   * @example Set the proxy's host
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -545,7 +493,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @throws {RangeError} When out of range.
    * @throws {TypeError} When the session is connected.
    *
-   * @example
+   * @example Set the proxy's port
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -569,7 +517,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param protocol `"http"` or `"https"`.
    * @throws {TypeError} For any other protocol, or when the session is connected.
    *
-   * @example
+   * @example TLS to the proxy
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -591,7 +539,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param tunnel Whether to tunnel.
    * @throws {TypeError} When the session is connected.
    *
-   * @example
+   * @example Forward instead of tunnelling
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -614,7 +562,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param password The password.
    * @throws {TypeError} When a value has a control character (or, for Basic, the user name a colon), or the session is connected.
    *
-   * @example
+   * @example Credentials for the proxy
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -635,7 +583,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param username The user name.
    * @throws {TypeError} As `setProxyCredentials()`.
    *
-   * @example
+   * @example The proxy user alone
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -655,7 +603,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @param password The password.
    * @throws {TypeError} As `setProxyCredentials()`.
    *
-   * @example
+   * @example The proxy password alone
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -674,7 +622,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The host; `""` when there is no proxy.
    *
-   * @example
+   * @example Read the proxy's host
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -691,7 +639,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The port.
    *
-   * @example
+   * @example Read the proxy's port
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -708,7 +656,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns `"http"` or `"https"`.
    *
-   * @example
+   * @example Read the proxy's protocol
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -725,7 +673,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The configuration's `tunnel`.
    *
-   * @example
+   * @example Read whether the session tunnels
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -742,7 +690,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The user name; `""` for none.
    *
-   * @example
+   * @example Read the proxy user
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -759,7 +707,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The password.
    *
-   * @example
+   * @example Read the proxy password
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -779,7 +727,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @throws {TypeError} For an invalid field, or when the session is connected.
    * @throws {RangeError} For a port out of range.
    *
-   * @example
+   * @example A whole proxy configuration at once
    * ```ts
    * import { HTTPClientSession, ProxyConfig } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -803,7 +751,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The configuration.
    *
-   * @example
+   * @example The configuration in use
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -826,7 +774,7 @@ export class HTTPClientSession implements AsyncDisposable {
    * @throws {TypeError} For an invalid field.
    * @throws {RangeError} For a port out of range.
    *
-   * @example
+   * @example A proxy for every session
    * ```ts
    * import { HTTPClientSession, ProxyConfig } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -848,7 +796,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The configuration; its host is `""` when none is set.
    *
-   * @example
+   * @example Read the global configuration
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -867,7 +815,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns `true` when the host bypasses the proxy.
    *
-   * @example
+   * @example Hosts that bypass the proxy
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -887,7 +835,7 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @returns The prefix, without a trailing slash.
    *
-   * @example
+   * @example The absolute-form prefix
    * ```ts
    * import { HTTPClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -897,22 +845,8 @@ export class HTTPClientSession implements AsyncDisposable {
    * ```
    */
   proxyRequestPrefix(): string {
-    return this.prefixFor("http", HTTPClientSession.HTTP_PORT);
-  }
-
-  /**
-   * Builds `scheme://host[:port]`, leaving out the scheme's default port.
-   *
-   * @param scheme `"http"` or `"https"`.
-   * @param defaultPort The scheme's default port.
-   * @returns The prefix.
-   */
-  protected prefixFor(scheme: string, defaultPort: number): string {
-    const host = this.#host.includes(":") && !this.#host.startsWith("[")
-      ? `[${this.#host}]`
-      : this.#host;
-    return `${scheme}://${host}${
-      this.#port === defaultPort ? "" : `:${this.#port}`
+    return `http://${
+      authority(this.#host, this.#port, HTTPClientSession.HTTP_PORT)
     }`;
   }
 
@@ -946,32 +880,6 @@ export class HTTPClientSession implements AsyncDisposable {
   }
 
   /**
-   * Opens the connection to the proxy itself: TCP here; an "https" proxy is
-   * a `TypeError`, as only `HTTPSClientSession` speaks TLS.
-   *
-   * @param config The proxy.
-   * @param timeout The connect timeout in milliseconds, 0 for none.
-   * @returns The connection to the proxy.
-   * @throws {TypeError} For an "https" proxy.
-   */
-  protected async openProxyTransport(
-    config: ProxyConfig,
-    timeout: number,
-  ): Promise<Deno.Conn> {
-    if (config.protocol === "https") {
-      throw new TypeError(
-        `Cannot connect to proxy ${config.host}:${config.port} over https: a plain HTTPClientSession does not speak TLS; use HTTPSClientSession`,
-      );
-    }
-    const signal = timeout > 0 ? AbortSignal.timeout(timeout) : undefined;
-    return await Deno.connect({
-      hostname: config.host,
-      port: config.port,
-      signal,
-    });
-  }
-
-  /**
    * Returns the fields to send after a chunked request body. Fill it before
    * the body stream is closed; it is emptied by each `sendRequest()`.
    *
@@ -997,7 +905,8 @@ export class HTTPClientSession implements AsyncDisposable {
    * @returns `true` when connected.
    */
   connected(): boolean {
-    return this.#conn !== null && !this.#conn.closed;
+    const conn = this.#connection.conn();
+    return conn !== null && !conn.closed;
   }
 
   /**
@@ -1010,14 +919,225 @@ export class HTTPClientSession implements AsyncDisposable {
   }
 
   /**
-   * Returns the error that ended the last response body without failing it,
-   * as Poco's `networkException()`: for a body delimited by the end of the
-   * connection, a TLS peer that closed without `close_notify`.
+   * Returns the error that ended the last response body, as Poco's
+   * `networkException()`: a truncated body, a timeout, a reset. The body's
+   * stream is errored with it too. Unlike Poco, a body delimited by the end
+   * of a TLS connection that ends without `close_notify` is such an error
+   * (a `MessageException`), not a success with a note here.
    *
    * @returns The error, or `null`.
    */
   networkException(): Error | null {
     return this.#networkException;
+  }
+
+  // ---- The rest of Poco's HTTPSession and HTTPClientSession ----
+
+  /**
+   * Returns the connection, as Poco's `socket()`: reading or writing it
+   * directly bypasses the session (and its read buffer: see
+   * `drainBuffer()`).
+   *
+   * @returns The open connection, or `null` when not connected.
+   *
+   * @example The connection after a request
+   * ```ts
+   * import { HTTPClientSession, HTTPMessage, HTTPRequest, HTTPResponse } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("hi"));
+   * await using session = new HTTPClientSession("127.0.0.1", server.addr.port);
+   * assert.equal(session.socket(), null);
+   * await session.sendRequest(new HTTPRequest(HTTPRequest.HTTP_GET, "/", HTTPMessage.HTTP_1_1));
+   * await (await session.receiveResponse(new HTTPResponse())).cancel();
+   * assert.equal((session.socket()?.remoteAddr as Deno.NetAddr | undefined)?.port, server.addr.port);
+   * ```
+   */
+  socket(): Deno.Conn | null {
+    return this.connected() ? this.#connection.conn()!.conn : null;
+  }
+
+  /**
+   * Hands the connection over and forgets it, as Poco's `detachSocket()`
+   * (which its WebSocket uses after a `101 Switching Protocols`): the session
+   * connects anew for its next request, and the caller owns the connection
+   * (closing it included). Take what the session read ahead first with
+   * `drainBuffer()`.
+   *
+   * @returns The connection.
+   * @throws {TypeError} When not connected, while an exchange is in progress, or while the session keeps a read pending on an idle kept-alive connection (its bytes would be lost: detach after a 101, which leaves no read pending).
+   *
+   * @example Take the connection after a 101
+   * ```ts
+   * import { HTTPClientSession, HTTPMessage, HTTPRequest, HTTPResponse } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * // A server that switches to an echo protocol.
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const served = (async () => {
+   *   using conn = await listener.accept();
+   *   const buf = new Uint8Array(1024);
+   *   await conn.read(buf);
+   *   await conn.write(new TextEncoder().encode("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nhello"));
+   *   const n = await conn.read(buf);
+   *   await conn.write(buf.subarray(0, n ?? 0));
+   * })();
+   * await using session = new HTTPClientSession("127.0.0.1", listener.addr.port);
+   * const request = new HTTPRequest(HTTPRequest.HTTP_GET, "/", HTTPMessage.HTTP_1_1);
+   * request.set("Upgrade", "echo");
+   * request.set("Connection", "Upgrade");
+   * await session.sendRequest(request);
+   * const response = new HTTPResponse();
+   * await session.receiveResponse(response);
+   * assert.equal(response.getStatus(), 101);
+   * let early = session.drainBuffer();
+   * using conn = session.detachSocket();
+   * assert.equal(session.connected(), false);
+   * const buf = new Uint8Array(16);
+   * if (early.length === 0) early = buf.subarray(0, (await conn.read(buf)) ?? 0);
+   * assert.equal(new TextDecoder().decode(early), "hello");
+   * await conn.write(new TextEncoder().encode("ping"));
+   * assert.equal(new TextDecoder().decode(buf.subarray(0, (await conn.read(buf)) ?? 0)), "ping");
+   * await served;
+   * ```
+   */
+  detachSocket(): Deno.Conn {
+    const conn = this.#connection.conn();
+    if (conn === null || conn.closed) {
+      throw new TypeError("Cannot detach socket: the session is not connected");
+    }
+    this.#checkIdle("detach socket");
+    if (conn.readingAhead) {
+      throw new TypeError(
+        "Cannot detach socket: the session keeps a read pending on the idle connection; detach after a 101 response, or before a kept-alive connection is left idle",
+      );
+    }
+    if (this.#exchange !== null) this.#exchange.cancelled = true;
+    this.#exchange = null;
+    this.#connection.detach();
+    return conn.detach();
+  }
+
+  /**
+   * Takes the bytes the session read from the connection and did not use,
+   * as Poco's `drainBuffer()`: after a 101, the first bytes of the new
+   * protocol may already be there. The buffer is empty afterwards.
+   *
+   * @returns A copy of the bytes, empty when there are none.
+   *
+   * @example Nothing read ahead before a request
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("localhost", 8080);
+   * assert.equal(session.drainBuffer().length, 0);
+   * ```
+   */
+  drainBuffer(): Uint8Array {
+    const conn = this.#connection.conn();
+    if (conn === null || conn.buffered === 0) return new Uint8Array(0);
+    const bytes = conn.buf.slice(conn.start, conn.end);
+    conn.start = conn.end;
+    return bytes;
+  }
+
+  /**
+   * Attaches application data to the session, as Poco's
+   * `attachSessionData()`; the session does not look at it.
+   *
+   * @param data Anything; replaces what was attached before.
+   *
+   * @example Keep a request count with the session
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("localhost", 8080);
+   * assert.equal(session.sessionData(), undefined);
+   * session.attachSessionData({ requests: 0 });
+   * assert.deepEqual(session.sessionData(), { requests: 0 });
+   * ```
+   */
+  attachSessionData(data: unknown): void {
+    this.#sessionData = data;
+  }
+
+  /**
+   * Returns the data attached with `attachSessionData()`.
+   *
+   * @returns The data, or `undefined`.
+   */
+  sessionData(): unknown {
+    return this.#sessionData;
+  }
+
+  /**
+   * Returns the local address of the connection, as Poco's
+   * `clientAddress()`.
+   *
+   * @returns The address, or `null` when not connected.
+   *
+   * @example Both ends of a connection
+   * ```ts
+   * import { HTTPClientSession, HTTPMessage, HTTPRequest, HTTPResponse } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("hi"));
+   * await using session = new HTTPClientSession("127.0.0.1", server.addr.port);
+   * assert.equal(session.clientAddress(), null);
+   * await session.sendRequest(new HTTPRequest(HTTPRequest.HTTP_GET, "/", HTTPMessage.HTTP_1_1));
+   * await (await session.receiveResponse(new HTTPResponse())).cancel();
+   * assert.equal((session.clientAddress() as Deno.NetAddr).hostname, "127.0.0.1");
+   * assert.equal((session.serverAddress() as Deno.NetAddr).port, server.addr.port);
+   * ```
+   */
+  clientAddress(): Deno.Addr | null {
+    return this.socket()?.localAddr ?? null;
+  }
+
+  /**
+   * Returns the remote address of the connection, as Poco's
+   * `serverAddress()`: through a proxy, the proxy's.
+   *
+   * @returns The address, or `null` when not connected.
+   */
+  serverAddress(): Deno.Addr | null {
+    return this.socket()?.remoteAddr ?? null;
+  }
+
+  /**
+   * Returns the local address outgoing connections are bound to, as Poco's
+   * `getSourceAddress()`: always `null` (the system picks it), as Deno
+   * cannot bind one (see `setSourceAddress()`).
+   *
+   * @returns `null`.
+   */
+  getSourceAddress(): null {
+    return null;
+  }
+
+  /**
+   * Poco's `setSourceAddress()`, refused: `Deno.connect` takes no local
+   * address to bind an outgoing connection to, so a source address cannot
+   * be honoured, and it is not silently ignored.
+   *
+   * @param address The address Poco would bind to.
+   * @throws {TypeError} Always.
+   *
+   * @example Refused with the reason
+   * ```ts
+   * import { HTTPClientSession } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HTTPClientSession("localhost", 8080);
+   * assert.throws(() => session.setSourceAddress({ transport: "tcp", hostname: "127.0.0.2", port: 0 }), /Deno cannot bind/);
+   * ```
+   */
+  setSourceAddress(address: Deno.NetAddr): void {
+    throw new TypeError(
+      `Cannot set source address "${address?.hostname}:${address?.port}": Deno cannot bind a local address for an outgoing connection (Deno.connect takes none)`,
+    );
   }
 
   /** Forgets the error that `networkException()` returns. */
@@ -1032,6 +1152,12 @@ export class HTTPClientSession implements AsyncDisposable {
    * when the request has none, opens or reuses the connection, and sends the
    * head. A head followed by a body goes out with the first body write.
    *
+   * A session carries one exchange at a time: calling this while another
+   * exchange is in progress (a `sendRequest()` or `receiveResponse()` under
+   * way, or a request whose response was not received yet) is a `TypeError`,
+   * before any byte is sent. A response whose body was left unread is
+   * abandoned, as in Poco: its stream errors, whatever its size.
+   *
    * Writing to the stream of a request with neither `Content-Length` nor
    * chunked transfer encoding is a `TypeError`, and so is writing more bytes
    * than the `Content-Length`; closing it before that many bytes were written
@@ -1039,105 +1165,80 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @param request The request; the session may add `Host` and `Connection`.
    * @returns The body stream, valid until `receiveResponse()`.
-   * @throws {TypeError} When the framing fields conflict or the session has no host.
+   * @throws {TypeError} When another exchange is in progress, the framing or `Host` fields are invalid, or the session has no host.
    * @throws {NetException} When the connection cannot be opened or the head not sent.
+   *
+   * @example One exchange at a time
+   * ```ts
+   * import { HTTPClientSession, HTTPMessage, HTTPRequest, HTTPResponse } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("hi"));
+   * await using session = new HTTPClientSession("127.0.0.1", server.addr.port);
+   * await session.sendRequest(new HTTPRequest(HTTPRequest.HTTP_GET, "/a", HTTPMessage.HTTP_1_1));
+   * // The first response was not received: a second request is refused.
+   * await assert.rejects(
+   *   session.sendRequest(new HTTPRequest(HTTPRequest.HTTP_GET, "/b", HTTPMessage.HTTP_1_1)),
+   *   /one exchange at a time/,
+   * );
+   * assert.equal(await new Response(await session.receiveResponse(new HTTPResponse())).text(), "hi");
+   * ```
    */
   async sendRequest(request: HTTPRequest): Promise<WritableStream<Uint8Array>> {
-    this.#abandonExchange();
-    this.#aborted = false;
-    this.#networkException = null;
-    // New objects, as callers may hold the last ones; none when empty.
-    if (!this.#requestTrailer.empty()) {
-      this.#requestTrailer = new MessageHeader();
-    }
-    if (!this.#responseTrailer.empty()) {
-      this.#responseTrailer = new MessageHeader();
-    }
-    const framing = requestFraming(request);
+    this.#checkIdle("send request");
     if (this.#host === "" && this.#given === null) {
       throw new TypeError("Cannot send request: the session has no host");
     }
     if (!request.has("Host")) request.setHost(this.#host, this.#port);
-    if (!request.has("Connection")) {
-      request.setKeepAlive(this.#keepAlive);
-    }
+    if (!request.has("Connection")) request.setKeepAlive(this.#keepAlive);
     const forward = this.#forwarding();
-    if (forward) {
-      if (request.getURI().startsWith("/")) {
-        request.setURI(this.proxyRequestPrefix() + request.getURI());
-      }
-      this.#challengeUri = request.getURI();
+    if (forward && request.getURI().startsWith("/")) {
+      request.setURI(this.proxyRequestPrefix() + request.getURI());
     }
-    const hasBody = framing.kind === "chunked" ||
-      (framing.kind === "length" && framing.length > 0);
-    // Only a body waits for 100 Continue; a head alone goes out at once.
-    const expectContinue = hasBody && request.getExpectContinue();
-    const exchange: Exchange = {
-      method: request.getMethod(),
-      head: serializeRequestHead(request),
-      headSent: false,
-      framing,
-      bodyState: framing.kind === "none" ? BodyState.None : BodyState.Open,
-      bodyBytes: 0,
-      bodyError: null,
-      pendingWrite: null,
-      queued: 0,
-      wake: null,
-      replayable: request.isIdempotent() && !hasBody,
-      keepAlive: this.#keepAlive && request.getKeepAlive(),
-      peeked: null,
-      responseReceived: false,
-      request,
-      staleRetried: false,
-    };
-    if (framing.kind === "length" && framing.length === 0) {
-      exchange.bodyState = BodyState.Done;
+    // Validates the request before anything changes: a TypeError leaves the
+    // session and its connection as they were.
+    if (!this.#requestTrailer.empty()) {
+      this.#requestTrailer = new MessageHeader();
     }
-    this.#exchange = exchange;
-    if (
-      this.#conn !== null &&
-      (!this.#reusable || this.#conn.closed || this.#conn.disturbed ||
-        this.#proxyChanged() ||
-        (this.#keepAliveTimeout > 0 &&
-          Date.now() - this.#lastUsed > this.#keepAliveTimeout))
-    ) {
-      this.#closeConn();
-    }
-    if (this.#conn === null) {
-      await this.#ensureConnected();
-      this.#checkCurrent(exchange, "Cannot send request");
-    }
-    if (forward && !request.has("Proxy-Authorization")) {
-      // After connecting: a Digest challenge may have come with it.
-      this.#authorizeForwarded(exchange);
-    }
-    this.#connRequests++;
-    if (!hasBody || expectContinue) await this.#sendHead(exchange);
-    return new WritableStream<Uint8Array>({
-      write: (chunk) => {
-        exchange.queued--;
-        exchange.wake?.();
-        return this.#track(exchange, this.#writeBody(exchange, chunk));
-      },
-      close: () => this.#track(exchange, this.#finishBody(exchange)),
-      abort: (reason) => {
-        // After the response, the request's stream no longer matters.
-        if (exchange.responseReceived) return;
-        this.#failBody(
-          exchange,
-          new TypeError("Cannot send request body: the stream was aborted", {
-            cause: reason,
-          }),
-        );
-      },
-    }, {
-      highWaterMark: 1,
-      // Runs inside writer.write(): counts what receiveResponse() must wait for.
-      size: () => {
-        exchange.queued++;
-        return 1;
-      },
+    const exchange = new Exchange(this.#connection, request, {
+      sendTimeout: this.#sendTimeout,
+      receiveTimeout: this.#receiveTimeout,
+      limits: this.#limits,
+      keepAlive: this.#keepAlive,
+      trailer: this.#requestTrailer,
+      forward: null,
     });
+    this.#abandonExchange();
+    this.#aborted = false;
+    this.#networkException = null;
+    // New objects, as callers may hold the last ones; none when empty.
+    if (!this.#responseTrailer.empty()) {
+      this.#responseTrailer = new MessageHeader();
+    }
+    if (forward) this.#challengeUri = request.getURI();
+    this.#exchange = exchange;
+    this.#busy = true;
+    try {
+      const proxy = this.proxied() ? this.getProxyConfig() : null;
+      if (await this.#connection.prepare(this.#keepAliveTimeout, proxy)) {
+        this.#checkCurrent(exchange, "Cannot send request");
+      }
+      if (forward) {
+        // After connecting: a Digest challenge may have come with it.
+        const config = this.getProxyConfig();
+        if (config.username !== "") {
+          exchange.forwardThrough(config, this.#proxyCache);
+        }
+      }
+      this.#connection.countRequest();
+      await exchange.start();
+      return this.#bodyStream(exchange);
+    } catch (error) {
+      exchange.failed = true;
+      throw error;
+    } finally {
+      if (this.#exchange === exchange) this.#busy = false;
+    }
   }
 
   /**
@@ -1148,14 +1249,9 @@ export class HTTPClientSession implements AsyncDisposable {
    */
   async flushRequest(): Promise<void> {
     const exchange = this.#exchange;
-    if (exchange === null) return;
-    if (exchange.pendingWrite !== null || exchange.queued > 0) {
-      await this.#drainWrites(exchange);
-    }
-    if (exchange.bodyError) throw exchange.bodyError;
-    if (!exchange.headSent && exchange.bodyState !== BodyState.Failed) {
-      await this.#sendHead(exchange);
-    }
+    if (exchange === null || exchange.over) return;
+    this.#checkIdle("flush request", exchange);
+    await this.#run(exchange, () => exchange.flush());
   }
 
   /**
@@ -1169,27 +1265,12 @@ export class HTTPClientSession implements AsyncDisposable {
    *
    * @param response Filled with the 100 response or the final response.
    * @returns Whether the server asked for the body.
-   * @throws {TypeError} When no request is waiting for its response.
+   * @throws {TypeError} When no request is waiting for its response, or another call is under way.
    * @throws {NetException} When the response cannot be read.
    */
   async peekResponse(response: HTTPResponse): Promise<boolean> {
     const exchange = this.#currentExchange("peek response");
-    if (exchange.peeked) {
-      copyResponse(exchange.peeked.response, response);
-      return false;
-    }
-    await this.flushRequest();
-    const framing = await this.#readHead(exchange, response, true);
-    if (response.getStatus() === HTTPResponse.HTTP_CONTINUE) return true;
-    const copy = new HTTPResponse();
-    copyResponse(response, copy);
-    exchange.peeked = { response: copy, framing };
-    if (exchange.bodyState === BodyState.Open) {
-      exchange.bodyState = BodyState.Refused;
-      // The server may or may not read a body it did not ask for.
-      exchange.keepAlive = false;
-    }
-    return false;
+    return await this.#run(exchange, () => exchange.peek(response));
   }
 
   /**
@@ -1200,82 +1281,35 @@ export class HTTPClientSession implements AsyncDisposable {
    * (trailers then in `responseTrailer()`), or the end of the connection; it
    * is empty for HEAD, 204 and 304. A body that ends before its length or its
    * last chunk errors its stream with `MessageException`: nothing truncated
-   * is ever a success.
+   * is ever a success. So does a body delimited by the end of a TLS
+   * connection that ends without `close_notify` (Poco reports that through
+   * `networkException()` and keeps the body).
+   *
+   * The receive timeout applies to each read, as in Poco, not to the whole
+   * response: a server that sends a byte now and then keeps the exchange
+   * going for as long as it likes.
    *
    * @param response Filled with the status, reason, version and fields.
    * @returns The body stream, valid until the next `sendRequest()`.
-   * @throws {TypeError} When no request was sent.
+   * @throws {TypeError} When no request was sent, or another call is under way.
    * @throws {RangeError} When a fixed-length request body is incomplete.
    * @throws {MessageException} When the response is malformed.
    * @throws {NoMessageException} When the connection closed before a response.
-   * @throws {TimeoutException} When the server takes longer than the receive timeout.
+   * @throws {TimeoutException} When one read takes longer than the receive timeout.
    */
   async receiveResponse(
     response: HTTPResponse,
   ): Promise<ReadableStream<Uint8Array>> {
     const exchange = this.#currentExchange("receive response");
-    if (exchange.pendingWrite !== null || exchange.queued > 0) {
-      await this.#drainWrites(exchange);
+    this.#busy = true;
+    try {
+      return await exchange.receive(response);
+    } catch (error) {
+      exchange.failed = true;
+      throw error;
+    } finally {
+      if (this.#exchange === exchange) this.#busy = false;
     }
-    if (exchange.bodyError) throw exchange.bodyError;
-    if (exchange.bodyState === BodyState.Open) {
-      if (exchange.framing.kind === "chunked") {
-        await this.#finishBody(exchange);
-      } else {
-        const error = new RangeError(
-          `Cannot receive response: the request body has ${exchange.bodyBytes} of ${
-            (exchange.framing as { length: number }).length
-          } bytes; write the rest and close its stream first`,
-        );
-        this.#failBody(exchange, error);
-        throw error;
-      }
-    }
-    if (!exchange.headSent && exchange.bodyState !== BodyState.Refused) {
-      await this.#sendHead(exchange);
-    }
-    let framing: Framing;
-    if (exchange.peeked) {
-      copyResponse(exchange.peeked.response, response);
-      framing = exchange.peeked.framing;
-      exchange.peeked = null;
-    } else {
-      framing = await this.#readHead(exchange, response, false);
-    }
-    exchange.responseReceived = true;
-    while (
-      response.getStatus() ===
-        HTTPResponse.HTTP_PROXY_AUTHENTICATION_REQUIRED &&
-      this.#forwarding() && this.getProxyConfig().username !== ""
-    ) {
-      this.#closeConn();
-      if (this.#staleDigest(exchange, response)) {
-        // The proxy retired the nonce (squid does after 50 uses by default):
-        // the credentials are good; send the request once more.
-        exchange.staleRetried = true;
-        this.#authorizeForwarded(exchange);
-        exchange.headSent = false;
-        const action = `Cannot receive response from ${this.describeTarget()}`;
-        this.#checkCurrent(exchange, action);
-        await this.#ensureConnected();
-        this.#checkCurrent(exchange, action);
-        this.#connRequests++;
-        await this.#sendHead(exchange);
-        framing = await this.#readHead(exchange, response, false);
-        continue;
-      }
-      this.#proxyCache.digest = null;
-      const config = this.getProxyConfig();
-      throw new ProxyException(
-        `Cannot send request through proxy ${config.host}:${config.port}: the proxy refused the ${config.authMethod} credentials of "${config.username}" (407)`,
-        { status: 407 },
-      );
-    }
-    const conn = this.#conn!;
-    this.#reusable = exchange.keepAlive && response.getKeepAlive() &&
-      framing.kind !== "close" && exchange.bodyState !== BodyState.Refused &&
-      response.getStatus() !== HTTPResponse.HTTP_SWITCHING_PROTOCOLS;
-    return this.#bodyStream(conn, framing);
   }
 
   /**
@@ -1284,14 +1318,14 @@ export class HTTPClientSession implements AsyncDisposable {
    */
   reset(): void {
     this.#abandonExchange();
+    if (this.#exchange !== null) this.#exchange.cancelled = true;
     this.#exchange = null;
-    this.#closeConn();
+    this.#busy = false;
+    this.#connection.close();
     // A connection given to the constructor and never used is ours to close.
-    try {
-      this.takeGivenConn()?.close();
-    } catch {
-      // Closed by its peer or the runtime already.
-    }
+    const given = this.#given;
+    this.#given = null;
+    if (given !== null) closeQuietly(given);
   }
 
   /**
@@ -1300,7 +1334,7 @@ export class HTTPClientSession implements AsyncDisposable {
    */
   abort(): void {
     this.#aborted = true;
-    this.#closeConn();
+    this.#connection.close();
   }
 
   /** Closes the connection, as `reset()`. */
@@ -1314,124 +1348,82 @@ export class HTTPClientSession implements AsyncDisposable {
     await Promise.resolve();
   }
 
-  /**
-   * Opens the transport: the connection given to the constructor the first
-   * time, a new one after. `HTTPSClientSession` overrides this to add TLS.
-   *
-   * @param timeout The connect timeout in milliseconds, 0 for none.
-   * @returns The open connection.
-   */
-  protected async connectTransport(timeout: number): Promise<Deno.Conn> {
-    const given = this.takeGivenConn();
-    if (given !== null) return given;
-    if (this.proxied()) return await this.#connectThroughProxy(timeout);
-    const signal = timeout > 0 ? AbortSignal.timeout(timeout) : undefined;
+  // Runs one step of `exchange` as the session's only call under way; a
+  // failure ends the exchange (a new request may follow).
+  async #run<T>(exchange: Exchange, step: () => Promise<T>): Promise<T> {
+    this.#busy = true;
     try {
-      if (this.#unixPath !== null) {
-        return await Deno.connect({ transport: "unix", path: this.#unixPath });
-      }
-      return await Deno.connect({
-        hostname: this.#host,
-        port: this.#port,
-        signal,
-      });
+      return await step();
     } catch (error) {
-      if (signal?.aborted) {
-        throw new TimeoutException(
-          `Cannot connect to ${this.describeTarget()}: timed out after ${timeout} ms`,
-          { cause: error },
-        );
-      }
+      exchange.failed = true;
       throw error;
+    } finally {
+      if (this.#exchange === exchange) this.#busy = false;
     }
   }
 
-  /**
-   * Turns a runtime error into the client's error family.
-   *
-   * @param error What the runtime threw.
-   * @param action What was being done, such as `"Cannot send request"`.
-   * @returns An error of the `NetException` family with `error` as its cause.
-   */
-  protected translateError(error: unknown, action: string): Error {
-    if (
-      error instanceof NetException || error instanceof TypeError ||
-      error instanceof RangeError
-    ) {
-      return error;
+  // A request without body may reuse the last such stream if nobody
+  // touched it: a stream per request is a fifth of a small GET's work.
+  #bodyStream(exchange: Exchange): WritableStream<Uint8Array> {
+    if (exchange.writer.framing.kind !== "none") return exchange.bodyStream();
+    const sink = this.#idleSink;
+    if (sink !== null && sink.retarget(exchange)) return sink.stream;
+    const fresh = new BodySink(exchange);
+    this.#idleSink = fresh;
+    return fresh.stream;
+  }
+
+  // One exchange at a time: refuses a call while another is under way, or a
+  // new request while the last one waits for its response.
+  #checkIdle(action: string, current?: Exchange): void {
+    const exchange = this.#exchange;
+    const pending = exchange !== null && exchange !== current &&
+      !exchange.over;
+    if (!this.#busy && !pending) return;
+    throw new TypeError(
+      `Cannot ${action}: another exchange is in progress on this session; a session carries one exchange at a time (receive its response, or call reset(), first; use one session per concurrent request, or an Agent)`,
+    );
+  }
+
+  #currentExchange(action: string): Exchange {
+    const exchange = this.#exchange;
+    if (exchange === null || exchange.responseReceived) {
+      throw new TypeError(`Cannot ${action}: no request was sent`);
     }
-    const message = error instanceof Error ? error.message : String(error);
-    const options = { cause: error };
-    if (this.#aborted) {
-      return new ConnectionResetException(
-        `${action}: the session was aborted`,
-        options,
-      );
-    }
-    if (error instanceof Deno.errors.ConnectionRefused) {
-      return new ConnectionRefusedException(
-        `${action}: connection refused`,
-        options,
-      );
-    }
-    if (
-      error instanceof Deno.errors.ConnectionReset ||
-      error instanceof Deno.errors.ConnectionAborted ||
-      error instanceof Deno.errors.BrokenPipe ||
-      error instanceof Deno.errors.NotConnected ||
-      error instanceof Deno.errors.BadResource ||
-      error instanceof Deno.errors.Interrupted
-    ) {
-      return new ConnectionResetException(`${action}: ${message}`, options);
-    }
-    if (error instanceof Deno.errors.UnexpectedEof) {
-      // A TLS peer gone without close_notify, inside a delimited message.
-      return new MessageException(
-        `${action}: the connection closed without TLS close_notify`,
-        options,
-      );
-    }
-    if (error instanceof Deno.errors.TimedOut) {
-      return new TimeoutException(`${action}: ${message}`, options);
-    }
-    if (
-      /lookup address|Name or service not known|No address associated/i.test(
-        message,
-      )
-    ) {
+    this.#checkIdle(action, exchange);
+    return exchange;
+  }
+
+  #checkCurrent(exchange: Exchange, action: string): void {
+    if (this.#exchange === exchange && !this.#aborted) return;
+    this.#connection.close();
+    throw new ConnectionResetException(
+      `${action}: the session was ${this.#aborted ? "aborted" : "reset"}`,
+    );
+  }
+
+  #translate(error: unknown, action: string): Error {
+    const tls = sessionHooks.get(this)?.tls();
+    return translateError(error, action, {
+      aborted: this.#aborted,
       // Through a proxy, the name looked up is the proxy's.
-      const host = this.proxied() ? this.getProxyConfig().host : this.#host;
-      return new HostNotFoundException(
-        `${action}: cannot resolve "${host}"`,
-        options,
-      );
-    }
-    return new NetException(`${action}: ${message}`, options);
+      lookupHost: this.proxied() ? this.getProxyConfig().host : this.#host,
+      tls: tls === undefined ? null : {
+        host: tls.hostname,
+        hasCertificate: tls.context.certificate !== undefined,
+      },
+    });
   }
 
-  /**
-   * Names the target in messages: `host:port`, or the socket path.
-   *
-   * @returns The target.
-   */
-  protected describeTarget(): string {
+  // Names the target in messages: `host:port`, or the socket path.
+  #describeTarget(): string {
     if (this.#unixPath !== null) return this.#unixPath;
+    const target = authority(this.#host, this.#port);
     if (this.proxied()) {
       const config = this.getProxyConfig();
-      return `${this.#host}:${this.#port} through proxy ${config.host}:${config.port}`;
+      return `${target} through proxy ${authority(config.host, config.port)}`;
     }
-    return `${this.#host}:${this.#port}`;
-  }
-
-  /**
-   * Takes the connection given to the constructor, once.
-   *
-   * @returns The connection, or `null` when none is left.
-   */
-  protected takeGivenConn(): Deno.Conn | null {
-    const given = this.#given;
-    this.#given = null;
-    return given;
+    return target;
   }
 
   #adopt(conn: Deno.Conn): void {
@@ -1448,115 +1440,8 @@ export class HTTPClientSession implements AsyncDisposable {
   }
 
   /** Plain forwarding: a proxy, and not an HTTPS session's tunnel. */
-  // Writes the head with the Proxy-Authorization the cache allows, if any.
-  #authorizeForwarded(exchange: Exchange): void {
-    const request = exchange.request;
-    const authorization = preemptiveAuthorization(
-      this.getProxyConfig(),
-      this.#proxyCache,
-      request.getMethod(),
-      request.getURI(),
-    );
-    if (authorization === null) return;
-    request.set("Proxy-Authorization", authorization);
-    exchange.head = serializeRequestHead(request);
-    request.erase("Proxy-Authorization");
-  }
-
-  // A 407 whose Digest challenge says stale=true, for a request that can be
-  // sent again: takes the new nonce and tells the caller to resend, once.
-  #staleDigest(exchange: Exchange, response: HTTPResponse): boolean {
-    if (
-      this.getProxyConfig().authMethod !== "digest" || exchange.staleRetried ||
-      !exchange.replayable
-    ) {
-      return false;
-    }
-    const fresh = pickDigest(
-      parseChallenges(response.getAll("Proxy-Authenticate")),
-    );
-    if (fresh === null || !fresh.stale) return false;
-    this.#proxyCache.digest = fresh;
-    return true;
-  }
-
   #forwarding(): boolean {
     return this.proxied() && !(this.secure() && this.getProxyConfig().tunnel);
-  }
-
-  /**
-   * Connects to the proxy; for an HTTPS session's tunnel, opens it with
-   * CONNECT; for forwarding with Digest or NTLM, answers the proxy's
-   * challenge first. All under one deadline of `timeout`.
-   */
-  async #connectThroughProxy(timeout: number): Promise<Deno.Conn> {
-    const config = this.getProxyConfig();
-    const opened: Deno.Conn[] = [];
-    let timedOut = false;
-    const timer = timeout > 0
-      ? setTimeout(() => {
-        timedOut = true;
-        for (const conn of opened) closeQuietly(conn);
-      }, timeout)
-      : undefined;
-    const open = async () => {
-      const conn = await this.openProxyTransport(config, timeout);
-      if (timedOut) {
-        closeQuietly(conn);
-        throw new TimeoutException("timed out");
-      }
-      opened.push(conn);
-      return conn;
-    };
-    const authority = `${
-      this.#host.includes(":") ? `[${this.#host}]` : this.#host
-    }:${this.#port}`;
-    try {
-      let conn = await open();
-      const handshake = {
-        config,
-        cache: this.#proxyCache,
-        limits: this.#limits,
-        reconnect: open,
-      };
-      if (this.secure() && config.tunnel) {
-        ({ conn } = await proxyHandshake(conn, {
-          ...handshake,
-          method: "CONNECT",
-          uri: authority,
-          host: authority,
-        }));
-      } else if (
-        config.username !== "" &&
-        (config.authMethod === "ntlm" ||
-          (config.authMethod === "digest" && this.#proxyCache.digest === null))
-      ) {
-        // Poco's challenge request: HEAD of the request's URI.
-        const outcome = await proxyHandshake(conn, {
-          ...handshake,
-          method: "HEAD",
-          uri: this.#challengeUri || `${this.proxyRequestPrefix()}/`,
-          host: authority,
-        });
-        conn = outcome.conn;
-        if (!outcome.response.getKeepAlive()) {
-          closeQuietly(conn);
-          conn = await open();
-        }
-      }
-      return conn;
-    } catch (error) {
-      for (const conn of opened) closeQuietly(conn);
-      if (timedOut) {
-        throw new TimeoutException(
-          `Cannot connect to ${this.describeTarget()}: timed out after ${timeout} ms`,
-          { cause: error },
-        );
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   #assertUnconnected(what: string): void {
@@ -1567,533 +1452,43 @@ export class HTTPClientSession implements AsyncDisposable {
     }
   }
 
-  #currentExchange(action: string): Exchange {
-    const exchange = this.#exchange;
-    if (exchange === null || exchange.responseReceived) {
-      throw new TypeError(`Cannot ${action}: no request was sent`);
-    }
-    return exchange;
-  }
-
-  async #ensureConnected(): Promise<void> {
-    if (this.#conn !== null) return;
-    const action = `Cannot connect to ${this.describeTarget()}`;
-    let conn: Deno.Conn;
-    try {
-      conn = await this.connectTransport(this.#connectTimeout);
-    } catch (error) {
-      throw this.translateError(error, action);
-    }
-    this.#conn = new BufferedConn(conn, READ_BUFFER);
-    this.#connProxy = this.#effectiveProxy();
-    this.#connRequests = 0;
-    this.#reusable = false;
-  }
-
-  // The proxy the connection goes through, or null for a direct one.
-  #effectiveProxy(): ProxyConfig | null {
-    return this.proxied() ? this.getProxyConfig() : null;
-  }
-
-  // A new global proxy configuration (the session's own cannot change while
-  // connected) must not reuse a connection made under the old one: a direct
-  // connection would carry proxy credentials to the origin, a proxied one
-  // origin-form requests to the proxy.
-  #proxyChanged(): boolean {
-    return this.#effectiveProxy() !== this.#connProxy;
-  }
-
-  #closeConn(): void {
-    this.#conn?.close();
-    this.#conn = null;
-    this.#reusable = false;
+  // Where the next connection goes: the given connection once, then the
+  // host, the Unix socket or the proxy.
+  #target(): ConnectTarget {
+    const given = this.#given;
+    this.#given = null;
+    return {
+      host: this.#host,
+      port: this.#port,
+      unixPath: given === null ? this.#unixPath : null,
+      given,
+      proxy: given === null && this.proxied() ? this.getProxyConfig() : null,
+      tls: sessionHooks.get(this)?.tls() ?? null,
+      proxyCache: this.#proxyCache,
+      limits: this.#limits,
+      challengeUri: this.#challengeUri || `${this.proxyRequestPrefix()}/`,
+      timeout: this.#connectTimeout,
+      describe: this.#describeTarget(),
+    };
   }
 
   /** Ends what the last exchange left open, so the connection is clean. */
   #abandonExchange(): void {
-    const body = this.#body;
-    if (body !== null && !body.finished) {
-      body.finished = true;
-      try {
-        body.controller?.error(
-          new TypeError(
-            "Cannot read response body: the session moved on to another request",
-          ),
-        );
-      } catch {
-        // The stream was already closed or errored by its reader.
-      }
-      this.#closeConn();
-    }
-    this.#body = null;
     const exchange = this.#exchange;
-    if (exchange !== null && !exchange.responseReceived) {
-      // A request whose response was never read leaves the connection unknown.
-      this.#closeConn();
-    }
-  }
-
-  /**
-   * Waits until the body writes the caller started are done: the one under
-   * way, and those still queued in the stream (a caller need not await each
-   * write). Returns early when the body failed, as queued writes then never
-   * reach the sink.
-   */
-  async #drainWrites(exchange: Exchange): Promise<void> {
-    for (;;) {
-      if (exchange.pendingWrite !== null) {
-        await exchange.pendingWrite;
-        continue;
-      }
-      if (exchange.queued === 0 || exchange.bodyState === BodyState.Failed) {
-        return;
-      }
-      await new Promise<void>((resolve) => exchange.wake = resolve);
-      exchange.wake = null;
-    }
-  }
-
-  /**
-   * Throws when `exchange` is no longer the session's current request: the
-   * session was reset, closed or aborted while it waited.
-   */
-  #checkCurrent(exchange: Exchange, action: string): void {
-    if (this.#exchange === exchange && !this.#aborted) return;
-    this.#closeConn();
-    throw new ConnectionResetException(
-      `${action}: the session was ${this.#aborted ? "aborted" : "reset"}`,
-    );
-  }
-
-  #track(exchange: Exchange, work: Promise<void>): Promise<void> {
-    // Settles when `work` does and never rejects: the stream gets `work`'s
-    // error, and the exchange keeps it as bodyError.
-    const done = () => {
-      if (exchange.pendingWrite === tracked) exchange.pendingWrite = null;
-    };
-    const tracked: Promise<void> = work.then(done, done);
-    exchange.pendingWrite = tracked;
-    return work;
-  }
-
-  async #send(data: Uint8Array, action: string): Promise<void> {
-    const conn = this.#conn;
-    if (conn === null) {
-      throw new ConnectionResetException(`${action}: the connection is closed`);
-    }
-    try {
-      await conn.write(data, this.#sendTimeout, action);
-    } catch (error) {
-      const reused = this.#connRequests > 1;
-      this.#closeConn();
-      const translated = this.translateError(error, action);
-      // A kept-alive connection the server closed: no response will come.
-      if (
-        reused && translated instanceof ConnectionResetException &&
-        !this.#aborted
-      ) {
-        throw new NoMessageException(
-          `${action}: the server closed the kept-alive connection`,
-          { cause: translated },
-        );
-      }
-      throw translated;
-    }
-  }
-
-  async #sendHead(exchange: Exchange, extra?: Uint8Array): Promise<void> {
-    let data = exchange.head;
-    if (extra !== undefined) {
-      data = new Uint8Array(exchange.head.length + extra.length);
-      data.set(exchange.head);
-      data.set(extra, exchange.head.length);
-    }
-    const action = `Cannot send request to ${this.describeTarget()}`;
-    try {
-      await this.#send(data, action);
-    } catch (error) {
-      // A reused connection that the server closed while idle: try a new one.
-      if (
-        !(this.#connRequests > 1 && exchange.replayable && extra === undefined)
-      ) {
-        throw error;
-      }
-      this.#checkCurrent(exchange, action);
-      await this.#ensureConnected();
-      this.#checkCurrent(exchange, action);
-      this.#connRequests++;
-      await this.#send(data, action);
-    }
-    exchange.headSent = true;
-  }
-
-  async #writeBody(exchange: Exchange, chunk: Uint8Array): Promise<void> {
-    if (!(chunk instanceof Uint8Array)) {
-      throw this.#failBody(
-        exchange,
-        new TypeError("Cannot write request body: chunks must be Uint8Array"),
-      );
-    }
-    this.#checkWritable(exchange, chunk.length);
-    if (chunk.length === 0) return;
-    const framing = exchange.framing;
-    if (framing.kind === "length") {
-      const rest = framing.length - exchange.bodyBytes;
-      if (chunk.length > rest) {
-        throw this.#failBody(
-          exchange,
-          new TypeError(
-            `Cannot write request body: ${chunk.length} bytes exceed the ${rest} left of Content-Length ${framing.length}`,
-          ),
-        );
-      }
-    }
-    const pieces = framing.kind === "chunked" ? encodeChunk(chunk) : [chunk];
-    exchange.bodyBytes += chunk.length;
-    try {
-      let i = 0;
-      if (!exchange.headSent) {
-        const first = pieces[0];
-        if (first.length <= COALESCE_LIMIT) {
-          await this.#sendHead(exchange, first);
-          i = 1;
-        } else {
-          await this.#sendHead(exchange);
-        }
-      }
-      for (; i < pieces.length; i++) {
-        await this.#send(pieces[i], "Cannot send request body");
-      }
-    } catch (error) {
-      throw this.#failBody(exchange, error as Error);
-    }
-    if (framing.kind === "length" && exchange.bodyBytes === framing.length) {
-      exchange.bodyState = BodyState.Done;
-    }
-  }
-
-  #checkWritable(exchange: Exchange, length: number): void {
-    if (exchange !== this.#exchange || exchange.responseReceived) {
-      throw new TypeError("Cannot write request body: the request is over");
-    }
-    switch (exchange.bodyState) {
-      case BodyState.None:
-        if (length > 0) {
-          throw new TypeError(
-            "Cannot write request body: the request has neither Content-Length nor chunked transfer encoding",
-          );
-        }
-        return;
-      case BodyState.Refused:
-        throw new TypeError(
-          "Cannot write request body: the server answered before 100 Continue",
-        );
-      case BodyState.Failed:
-        throw exchange.bodyError!;
-      case BodyState.Done:
-        if (length > 0) {
-          throw new TypeError(
-            "Cannot write request body: the body is already complete",
-          );
-        }
-    }
-  }
-
-  async #finishBody(exchange: Exchange): Promise<void> {
-    if (exchange.bodyState === BodyState.Refused) return;
-    this.#checkWritable(exchange, 0);
-    if (exchange.bodyState !== BodyState.Open) {
-      if (!exchange.headSent) await this.#sendHead(exchange);
-      return;
-    }
-    const framing = exchange.framing;
-    if (framing.kind === "length") {
-      throw this.#failBody(
-        exchange,
-        new RangeError(
-          `Cannot finish request body: ${exchange.bodyBytes} of ${framing.length} bytes were written`,
-        ),
-      );
-    }
-    const last = encodeLastChunk(this.#requestTrailer);
-    try {
-      if (exchange.headSent) await this.#send(last, "Cannot send request body");
-      else await this.#sendHead(exchange, last);
-    } catch (error) {
-      throw this.#failBody(exchange, error as Error);
-    }
-    exchange.bodyState = BodyState.Done;
-  }
-
-  #failBody(exchange: Exchange, error: Error): Error {
-    if (exchange.bodyState !== BodyState.Failed && !exchange.responseReceived) {
-      exchange.bodyState = BodyState.Failed;
-      exchange.bodyError = error;
-      // The server still waits for the rest of the body: the connection is lost.
-      if (exchange === this.#exchange) this.#closeConn();
-    }
-    return exchange.bodyError ?? error;
-  }
-
-  async #readHead(
-    exchange: Exchange,
-    response: HTTPResponse,
-    stopAtContinue: boolean,
-  ): Promise<Framing> {
-    const action = `Cannot receive response from ${this.describeTarget()}`;
-    for (let attempt = 0;; attempt++) {
-      try {
-        for (let interim = 0;; interim++) {
-          // A server may not hold the response back with endless 1xx.
-          if (interim > MAX_INTERIM_RESPONSES) {
-            throw new MessageException(
-              `${action}: more than ${MAX_INTERIM_RESPONSES} interim responses`,
-            );
-          }
-          await this.#readOneHead(response);
-          const status = response.getStatus();
-          if (
-            status >= 200 || status === HTTPResponse.HTTP_SWITCHING_PROTOCOLS
-          ) break;
-          if (stopAtContinue && status === HTTPResponse.HTTP_CONTINUE) {
-            return { kind: "none" };
-          }
-        }
-        return responseFraming(exchange.method, response);
-      } catch (error) {
-        const retry = error instanceof NoMessageException &&
-          attempt === 0 && this.#connRequests > 1 && exchange.replayable;
-        this.#closeConn();
-        if (!retry) throw error;
-        this.#checkCurrent(exchange, action);
-        await this.#ensureConnected();
-        this.#checkCurrent(exchange, action);
-        this.#connRequests++;
-        await this.#sendHead(exchange);
-      }
-    }
-  }
-
-  async #readOneHead(response: HTTPResponse): Promise<void> {
-    const conn = this.#conn;
-    const action = `Cannot receive response from ${this.describeTarget()}`;
-    if (conn === null) {
-      throw new NoMessageException(`${action}: the connection is closed`);
-    }
-    const max = this.#limits.maxHeadSize;
-    // Bytes after conn.start already searched; kept relative as fill() may move them.
-    let searched = 0;
-    for (;;) {
-      const end = findHeadEnd(
-        conn.buf,
-        conn.start,
-        conn.start + searched,
-        conn.end,
-      );
-      if (end >= 0) {
-        const head = conn.buf.subarray(conn.start, end);
-        conn.start = end;
-        parseResponseHead(head, response, this.#limits);
-        return;
-      }
-      if (conn.buffered > max) {
-        throw new MessageException(
-          `Cannot parse response head: larger than ${max} bytes`,
-        );
-      }
-      searched = Math.max(0, conn.buffered - 3);
-      const had = conn.buffered;
-      let n: number;
-      try {
-        n = await conn.fill(this.#receiveTimeout, action, max + 4);
-      } catch (error) {
-        if (had === 0 && error instanceof Deno.errors.UnexpectedEof) n = 0;
-        else throw this.translateError(error, action);
-      }
-      if (n > 0) continue;
-      if (conn.buffered === 0) {
-        throw new NoMessageException(
-          `${action}: the connection closed before a response`,
-        );
-      }
-      throw new MessageException(
-        `Cannot parse response head: the connection closed after ${conn.buffered} bytes`,
-      );
-    }
-  }
-
-  #bodyStream(
-    conn: BufferedConn,
-    framing: Framing,
-  ): ReadableStream<Uint8Array> {
-    const body: ResponseBody = {
-      controller: null,
-      framing,
-      remaining: framing.kind === "length" ? framing.length : 0,
-      decoder: framing.kind === "chunked"
-        ? new ChunkedDecoder(this.#limits)
-        : null,
-      finished: false,
-    };
-    this.#body = body;
-    // A body already in the buffer is delivered at once, which frees the
-    // connection before the caller reads it; its stream needs no pull and no
-    // auto-allocation, which makes it cheaper (3.0 against 4.8 µs).
+    if (exchange === null) return;
+    const body = exchange.body;
     if (
-      framing.kind === "none" ||
-      (framing.kind === "length" && conn.buffered >= framing.length)
+      body !== null &&
+      body.abandon(() =>
+        new TypeError(
+          "Cannot read response body: the session moved on to another request",
+        )
+      )
     ) {
-      return new ReadableStream({
-        type: "bytes",
-        start: (controller) => {
-          if (body.remaining > 0) {
-            controller.enqueue(
-              conn.buf.slice(conn.start, conn.start + body.remaining),
-            );
-            conn.start += body.remaining;
-            body.remaining = 0;
-          }
-          this.#endBody(body, controller);
-        },
-      });
+      this.#connection.close();
     }
-    return new ReadableStream({
-      type: "bytes",
-      autoAllocateChunkSize: BODY_CHUNK,
-      start: (controller) => {
-        body.controller = controller;
-      },
-      pull: (controller) => this.#pullBody(conn, body, controller),
-      cancel: () => {
-        if (body.finished) return;
-        body.finished = true;
-        if (this.#body === body) this.#closeConn();
-      },
-    });
-  }
-
-  async #pullBody(
-    conn: BufferedConn,
-    body: ResponseBody,
-    controller: ReadableByteStreamController,
-  ): Promise<void> {
-    if (body.finished) return;
-    const request = controller.byobRequest!;
-    const view = new Uint8Array(
-      request.view!.buffer,
-      request.view!.byteOffset,
-      request.view!.byteLength,
-    );
-    const action = "Cannot read response body";
-    try {
-      switch (body.framing.kind) {
-        case "length": {
-          const n = await conn.readInto(
-            view.subarray(0, Math.min(view.length, body.remaining)),
-            this.#receiveTimeout,
-            action,
-          );
-          if (n === null) {
-            throw new MessageException(
-              `${action}: the connection closed with ${body.remaining} bytes of the Content-Length missing`,
-            );
-          }
-          body.remaining -= n;
-          request.respond(n);
-          if (body.remaining === 0) this.#endBody(body, controller);
-          return;
-        }
-        case "chunked":
-          return await this.#pullChunked(conn, body, controller, view);
-        default: {
-          let n: number | null;
-          try {
-            n = await conn.readInto(view, this.#receiveTimeout, action);
-          } catch (error) {
-            if (!(error instanceof Deno.errors.UnexpectedEof)) throw error;
-            this.#networkException = new ConnectionResetException(
-              "Response body ended without TLS close_notify",
-              { cause: error },
-            );
-            n = null;
-          }
-          if (n === null) {
-            this.#reusable = false;
-            this.#endBody(body, controller);
-          } else {
-            request.respond(n);
-          }
-          return;
-        }
-      }
-    } catch (error) {
-      body.finished = true;
-      if (this.#body === body) this.#closeConn();
-      throw this.translateError(error, action);
-    }
-  }
-
-  async #pullChunked(
-    conn: BufferedConn,
-    body: ResponseBody,
-    controller: ReadableByteStreamController,
-    view: Uint8Array,
-  ): Promise<void> {
-    const decoder = body.decoder!;
-    const action = "Cannot read response body";
-    for (;;) {
-      const data = decoder.dataRemaining;
-      if (data > 0) {
-        const n = await conn.readInto(
-          view.subarray(0, Math.min(view.length, data)),
-          this.#receiveTimeout,
-          action,
-        );
-        if (n === null) {
-          throw new MessageException(
-            `${action}: the connection closed inside a chunk`,
-          );
-        }
-        decoder.consumeData(n);
-        // Read the framing that follows, so the end is seen with the data.
-        conn.start = decoder.advance(conn.buf, conn.start, conn.end);
-        controller.byobRequest!.respond(n);
-        if (decoder.done) this.#endBody(body, controller);
-        return;
-      }
-      if (decoder.done) {
-        this.#endBody(body, controller);
-        return;
-      }
-      if (conn.buffered > 0) {
-        conn.start = decoder.advance(conn.buf, conn.start, conn.end);
-        continue;
-      }
-      const n = await conn.fill(this.#receiveTimeout, action);
-      if (n === 0) {
-        throw new MessageException(
-          `${action}: the connection closed before the last chunk`,
-        );
-      }
-    }
-  }
-
-  #endBody(body: ResponseBody, controller: ReadableByteStreamController): void {
-    body.finished = true;
-    if (body.decoder !== null) this.#responseTrailer = body.decoder.trailer;
-    if (this.#body === body) {
-      this.#body = null;
-      const conn = this.#conn;
-      // Bytes after the body answer no request: never read them as a response.
-      if (this.#reusable && conn !== null && conn.buffered === 0) {
-        this.#lastUsed = Date.now();
-        conn.readAhead();
-      } else {
-        this.#closeConn();
-      }
-    }
-    controller.close();
-    controller.byobRequest?.respond(0);
+    // A request whose response was never read leaves the connection unknown.
+    if (!exchange.responseReceived) this.#connection.close();
   }
 }
 
@@ -2116,11 +1511,6 @@ function limitsFrom(
   return out;
 }
 
-function checkHost(host: string): string {
-  if (host === "") throw new TypeError("Invalid host: must not be empty");
-  return host;
-}
-
 function checkPort(port: number): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(
@@ -2137,11 +1527,4 @@ function checkTimeout(timeout: number): number {
     );
   }
   return timeout;
-}
-
-function copyResponse(from: HTTPResponse, to: HTTPResponse): void {
-  to.clear();
-  to.setVersion(from.getVersion());
-  to.setStatusAndReason(from.getStatus(), from.getReason());
-  for (const [name, value] of from) to.add(name, value);
 }

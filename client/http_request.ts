@@ -1,4 +1,5 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
+import { bracketHost } from "./_host.ts";
 import { parseCookie, stringifyCookie } from "cookie";
 import { HTTPMessage } from "./http_message.ts";
 import { printable, tokenList, validateHeaderName } from "./_tokens.ts";
@@ -18,7 +19,7 @@ const keepAsIs = (text: string): string => text;
 /**
  * An authentication scheme and its credentials, as in `Authorization`.
  *
- * @example
+ * @example Credentials in a request
  * ```ts
  * import { type Credentials, HTTPRequest } from "@pocket/net/client";
  * import assert from "node:assert/strict";
@@ -169,9 +170,7 @@ export class HTTPRequest extends HTTPMessage {
    * @throws {TypeError} When the value is invalid.
    */
   setHost(host: string, port?: number): void {
-    let value = host.includes(":") && !host.startsWith("[")
-      ? `[${host}]`
-      : host;
+    let value = bracketHost(host);
     if (port !== undefined && port !== 80 && port !== 443) value += `:${port}`;
     this.set("Host", value);
   }

@@ -10,9 +10,9 @@ import {
   type HTTPClientSessionOptions,
 } from "./http_client_session.ts";
 import { X509Certificate } from "./x509_certificate.ts";
-import type { ProxyConfig } from "./proxy_config.ts";
-import { closeQuietly } from "./_proxy.ts";
-import { bridge, bridgedConn } from "./_tls_bridge.ts";
+import { authority } from "./_host.ts";
+import { sessionHooks } from "./_session_hooks.ts";
+import { certificateReason } from "./_translate_error.ts";
 import {
   checkServerIdentity,
   connect as connectNodeTls,
@@ -119,6 +119,17 @@ export class HTTPSClientSession extends HTTPClientSession {
     }
     this.#tlsHost = byName ? target : conn ? portOrHost as string : "";
     this.#context = context ?? new Context();
+    // Only how the connection opens changes: TLS, with this name and context.
+    sessionHooks.set(this, {
+      tls: () => ({
+        hostname: this.#tlsHost || this.getHost(),
+        context: this.#context,
+      }),
+      connected: () => {
+        this.#connects++;
+        this.#peer = null;
+      },
+    });
   }
 
   /**
@@ -255,7 +266,7 @@ export class HTTPSClientSession extends HTTPClientSession {
    *
    * @returns `null`.
    *
-   * @example
+   * @example No TLS session to resume
    * ```ts
    * import { Context, HTTPSClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -269,29 +280,12 @@ export class HTTPSClientSession extends HTTPClientSession {
   }
 
   /**
-   * Opens a TCP connection and completes the TLS handshake.
-   *
-   * @param timeout The connect timeout in milliseconds, 0 for none.
-   * @returns The TLS connection.
-   */
-  protected override async connectTransport(
-    timeout: number,
-  ): Promise<Deno.Conn> {
-    const conn = this.proxied()
-      ? await this.#connectThroughProxy(timeout)
-      : await this.#connectTls(timeout);
-    this.#connects++;
-    this.#peer = null;
-    return conn;
-  }
-
-  /**
    * The prefix of absolute-form URIs when forwarding through a proxy
    * (`tunnel` false): `https://host`, with `:port` unless it is 443.
    *
    * @returns The prefix.
    *
-   * @example
+   * @example The https prefix, without port 443
    * ```ts
    * import { HTTPSClientSession } from "@pocket/net/client";
    * import assert from "node:assert/strict";
@@ -301,226 +295,10 @@ export class HTTPSClientSession extends HTTPClientSession {
    * ```
    */
   override proxyRequestPrefix(): string {
-    return this.prefixFor("https", HTTPSClientSession.HTTPS_PORT);
+    return `https://${
+      authority(this.getHost(), this.getPort(), HTTPSClientSession.HTTPS_PORT)
+    }`;
   }
-
-  /**
-   * Opens the connection to the proxy: TCP, or TLS for an "https" proxy,
-   * verified with this session's context against the proxy's host name.
-   *
-   * @param config The proxy.
-   * @param timeout The connect timeout in milliseconds, 0 for none.
-   * @returns The connection to the proxy.
-   */
-  protected override async openProxyTransport(
-    config: ProxyConfig,
-    timeout: number,
-  ): Promise<Deno.Conn> {
-    if (config.protocol === "http") {
-      return await super.openProxyTransport(config, timeout);
-    }
-    const context = this.#context;
-    return await withDeadline(
-      Deno.connectTls({
-        hostname: config.host,
-        port: config.port,
-        caCerts: [...context.caCerts],
-        unsafelyDisableHostnameVerification: !context.verifyHostname,
-      }),
-      timeout,
-      `Cannot connect to proxy ${config.host}:${config.port}`,
-    );
-  }
-
-  /**
-   * Through a proxy: the tunnel from the base class, then TLS to the server
-   * inside it, checked against the server's name (the proxy sees only
-   * ciphertext). Without a tunnel, TLS ends at the proxy and the connection
-   * to it is used as it is.
-   */
-  async #connectThroughProxy(timeout: number): Promise<Deno.Conn> {
-    const started = Date.now();
-    const context = this.#context;
-    const tunnel = await super.connectTransport(timeout);
-    if (!this.getProxyConfig().tunnel) return tunnel;
-    if (context.certificate !== undefined) {
-      closeQuietly(tunnel);
-      throw new SSLException(
-        "Cannot start TLS through a proxy tunnel with a client certificate: Deno.startTls takes none",
-      );
-    }
-    const left = timeout > 0
-      ? Math.max(1, timeout - (Date.now() - started))
-      : 0;
-    const options = {
-      hostname: this.#tlsHost || this.getHost(),
-      caCerts: [...context.caCerts],
-      alpnProtocols: [...context.alpnProtocols],
-      unsafelyDisableHostnameVerification: !context.verifyHostname,
-    };
-    const action = `Cannot connect to ${this.describeTarget()}`;
-    if (!("handshake" in tunnel)) {
-      return await withDeadline(
-        Deno.startTls(tunnel as Deno.TcpConn, options),
-        left,
-        action,
-        timeout,
-      );
-    }
-    // TLS to the proxy: Deno.startTls refuses it as a transport.
-    const b = await bridge(tunnel);
-    try {
-      const tls = await withDeadline(
-        Deno.startTls(b.inner, options),
-        left,
-        action,
-        timeout,
-      );
-      return bridgedConn(tls, b);
-    } catch (error) {
-      b.close();
-      throw error;
-    }
-  }
-
-  async #connectTls(timeout: number): Promise<Deno.Conn> {
-    const context = this.#context;
-    const action = `Cannot connect to ${this.describeTarget()}`;
-    const common = {
-      caCerts: [...context.caCerts],
-      alpnProtocols: [...context.alpnProtocols],
-      unsafelyDisableHostnameVerification: !context.verifyHostname,
-    };
-    if (context.certificate !== undefined) {
-      const given = this.takeGivenConn();
-      if (given !== null) {
-        given.close();
-        throw new SSLException(
-          "Cannot start TLS on a given connection with a client certificate: Deno.startTls takes none",
-        );
-      }
-      // Only Deno.connectTls takes a client certificate, and it takes no
-      // AbortSignal: on a timeout the TCP connect itself may run on.
-      return await withDeadline(
-        Deno.connectTls({
-          hostname: this.getHost(),
-          port: this.getPort(),
-          ...common,
-          cert: context.certificate,
-          key: context.privateKey!,
-        }),
-        timeout,
-        action,
-      );
-    }
-    // TCP first, cancelled by the base class when the timeout runs out (or
-    // the connection given to the constructor); then TLS over it.
-    const started = Date.now();
-    const tcp = await super.connectTransport(timeout) as Deno.TcpConn;
-    const left = timeout > 0
-      ? Math.max(1, timeout - (Date.now() - started))
-      : 0;
-    return await withDeadline(
-      Deno.startTls(tcp, {
-        hostname: this.#tlsHost || this.getHost(),
-        ...common,
-      }),
-      left,
-      action,
-      timeout,
-    );
-  }
-
-  /**
-   * Adds TLS failures to the translation of runtime errors. A refused
-   * certificate is a `CertificateValidationException` that names the host
-   * and the reason: the server's certificate is expired, not yet valid, for
-   * another host or from an untrusted CA; or the server refused ours or
-   * wanted one the context has none of. That last one may come while the
-   * response is read rather than at connect, as in TLS 1.3 the server judges
-   * the client certificate after the client's side of the handshake is done.
-   * Any other TLS failure is an `SSLException`.
-   *
-   * @param error What the runtime threw.
-   * @param action What was being done.
-   * @returns An error of the `NetException` family.
-   */
-  protected override translateError(error: unknown, action: string): Error {
-    if (error instanceof Deno.errors.InvalidData) {
-      const host = this.#tlsHost || this.getHost();
-      const message = error.message;
-      const options = { cause: error };
-      const alert = /received fatal alert: (\w+)/.exec(message)?.[1];
-      if (alert !== undefined && CLIENT_CERTIFICATE_ALERTS.has(alert)) {
-        const reason = this.#context.certificate === undefined
-          ? `"${host}" requires a client certificate and the context has none`
-          : `"${host}" refused the client certificate`;
-        return new CertificateValidationException(
-          `${action}: ${reason} (${message})`,
-          options,
-        );
-      }
-      if (
-        alert === "HandshakeFailure" && this.#context.certificate === undefined
-      ) {
-        // Ambiguous: also what an OpenSSL server sends over TLS 1.2 when it
-        // requires a client certificate. Said as a possibility, not a finding.
-        return new SSLException(
-          `${action}: "${host}" refused the handshake (${message}); over TLS 1.2 that is also how a server that requires a client certificate answers, and the context has none`,
-          options,
-        );
-      }
-      const reason = alert === undefined ? certificateReason(message) : null;
-      if (reason !== null) {
-        return new CertificateValidationException(
-          `Cannot verify certificate of "${host}": ${reason} (${message})`,
-          options,
-        );
-      }
-      return new SSLException(
-        `${action}: TLS with "${host}" failed: ${message}`,
-        options,
-      );
-    }
-    return super.translateError(error, action);
-  }
-}
-
-/** TLS alerts by which a server refuses the client's certificate, or its absence. */
-const CLIENT_CERTIFICATE_ALERTS = new Set([
-  "CertificateRequired",
-  "BadCertificate",
-  "UnsupportedCertificate",
-  "CertificateRevoked",
-  "CertificateExpired",
-  "CertificateUnknown",
-  "UnknownCA",
-  "AccessDenied",
-]);
-
-/**
- * Why a server certificate was refused, from the runtime's message (rustls's
- * wording through `Deno.connectTls`, OpenSSL's through `node:tls`), or `null`
- * when the message is about something else.
- */
-function certificateReason(message: string): string | null {
-  if (/expired|CERT_HAS_EXPIRED/i.test(message)) return "expired";
-  if (/not valid yet|NotValidYet|CERT_NOT_YET_VALID/i.test(message)) {
-    return "not yet valid";
-  }
-  if (/not valid for name|NotValidForName|altnames|ALTNAME/i.test(message)) {
-    return "issued for another host name";
-  }
-  if (
-    /UnknownIssuer|unable to get (local )?issuer|self[- ]signed|verify the first certificate/i
-      .test(message)
-  ) {
-    return "issued by an untrusted CA";
-  }
-  if (/invalid peer certificate|certificate/i.test(message)) {
-    return "refused";
-  }
-  return null;
 }
 
 /** What {@linkcode probeCertificate} needs. */
@@ -608,49 +386,4 @@ function probeCertificate(options: ProbeOptions): Promise<Uint8Array> {
       }
     });
   });
-}
-
-/** Awaits a TLS connection and its handshake, closing it if time runs out. */
-async function withDeadline(
-  opening: Promise<Deno.TlsConn>,
-  timeout: number,
-  action: string,
-  reported = timeout,
-): Promise<Deno.TlsConn> {
-  let conn: Deno.TlsConn | undefined;
-  let late = false;
-  const handshake = (async () => {
-    conn = await opening;
-    if (late) {
-      conn.close();
-      throw new TimeoutException(`${action}: timed out`);
-    }
-    try {
-      await conn.handshake();
-    } catch (error) {
-      conn.close();
-      throw error;
-    }
-    return conn;
-  })();
-  if (!(timeout > 0)) return await handshake;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      late = true;
-      // Ends a pending handshake; a connection still opening closes when it arrives.
-      try {
-        conn?.close();
-      } catch {
-        // Closed already.
-      }
-      handshake.catch(() => {});
-      reject(new TimeoutException(`${action}: timed out after ${reported} ms`));
-    }, timeout);
-  });
-  try {
-    return await Promise.race([handshake, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,4 +1,5 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
+import { checkHost } from "./_host.ts";
 
 /**
  * How a session talks to its proxy: plain TCP (`"http"`) or TLS (`"https"`).
@@ -114,8 +115,6 @@ export interface ProxyEnvOptions {
 
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/;
-// deno-lint-ignore no-control-regex
-const BAD_HOST = /[\s\x00-\x1f\x7f/@]/;
 const PROTOCOLS: readonly string[] = ["http", "https"];
 const AUTH_METHODS: readonly string[] = ["basic", "digest", "ntlm"];
 
@@ -178,11 +177,12 @@ export class ProxyConfig {
   constructor(init?: ProxyConfigInit) {
     init ??= {};
     const host = init.host ?? "";
-    if (typeof host !== "string" || BAD_HOST.test(host)) {
+    if (typeof host !== "string") {
       throw new TypeError(
         `Invalid proxy host "${host}": must be a host name or address`,
       );
     }
+    if (host !== "") checkHost(host, "proxy host");
     const port = init.port ?? 80;
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new RangeError(

@@ -1,0 +1,189 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// The body of a response as a byte stream: a BodyReader (sans-I/O framing)
+// driven over a BufferedConn.
+import type { BufferedConn } from "./_buffered_conn.ts";
+import type { BodyReader } from "./_response_reader.ts";
+
+// What one TLS record holds, and so what one TLS read returns: a larger
+// chunk only costs a larger zeroed allocation per read.
+const BODY_CHUNK = 16 * 1024;
+// A read of fewer bytes than this, and under an eighth of its buffer, is
+// copied out, so that it does not pin the whole buffer while the reader
+// holds it (20,000 one-byte chunks would otherwise hold 20,000 buffers of
+// 16 KiB). Larger reads (a TLS record is 16 KiB) go to the reader as they are.
+const SMALL_READ = 2048;
+const SMALL_SHARE = 8;
+
+/** What the body tells the exchange that owns its connection. */
+export interface BodyOwner {
+  /** The receive timeout, per read, in milliseconds. */
+  readonly receiveTimeout: number;
+  /** The body was read to its end. */
+  ended(reader: BodyReader): void;
+  /**
+   * The body failed (`error`) or was cancelled (`null`) before its end: the
+   * connection is lost.
+   */
+  lost(error: Error | null): void;
+  /** Turns a runtime error into the NetException family. */
+  translate(error: unknown, action: string): Error;
+}
+
+/** A response body stream, and how to stop it from outside. */
+export interface ResponseBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  /** Whether the body ended, failed or was cancelled. */
+  readonly finished: boolean;
+  /**
+   * Errors the stream with `error()` if it still holds bytes for its reader,
+   * whatever its size. Returns whether the body was still being read from
+   * the connection (which is then lost).
+   */
+  abandon(error: () => Error): boolean;
+}
+
+const ACTION = "Cannot read response body";
+
+/** Builds the stream of the body that `reader` frames on `conn`. */
+export function responseBody(
+  conn: BufferedConn,
+  reader: BodyReader,
+  owner: BodyOwner,
+): ResponseBody {
+  let finished = false;
+  let controller: ReadableByteStreamController | null = null;
+  const end = (c: ReadableByteStreamController) => {
+    finished = true;
+    owner.ended(reader);
+    c.close();
+    c.byobRequest?.respond(0);
+  };
+  const handle = {
+    stream: null as unknown as ReadableStream<Uint8Array>,
+    get finished() {
+      return finished;
+    },
+    abandon(error: () => Error) {
+      const open = !finished;
+      finished = true;
+      // A body read to its end has nothing to error (and an error costs a
+      // stack trace): a negative desired size means bytes are still queued.
+      if (!open && !((controller?.desiredSize ?? 0) < 0)) return false;
+      try {
+        controller?.error(error());
+      } catch {
+        // The stream was already closed or errored by its reader.
+      }
+      return open;
+    },
+  };
+  // A body already in the buffer is delivered at once, which frees the
+  // connection before the caller reads it; its stream needs no pull and no
+  // auto-allocation, which makes it cheaper (3.0 against 4.8 µs).
+  const length = reader.framing.kind === "length" ? reader.framing.length : 0;
+  if (reader.done || (length > 0 && conn.buffered >= length)) {
+    handle.stream = new ReadableStream({
+      type: "bytes",
+      start: (c) => {
+        // Kept to error the stream while its bytes are still unread.
+        controller = c;
+        if (length > 0) {
+          c.enqueue(conn.buf.slice(conn.start, conn.start + length));
+          conn.start += length;
+          reader.consumeData(length);
+        }
+        end(c);
+      },
+    });
+    return handle;
+  }
+  const pull = async (c: ReadableByteStreamController) => {
+    if (finished) return;
+    const request = c.byobRequest!;
+    const view = new Uint8Array(
+      request.view!.buffer,
+      request.view!.byteOffset,
+      request.view!.byteLength,
+    );
+    const respond = (n: number) => {
+      if (n < SMALL_READ && n * SMALL_SHARE < view.length) {
+        c.enqueue(view.slice(0, n));
+      } else request.respond(n);
+      if (reader.done) end(c);
+    };
+    try {
+      for (;;) {
+        conn.start = reader.advance(conn.buf, conn.start, conn.end);
+        if (reader.done) return end(c);
+        if (reader.dataRemaining > 0 && conn.buffered > 0) {
+          return respond(takeBuffered(conn, reader, view));
+        }
+        if (reader.dataRemaining > 0) {
+          const max = Math.min(view.length, reader.dataRemaining);
+          const n = await conn.readInto(
+            view.subarray(0, max),
+            owner.receiveTimeout,
+            ACTION,
+          );
+          if (n === null) {
+            reader.eof();
+            return end(c);
+          }
+          reader.consumeData(n);
+          // Read the framing that follows, so the end is seen with the data.
+          conn.start = reader.advance(conn.buf, conn.start, conn.end);
+          return respond(n);
+        }
+        if (await conn.fill(owner.receiveTimeout, ACTION) === 0) {
+          reader.eof();
+          return end(c);
+        }
+      }
+    } catch (error) {
+      finished = true;
+      const translated = owner.translate(error, ACTION);
+      owner.lost(translated);
+      throw translated;
+    }
+  };
+  handle.stream = new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: BODY_CHUNK,
+    start: (c) => {
+      controller = c;
+    },
+    pull,
+    cancel: () => {
+      if (finished) return;
+      finished = true;
+      owner.lost(null);
+    },
+  });
+  return handle;
+}
+
+/**
+ * Copies the body data held in the buffer into `view`, across chunk
+ * boundaries, up to its length: many small chunks make one read.
+ */
+function takeBuffered(
+  conn: BufferedConn,
+  reader: BodyReader,
+  view: Uint8Array,
+): number {
+  let total = 0;
+  while (total < view.length) {
+    const take = Math.min(
+      reader.dataRemaining,
+      conn.buffered,
+      view.length - total,
+    );
+    if (take === 0) break;
+    view.set(conn.buf.subarray(conn.start, conn.start + take), total);
+    conn.start += take;
+    reader.consumeData(take);
+    total += take;
+    conn.start = reader.advance(conn.buf, conn.start, conn.end);
+  }
+  return total;
+}

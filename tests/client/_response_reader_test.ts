@@ -1,0 +1,236 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// The sans-I/O response reader, fed with bytes at every split point.
+import assert from "node:assert/strict";
+import { DEFAULT_CHUNKED_LIMITS } from "../../client/_body.ts";
+import { responseFraming } from "../../client/_head.ts";
+import {
+  BodyReader,
+  isFinal,
+  MAX_LEADING_EMPTY_LINES,
+  readResponseHead,
+} from "../../client/_response_reader.ts";
+import { HTTPResponse, MessageException } from "../../client/mod.ts";
+import { decoder, encoder } from "./_helpers.ts";
+
+/**
+ * Reads one response (interim heads skipped) from `pieces` as the exchange
+ * does: a buffer that grows as pieces arrive; then the body until `done`, or
+ * the end of input (eof()).
+ */
+function read(pieces: Uint8Array[], method = "GET", limits = {}) {
+  const all = { ...DEFAULT_CHUNKED_LIMITS, ...limits };
+  let buf = new Uint8Array(0);
+  let start = 0;
+  let next = 0;
+  const more = () => {
+    if (next === pieces.length) return false;
+    const grown = new Uint8Array(buf.length - start + pieces[next].length);
+    grown.set(buf.subarray(start));
+    grown.set(pieces[next++], buf.length - start);
+    buf = grown;
+    start = 0;
+    return true;
+  };
+  const response = new HTTPResponse();
+  const scan = { searched: 0 };
+  const interim: number[] = [];
+  for (;;) {
+    const end = readResponseHead(buf, start, buf.length, response, all, scan);
+    if (end >= 0) {
+      start = end;
+      if (isFinal(response.getStatus())) break;
+      interim.push(response.getStatus());
+      continue;
+    }
+    if (!more()) throw new Error("input ended inside a head");
+  }
+  const body = new BodyReader(responseFraming(method, response), all);
+  const data: number[] = [];
+  for (;;) {
+    start = body.advance(buf, start, buf.length);
+    if (body.done) break;
+    const n = Math.min(body.dataRemaining, buf.length - start);
+    if (n > 0) {
+      data.push(...buf.subarray(start, start + n));
+      body.consumeData(n);
+      start += n;
+      continue;
+    }
+    if (!more()) {
+      body.eof();
+      break;
+    }
+  }
+  return {
+    response,
+    interim,
+    text: decoder.decode(new Uint8Array(data)),
+    trailer: body.trailer,
+    rest: buf.length - start,
+  };
+}
+
+/** Every way to cut `text` in two, and into single bytes. */
+function splits(text: string): Uint8Array[][] {
+  const bytes = encoder.encode(text);
+  const out: Uint8Array[][] = [[bytes]];
+  for (let i = 1; i < bytes.length; i++) {
+    out.push([bytes.subarray(0, i), bytes.subarray(i)]);
+  }
+  out.push(Array.from(bytes, (b) => Uint8Array.of(b)));
+  return out;
+}
+
+const MESSAGES: [string, string, string][] = [
+  [
+    "length",
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+    "hello",
+  ],
+  [
+    "chunked with a trailer",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n1\r\n!\r\n0\r\nX-T: 1\r\n\r\n",
+    "hello!",
+  ],
+  ["until close", "HTTP/1.1 200 OK\r\n\r\nuntil the end", "until the end"],
+  [
+    "after 100 Continue and empty lines",
+    "\r\nHTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    "ok",
+  ],
+];
+
+for (const [name, message, body] of MESSAGES) {
+  Deno.test(`readResponseHead() and BodyReader read a ${name} response at every split point`, () => {
+    for (const pieces of splits(message)) {
+      const result = read(pieces);
+      assert.equal(result.response.getStatus(), 200, name);
+      assert.equal(result.text, body, `${name}, ${pieces.length} pieces`);
+      assert.equal(result.rest, 0);
+    }
+  });
+}
+
+Deno.test("readResponseHead() ignores empty lines before a status line, up to its bound", () => {
+  const ok = "\r\n".repeat(MAX_LEADING_EMPTY_LINES) +
+    "HTTP/1.1 204 No Content\r\n\r\n";
+  assert.equal(read([encoder.encode(ok)]).response.getStatus(), 204);
+  const over = "\r\n" + ok;
+  assert.throws(
+    () => read([encoder.encode(over)]),
+    (e: Error) =>
+      e instanceof MessageException && /empty lines before the status line/
+        .test(e.message),
+  );
+});
+
+Deno.test("readResponseHead() decodes each field on its own", () => {
+  // "Café" in UTF-8 in one field, a Latin-1 byte in another.
+  const head = new Uint8Array([
+    ...encoder.encode("HTTP/1.1 200 OK\r\nX-A: Caf"),
+    0xc3,
+    0xa9,
+    ...encoder.encode("\r\nX-B: "),
+    0xe9,
+    ...encoder.encode("\r\nContent-Length: 0\r\n\r\n"),
+  ]);
+  const { response } = read([head]);
+  assert.equal(response.get("X-A"), "Café");
+  assert.equal(response.get("X-B"), "é");
+  const alone = new Uint8Array([
+    ...encoder.encode("HTTP/1.1 200 OK\r\nX-A: Caf"),
+    0xc3,
+    0xa9,
+    ...encoder.encode("\r\nContent-Length: 0\r\n\r\n"),
+  ]);
+  assert.equal(read([alone]).response.get("X-A"), "Café");
+});
+
+Deno.test("BodyReader reads Transfer-Encoding: chunked, gzip as delimited by the close (RFC 9112, section 6.3)", () => {
+  const message =
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+  const result = read([encoder.encode(message)]);
+  assert.equal(result.text, "5\r\nhello\r\n0\r\n\r\n");
+});
+
+Deno.test("BodyReader takes a chunk size by its value: leading zeros, the largest exact number", () => {
+  const zeros =
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000002\r\nok\r\n0\r\n\r\n";
+  assert.equal(read([encoder.encode(zeros)]).text, "ok");
+  const huge =
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n20000000000000\r\n";
+  assert.throws(
+    () => read([encoder.encode(huge)]),
+    /chunk size "20000000000000" is larger than/,
+  );
+});
+
+Deno.test("BodyReader accepts a chunk-size line at exactly its limit and refuses one byte more", () => {
+  const limit = 20;
+  const line = (n: number) => "5;x=" + "a".repeat(n - 4);
+  const message = (n: number) =>
+    `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${
+      line(n)
+    }\r\nhello\r\n0\r\n\r\n`;
+  assert.equal(line(limit).length, limit);
+  for (const pieces of splits(message(limit))) {
+    assert.equal(
+      read(pieces, "GET", { maxChunkSizeLine: limit }).text,
+      "hello",
+    );
+  }
+  for (const pieces of splits(message(limit + 1)).slice(0, 60)) {
+    assert.throws(
+      () => read(pieces, "GET", { maxChunkSizeLine: limit }),
+      /chunk-size line longer than 20 bytes/,
+    );
+  }
+});
+
+Deno.test("BodyReader refuses a lone ';' as a chunk extension", () => {
+  const message =
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\n";
+  assert.throws(
+    () => read([encoder.encode(message)]),
+    (e: Error) =>
+      e instanceof MessageException &&
+      /invalid chunk extension/.test(e.message),
+  );
+});
+
+Deno.test("BodyReader.eof() says a body that ended early is truncated, whatever its framing", () => {
+  const cases: [string, RegExp][] = [
+    [
+      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello",
+      /5 bytes of the Content-Length missing/,
+    ],
+    [
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+      /inside a chunk/,
+    ],
+    [
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+      /before the last chunk/,
+    ],
+  ];
+  for (const [message, pattern] of cases) {
+    for (const pieces of splits(message)) {
+      assert.throws(
+        () => read(pieces),
+        (e: Error) => e instanceof MessageException && pattern.test(e.message),
+      );
+    }
+  }
+});
+
+Deno.test("BodyReader: HEAD, 204 and 304 have no body, whatever the fields say", () => {
+  const head = read(
+    [encoder.encode("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")],
+    "HEAD",
+  );
+  assert.equal(head.text, "");
+  const noContent = read([
+    encoder.encode("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"),
+  ]);
+  assert.equal(noContent.text, "");
+});
