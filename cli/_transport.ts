@@ -61,76 +61,52 @@ export interface TransportOptions {
 
 type Info = (line: string) => Promise<void>;
 
-/** Connects with `connect`, logging it as curl's `-v` does. */
-async function traced(
+/** Where a session connects: the proxy, or the server. */
+function hop(session: HTTPClientSession): [string, number, string] {
+  if (session.getProxyHost() === "" || session.bypassProxy()) {
+    return [session.getHost(), session.getPort(), ""];
+  }
+  return [
+    session.getProxyHost(),
+    session.getProxyPort(),
+    ` (the proxy, for ${session.getHost()}:${session.getPort()})`,
+  ];
+}
+
+/** The `-v` lines of a connection just opened, as curl prints them. */
+async function traceConnected(
   info: Info,
   session: HTTPClientSession,
-  proxied: boolean,
-  connect: () => Promise<Deno.Conn>,
-): Promise<Deno.Conn> {
-  const [host, port] = proxied
-    ? [session.getProxyHost(), session.getProxyPort()]
-    : [session.getHost(), session.getPort()];
-  const via = proxied
-    ? ` (the proxy, for ${session.getHost()}:${session.getPort()})`
-    : "";
-  await info(`  Trying ${host}:${port}${via}...`);
-  const conn = await connect();
+): Promise<void> {
+  const [host, , via] = hop(session);
+  const conn = session.socket();
+  if (conn === null) return;
   const remote = conn.remoteAddr as Deno.NetAddr;
   // Deno.connect resolves the name itself: the address is all it shows.
   await info(
     `Connected to ${host} (${remote.hostname}) port ${remote.port}${via}`,
   );
-  return conn;
-}
-
-class VerboseSession extends HTTPClientSession {
-  info: Info = () => Promise.resolve();
-  protected override connectTransport(timeout: number): Promise<Deno.Conn> {
-    return traced(
-      this.info,
-      this,
-      this.proxied(),
-      () => super.connectTransport(timeout),
-    );
-  }
-}
-
-class VerboseSecureSession extends HTTPSClientSession {
-  info: Info = () => Promise.resolve();
-  protected override async connectTransport(
-    timeout: number,
-  ): Promise<Deno.Conn> {
-    const conn = await traced(
-      this.info,
-      this,
-      this.proxied(),
-      () => super.connectTransport(timeout),
-    );
-    const alpn = "handshake" in conn
-      ? (await (conn as Deno.TlsConn).handshake()).alpnProtocol
-      : null;
-    await this.info(
-      "TLS handshake done (Deno does not show the TLS version or the cipher)",
-    );
-    await this.info(
-      alpn
-        ? `ALPN: server accepted ${alpn}`
-        : "ALPN: server did not agree on a protocol",
-    );
-    try {
-      // A second handshake: Deno's TLS connection does not expose the peer.
-      const certificate = await this.serverCertificate();
-      await this.info("Server certificate (from a second handshake):");
-      await this.info(` subject: ${certificate.subjectName()}`);
-      await this.info(` issuer: ${certificate.issuerName()}`);
-      await this.info(` expire date: ${certificate.expiresOn().toUTCString()}`);
-    } catch (error) {
-      await this.info(
-        `Server certificate not shown: ${(error as Error).message}`,
-      );
-    }
-    return conn;
+  if (!(session instanceof HTTPSClientSession)) return;
+  const alpn = "handshake" in conn
+    ? (await (conn as Deno.TlsConn).handshake()).alpnProtocol
+    : null;
+  await info(
+    "TLS handshake done (Deno does not show the TLS version or the cipher)",
+  );
+  await info(
+    alpn
+      ? `ALPN: server accepted ${alpn}`
+      : "ALPN: server did not agree on a protocol",
+  );
+  try {
+    // A second handshake: Deno's TLS connection does not expose the peer.
+    const certificate = await session.serverCertificate();
+    await info("Server certificate (from a second handshake):");
+    await info(` subject: ${certificate.subjectName()}`);
+    await info(` issuer: ${certificate.issuerName()}`);
+    await info(` expire date: ${certificate.expiresOn().toUTCString()}`);
+  } catch (error) {
+    await info(`Server certificate not shown: ${(error as Error).message}`);
   }
 }
 
@@ -153,8 +129,12 @@ export class Transport implements AsyncDisposable {
   async send(request: TransportRequest): Promise<TransportResponse> {
     const session = await this.#session(request.url);
     const info = this.#options.info;
-    if (info && session.connected()) {
+    const reused = session.connected();
+    if (info && reused) {
       await info(`Re-using existing connection with host ${session.getHost()}`);
+    } else if (info) {
+      const [host, port, via] = hop(session);
+      await info(`  Trying ${host}:${port}${via}...`);
     }
     const { url } = request;
     const target = url.pathname + url.search;
@@ -171,6 +151,7 @@ export class Transport implements AsyncDisposable {
       if (request.expect100) message.setExpectContinue(true);
     }
     const stream = await session.sendRequest(message);
+    if (info && !reused) await traceConnected(info, session);
     const requestHead: [string, [string, string][]] = [
       `${message.getMethod()} ${message.getURI()} ${message.getVersion()}`,
       [...message],
@@ -217,15 +198,9 @@ export class Transport implements AsyncDisposable {
     let session = this.#sessions.get(key);
     if (session) return session;
     const info = this.#options.info;
-    if (secure) {
-      const s = new VerboseSecureSession(host, port, await this.#tlsContext());
-      if (info) s.info = info;
-      session = s;
-    } else {
-      const s = new VerboseSession(host, port);
-      if (info) s.info = info;
-      session = s;
-    }
+    session = secure
+      ? new HTTPSClientSession(host, port, await this.#tlsContext())
+      : new HTTPClientSession(host, port);
     if (this.#options.connectTimeout) {
       session.setConnectTimeout(this.#options.connectTimeout);
     }

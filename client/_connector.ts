@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The connector: the one place where the client opens a connection. It opens
-// TCP (tuned by tuneTcp(), see _io.ts), a Unix socket, or takes a given
+// TCP (NODELAY and the wait for TLS tickets: see _tcp.ts), a Unix socket, or takes a given
 // connection; goes through a proxy (forwarding, with the Digest or NTLM
 // challenge first, or a CONNECT tunnel); and adds TLS, over a bridge when the
 // proxy itself speaks TLS. All of it under one deadline: when it runs out,
@@ -8,7 +8,13 @@
 import type { ChunkedLimits } from "./_body.ts";
 import { Deadline } from "./_deadline.ts";
 import { authority, unbracketHost } from "./_host.ts";
-import { closeQuietly, tuneTcp } from "./_io.ts";
+import { closeQuietly } from "./_io.ts";
+import {
+  connectTcp,
+  connectTime,
+  inheritConnectTime,
+  settleTls,
+} from "./_tcp.ts";
 import { type ProxyAuthCache, proxyHandshake } from "./_proxy.ts";
 import { bridge, bridgedConn } from "./_tls_bridge.ts";
 import type { Context } from "./context.ts";
@@ -137,7 +143,7 @@ class Steps {
           key: context.privateKey!,
         }),
       );
-      tuneTcp(tls);
+      // A TlsConn has no setNoDelay: this path keeps Nagle (see _tcp.ts).
       await tls.handshake();
       return tls;
     }
@@ -146,18 +152,19 @@ class Steps {
   }
 
   async #tcp(host: string, port: number): Promise<Deno.TcpConn> {
-    const conn = this.#track(
-      await Deno.connect({
-        hostname: unbracketHost(host),
-        port,
-        signal: this.#signal,
-      }),
+    return this.#track(
+      await connectTcp(unbracketHost(host), port, this.#signal),
     );
-    tuneTcp(conn);
-    return conn;
   }
 
-  async #startTls(tcp: Deno.TcpConn): Promise<Deno.TlsConn> {
+  /**
+   * TLS to the server over `tcp`, then the wait for its session tickets,
+   * sized by the first hop's round trip (`rtt`).
+   */
+  async #startTls(
+    tcp: Deno.TcpConn,
+    rtt = connectTime(tcp),
+  ): Promise<Deno.TlsConn> {
     const tls = this.#track(
       await Deno.startTls(tcp, {
         hostname: this.#t.tls!.hostname,
@@ -165,6 +172,7 @@ class Steps {
       }),
     );
     await tls.handshake();
+    await settleTls(rtt);
     return tls;
   }
 
@@ -179,16 +187,17 @@ class Steps {
         `Cannot connect to proxy ${config.host}:${config.port} over https: a plain HTTPClientSession does not speak TLS; use HTTPSClientSession`,
       );
     }
+    const tcp = await this.#tcp(config.host, config.port);
     const conn = this.#track(
-      await Deno.connectTls({
+      await Deno.startTls(tcp, {
         hostname: unbracketHost(config.host),
-        port: config.port,
         caCerts: [...tls.context.caCerts],
         unsafelyDisableHostnameVerification: !tls.context.verifyHostname,
       }),
     );
-    tuneTcp(conn);
     await conn.handshake();
+    await settleTls(connectTime(tcp));
+    inheritConnectTime(tcp, conn);
     return conn;
   }
 
@@ -227,7 +236,7 @@ class Steps {
       }
       // TLS to the proxy: Deno.startTls refuses it as a transport.
       const b = this.#track(await bridge(conn));
-      const tls = await this.#startTls(b.inner);
+      const tls = await this.#startTls(b.inner, connectTime(conn));
       return bridgedConn(tls, b);
     }
     if (

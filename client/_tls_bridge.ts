@@ -6,7 +6,8 @@
 // are then a plain TCP pair, and two pumps copy bytes between the accepted
 // end and the TLS connection to the proxy. The server's TLS runs end to end
 // over the other end. Cost: one loopback hop and two copies per read each way.
-import { closeQuietly, tuneTcp } from "./_io.ts";
+import { closeQuietly } from "./_io.ts";
+import { connectTcp, tuneTcp } from "./_tcp.ts";
 
 const CHUNK = 16 * 1024 + 512;
 
@@ -29,11 +30,10 @@ export async function bridge(outer: Deno.Conn): Promise<Bridge> {
     const accepting = listener.accept();
     // If the connect below fails, the listener closes under this accept.
     accepting.catch(() => {});
-    inner = await Deno.connect({
-      hostname: "127.0.0.1",
-      port: (listener.addr as Deno.NetAddr).port,
-    });
-    tuneTcp(inner);
+    inner = await connectTcp(
+      "127.0.0.1",
+      (listener.addr as Deno.NetAddr).port,
+    );
     const ours = (inner.localAddr as Deno.NetAddr).port;
     accepted = await accepting;
     // Another local process may connect first: take only our own end.

@@ -1,21 +1,11 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-// The connection layer: the deadline primitive, tuneTcp() and the connector.
+// The connection layer: the deadline primitive and the connector (NODELAY: _tcp_test.ts).
 import assert from "node:assert/strict";
 import { DEFAULT_CHUNKED_LIMITS } from "../../client/_body.ts";
 import { connect } from "../../client/_connector.ts";
 import { Deadline } from "../../client/_deadline.ts";
-import { tuneTcp } from "../../client/_io.ts";
 import { ProxyConfig, TimeoutException } from "../../client/mod.ts";
 import { startRawServer } from "./_helpers.ts";
-
-Deno.test("tuneTcp() turns Nagle's algorithm off on a TCP connection, and leaves others alone", () => {
-  const calls: boolean[] = [];
-  tuneTcp(
-    { setNoDelay: (on: boolean) => calls.push(on) } as unknown as Deno.Conn,
-  );
-  assert.deepEqual(calls, [true]);
-  tuneTcp({} as Deno.Conn); // a Unix or bridged connection: nothing to set
-});
 
 Deno.test("Deadline.run() ends a pending operation with TimeoutException and runs onExpire once", async () => {
   let expired = 0;
