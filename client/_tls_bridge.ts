@@ -7,6 +7,7 @@
 // end and the TLS connection to the proxy. The server's TLS runs end to end
 // over the other end. Cost: one loopback hop and two copies per read each way.
 import { closeQuietly } from "./_proxy.ts";
+import { connectTcp, tuneTcp } from "./_tcp.ts";
 
 const CHUNK = 16 * 1024 + 512;
 
@@ -29,10 +30,10 @@ export async function bridge(outer: Deno.Conn): Promise<Bridge> {
     const accepting = listener.accept();
     // If the connect below fails, the listener closes under this accept.
     accepting.catch(() => {});
-    inner = await Deno.connect({
-      hostname: "127.0.0.1",
-      port: (listener.addr as Deno.NetAddr).port,
-    });
+    inner = await connectTcp(
+      "127.0.0.1",
+      (listener.addr as Deno.NetAddr).port,
+    );
     const ours = (inner.localAddr as Deno.NetAddr).port;
     accepted = await accepting;
     // Another local process may connect first: take only our own end.
@@ -40,6 +41,7 @@ export async function bridge(outer: Deno.Conn): Promise<Bridge> {
       closeQuietly(accepted);
       accepted = await listener.accept();
     }
+    tuneTcp(accepted);
   } catch (error) {
     if (inner) closeQuietly(inner);
     if (accepted) closeQuietly(accepted);

@@ -35,6 +35,7 @@ import {
   proxyHandshake,
 } from "./_proxy.ts";
 import { parseChallenges, pickDigest } from "./_proxy_auth.ts";
+import { connectTcp } from "./_tcp.ts";
 import {
   ProxyConfig,
   type ProxyConfigInit,
@@ -964,11 +965,7 @@ export class HTTPClientSession implements AsyncDisposable {
       );
     }
     const signal = timeout > 0 ? AbortSignal.timeout(timeout) : undefined;
-    return await Deno.connect({
-      hostname: config.host,
-      port: config.port,
-      signal,
-    });
+    return await connectTcp(config.host, config.port, signal);
   }
 
   /**
@@ -1330,11 +1327,7 @@ export class HTTPClientSession implements AsyncDisposable {
       if (this.#unixPath !== null) {
         return await Deno.connect({ transport: "unix", path: this.#unixPath });
       }
-      return await Deno.connect({
-        hostname: this.#host,
-        port: this.#port,
-        signal,
-      });
+      return await connectTcp(this.#host, this.#port, signal);
     } catch (error) {
       if (signal?.aborted) {
         throw new TimeoutException(

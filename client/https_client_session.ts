@@ -14,6 +14,12 @@ import type { ProxyConfig } from "./proxy_config.ts";
 import { closeQuietly } from "./_proxy.ts";
 import { bridge, bridgedConn } from "./_tls_bridge.ts";
 import {
+  connectTcp,
+  connectTime,
+  inheritConnectTime,
+  settleTls,
+} from "./_tcp.ts";
+import {
   checkServerIdentity,
   connect as connectNodeTls,
   type PeerCertificate,
@@ -320,16 +326,26 @@ export class HTTPSClientSession extends HTTPClientSession {
       return await super.openProxyTransport(config, timeout);
     }
     const context = this.#context;
-    return await withDeadline(
-      Deno.connectTls({
+    const action = `Cannot connect to proxy ${config.host}:${config.port}`;
+    const started = Date.now();
+    const signal = timeout > 0 ? AbortSignal.timeout(timeout) : undefined;
+    const tcp = await connectTcp(config.host, config.port, signal);
+    const left = timeout > 0
+      ? Math.max(1, timeout - (Date.now() - started))
+      : 0;
+    const tls = await withDeadline(
+      Deno.startTls(tcp, {
         hostname: config.host,
-        port: config.port,
         caCerts: [...context.caCerts],
         unsafelyDisableHostnameVerification: !context.verifyHostname,
       }),
+      left,
+      action,
       timeout,
-      `Cannot connect to proxy ${config.host}:${config.port}`,
     );
+    await settleTls(connectTime(tcp));
+    inheritConnectTime(tcp, tls);
+    return tls;
   }
 
   /**
@@ -359,13 +375,16 @@ export class HTTPSClientSession extends HTTPClientSession {
       unsafelyDisableHostnameVerification: !context.verifyHostname,
     };
     const action = `Cannot connect to ${this.describeTarget()}`;
+    const rtt = connectTime(tunnel);
     if (!("handshake" in tunnel)) {
-      return await withDeadline(
+      const tls = await withDeadline(
         Deno.startTls(tunnel as Deno.TcpConn, options),
         left,
         action,
         timeout,
       );
+      await settleTls(rtt);
+      return tls;
     }
     // TLS to the proxy: Deno.startTls refuses it as a transport.
     const b = await bridge(tunnel);
@@ -376,6 +395,7 @@ export class HTTPSClientSession extends HTTPClientSession {
         action,
         timeout,
       );
+      await settleTls(rtt);
       return bridgedConn(tls, b);
     } catch (error) {
       b.close();
@@ -420,7 +440,7 @@ export class HTTPSClientSession extends HTTPClientSession {
     const left = timeout > 0
       ? Math.max(1, timeout - (Date.now() - started))
       : 0;
-    return await withDeadline(
+    const tls = await withDeadline(
       Deno.startTls(tcp, {
         hostname: this.#tlsHost || this.getHost(),
         ...common,
@@ -429,6 +449,8 @@ export class HTTPSClientSession extends HTTPClientSession {
       action,
       timeout,
     );
+    await settleTls(connectTime(tcp));
+    return tls;
   }
 
   /**
