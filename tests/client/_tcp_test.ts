@@ -79,6 +79,16 @@ async function smallGet(session: HTTPClientSession): Promise<void> {
   assert.equal(body, SMALL_BODY);
 }
 
+/** One small GET on a new HTTPS session, through `proxy` when given. */
+async function httpsGet(
+  port: number,
+  proxy?: { port: number; protocol: "http" | "https" },
+): Promise<void> {
+  await using session = new HTTPSClientSession("localhost", port, context);
+  if (proxy) session.setProxy("localhost", proxy.port, proxy.protocol);
+  await smallGet(session);
+}
+
 /** Answers forwarded GETs itself; tunnels CONNECT to 127.0.0.1:port. */
 function fakeProxy(tls = false) {
   return startRawServer(async (conn, reader) => {
@@ -125,14 +135,7 @@ Deno.test("HTTPClientSession sets TCP_NODELAY on its direct connection", async (
 
 Deno.test("HTTPSClientSession sets TCP_NODELAY under TLS on its direct connection", async () => {
   await using server = startTestServer({ tls: true });
-  const calls = await watchNoDelay(async () => {
-    await using session = new HTTPSClientSession(
-      "localhost",
-      server.port,
-      context,
-    );
-    await smallGet(session);
-  });
+  const calls = await watchNoDelay(() => httpsGet(server.port));
   assert.equal(on(calls, server.port).length, 1);
 });
 
@@ -149,15 +152,9 @@ Deno.test("HTTPClientSession sets TCP_NODELAY on its connection to a forwarding 
 Deno.test("HTTPSClientSession sets TCP_NODELAY on the tunnel through an http proxy", async () => {
   await using origin = startTestServer({ tls: true });
   await using proxy = fakeProxy();
-  const calls = await watchNoDelay(async () => {
-    await using session = new HTTPSClientSession(
-      "localhost",
-      origin.port,
-      context,
-    );
-    session.setProxy("127.0.0.1", proxy.port);
-    await smallGet(session);
-  });
+  const calls = await watchNoDelay(() =>
+    httpsGet(origin.port, { port: proxy.port, protocol: "http" })
+  );
   assert.equal(on(calls, proxy.port).length, 1);
   assert.equal(
     on(calls, origin.port).length,
@@ -169,15 +166,9 @@ Deno.test("HTTPSClientSession sets TCP_NODELAY on the tunnel through an http pro
 Deno.test("HTTPSClientSession sets TCP_NODELAY on the connection to an https proxy and on both ends of the bridge", async () => {
   await using origin = startTestServer({ tls: true });
   await using proxy = fakeProxy(true);
-  const calls = await watchNoDelay(async () => {
-    await using session = new HTTPSClientSession(
-      "localhost",
-      origin.port,
-      context,
-    );
-    session.setProxy("localhost", proxy.port, "https");
-    await smallGet(session);
-  });
+  const calls = await watchNoDelay(() =>
+    httpsGet(origin.port, { port: proxy.port, protocol: "https" })
+  );
   assert.equal(on(calls, proxy.port).length, 1);
   // The bridge: a loopback pair, our end (remote = the one-shot listener)
   // and the accepted end (local = that listener), both tuned.
@@ -324,14 +315,7 @@ function assertWaited(seen: { gaps: number[]; rtt: number | undefined }) {
 Deno.test("HTTPSClientSession writes its first request a round trip after the TLS handshake", async () => {
   await using server = startTestServer({ tls: true });
   assertWaited(
-    await watchFirstWrites(async () => {
-      await using session = new HTTPSClientSession(
-        "localhost",
-        server.port,
-        context,
-      );
-      await smallGet(session);
-    }),
+    await watchFirstWrites(() => httpsGet(server.port)),
   );
 });
 
@@ -339,30 +323,18 @@ Deno.test("HTTPSClientSession waits for the tickets in a tunnel too", async () =
   await using origin = startTestServer({ tls: true });
   await using proxy = fakeProxy();
   assertWaited(
-    await watchFirstWrites(async () => {
-      await using session = new HTTPSClientSession(
-        "localhost",
-        origin.port,
-        context,
-      );
-      session.setProxy("127.0.0.1", proxy.port);
-      await smallGet(session);
-    }),
+    await watchFirstWrites(() =>
+      httpsGet(origin.port, { port: proxy.port, protocol: "http" })
+    ),
   );
 });
 
 Deno.test("HTTPSClientSession waits for the tickets of an https proxy and of the server behind it", async () => {
   await using origin = startTestServer({ tls: true });
   await using proxy = fakeProxy(true);
-  const seen = await watchFirstWrites(async () => {
-    await using session = new HTTPSClientSession(
-      "localhost",
-      origin.port,
-      context,
-    );
-    session.setProxy("localhost", proxy.port, "https");
-    await smallGet(session);
-  });
+  const seen = await watchFirstWrites(() =>
+    httpsGet(origin.port, { port: proxy.port, protocol: "https" })
+  );
   assert.equal(seen.gaps.length, 2, "TLS to the proxy, TLS to the server");
   // The tunnel's wait uses the first hop's time, passed on to its TLS.
   assert.equal(connectTime(seen.tls[0]), seen.rtt);
