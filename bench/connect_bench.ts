@@ -15,9 +15,10 @@
  *
  * Run: `deno task bench:connect [--rounds N] [--json /tmp/out.json]`; each
  * round is 100 connections per runner (`--per-round N`), after 10 warm-up
- * ones. Reports the median and 90th percentile of each runner, the ratio of
- * medians client / fetch, and how many connections took over 20 ms (a
- * delayed ACK is 40 ms).
+ * ones, the runners taking turns connection by connection. Reports the
+ * median, mean and 90th percentile of each runner, its ratios to fetch (of
+ * medians and of means: a stall moves the mean, rarely the median), and how
+ * many connections took over 20 ms (a delayed ACK is 40 ms).
  *
  * @module
  */
@@ -261,6 +262,7 @@ interface Row {
   server: string;
   runner: string;
   median: number;
+  mean: number;
   p90: number;
   stalls: number;
   count: number;
@@ -334,6 +336,7 @@ async function main(): Promise<void> {
           server: server.name,
           runner,
           median: median(values),
+          mean: values.reduce((a, b) => a + b, 0) / values.length,
           p90: percentile(values, 0.9),
           stalls: values.filter((v) => v > STALL_MS).length,
           count: values.length,
@@ -347,20 +350,21 @@ async function main(): Promise<void> {
     `${nginx.version}; ${Deno.version.deno}; ${opts.rounds} x ${opts.perRound} per runner`,
   );
   console.log(
-    "| server | runner | median ms | p90 ms | over 20 ms | client / fetch |",
+    "| server | runner | median ms | mean ms | p90 ms | over 20 ms | / fetch (median) | / fetch (mean) |",
   );
-  console.log("| --- | --- | ---: | ---: | ---: | ---: |");
+  console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const row of rows) {
     const fetchRow = rows.find((r) =>
       r.server === row.server && r.runner === "fetch"
     )!;
-    const ratio = row.runner === "fetch"
-      ? ""
-      : (row.median / fetchRow.median).toFixed(2);
+    const ratio = (a: number, b: number) =>
+      row.runner === "fetch" ? "" : (a / b).toFixed(2);
     console.log(
       `| ${row.server} | ${row.runner} | ${row.median.toFixed(2)} | ${
-        row.p90.toFixed(2)
-      } | ${row.stalls}/${row.count} | ${ratio} |`,
+        row.mean.toFixed(2)
+      } | ${row.p90.toFixed(2)} | ${row.stalls}/${row.count} | ${
+        ratio(row.median, fetchRow.median)
+      } | ${ratio(row.mean, fetchRow.mean)} |`,
     );
   }
   if (opts.json) await Deno.writeTextFile(opts.json, JSON.stringify(rows));
