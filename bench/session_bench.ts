@@ -11,7 +11,10 @@
  * - `SessionManager` with `KvStore` on a local file,
  * - `SessionManager` with `RedisStore` on a redis-server the benchmark starts,
  * - express + express-session with its default MemoryStore, in Node.js,
- * - express + express-session with connect-redis on the same redis-server.
+ * - express + express-session with connect-redis on the same redis-server,
+ * - read-only rows: `SessionManager` on each store with a handler that reads
+ *   the session and changes nothing (a page's assets and API reads), whose
+ *   first request per connection (`/init`) starts the session.
  *
  * Each wrk thread drives one keep-alive connection and keeps its own session
  * cookie, as a browser would, so every request after the first joins a
@@ -52,7 +55,7 @@ function setup(thread) table.insert(threads, thread) end
 function init(args) cookie = nil; maxvisit = 0; bad = 0 end
 function request()
   if cookie then return wrk.format("GET", "/", { ["Cookie"] = cookie }) end
-  return wrk.format("GET", "/")
+  return wrk.format("GET", "/init")
 end
 function response(status, headers, body)
   if status ~= 200 then bad = bad + 1 end
@@ -356,6 +359,25 @@ async function main(): Promise<void> {
     servers.push(await start("MemoryStore", app("memory")));
     servers.push(await start("KvStore (local file)", app("kv")));
     servers.push(await start("RedisStore", app("redis", redis.url)));
+    const readOnly = ["--read-only"];
+    servers.push(
+      await start(
+        "MemoryStore, read-only",
+        spawnSessionApp(deno, "memory", kvFile, pins.server, readOnly),
+      ),
+    );
+    servers.push(
+      await start(
+        "KvStore (local file), read-only",
+        spawnSessionApp(deno, "kv", kvFile, pins.server, readOnly),
+      ),
+    );
+    servers.push(
+      await start(
+        "RedisStore, read-only",
+        spawnSessionApp(deno, "redis", redis.url, pins.server, readOnly),
+      ),
+    );
     servers.push(await start(EXPRESS, express()));
     servers.push(
       await start("express-session + connect-redis", express(redis.url)),

@@ -7,10 +7,15 @@ import {
   SessionManager,
   SessionStoreError,
 } from "../../session/mod.ts";
-import { startRedis } from "../_redis_process.ts";
+import {
+  startRedis,
+  startRedisCluster,
+  waitForCluster,
+} from "../_redis_process.ts";
 import { sampleRecord, testStoreContract } from "../session/store_contract.ts";
+import { testHardening } from "../session/hardening_suite.ts";
 
-testStoreContract("RedisStore", async () => {
+async function openRedisStore() {
   const redis = await startRedis();
   const store = await RedisStore.connect(redis.url);
   return {
@@ -20,7 +25,10 @@ testStoreContract("RedisStore", async () => {
       await redis[Symbol.asyncDispose]();
     },
   };
-});
+}
+
+testStoreContract("RedisStore", openRedisStore);
+testHardening("RedisStore:", openRedisStore);
 
 Deno.test("RedisStore keeps what V8 serializes: Errors, nested Maps, typed arrays", async () => {
   await using redis = await startRedis();
@@ -162,5 +170,82 @@ Deno.test("RedisStore and MemoryStore give the same answers to the same operatio
     await store.delete(record.id);
     answers.push(await store.load(record.id));
     assert.deepEqual(answers, [true, null, null, true, null]);
+  }
+});
+
+async function openClusterStore() {
+  const cluster = await startRedisCluster();
+  const store = await RedisStore.connectCluster(cluster.urls);
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await cluster[Symbol.asyncDispose]();
+    },
+  };
+}
+
+testHardening("RedisStore on Redis Cluster:", openClusterStore);
+
+Deno.test("RedisStore on Redis Cluster: sessions spread over three nodes survive a node restart", async () => {
+  await using cluster = await startRedisCluster();
+  await using store = await RedisStore.connectCluster(cluster.urls);
+  {
+    const manager = new SessionManager({ store, storeTimeout: 1000, onError() {} });
+    const handle = manager.handler((request, _info, session) => {
+      if (request.url.endsWith("/login")) session.setPrincipal({ name: "ada" });
+      const visits = (session.get<number>("visits") ?? 0) + 1;
+      session.set("visits", visits);
+      return new Response(String(visits));
+    });
+    const info = {
+      remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 },
+    } as Deno.ServeHandlerInfo;
+    const visit = (path: string, cookie?: string) =>
+      handle(
+        new Request(`http://l${path}`, { headers: cookie ? { cookie } : {} }),
+        info,
+      );
+    const cookies: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const response = await visit(i % 3 === 0 ? "/login" : "/");
+      assert.equal(response.status, 200);
+      cookies.push(response.headers.get("set-cookie")!.split(";")[0]);
+    }
+    assert.equal((await manager.sessionsOf("ada")).length, 10);
+    const restarted = cluster.nodes[1];
+    await restarted.stop();
+    // Sessions on the other nodes' slots still answer; the stopped node's
+    // answer 503 quickly, never a wrong session.
+    const during = await Promise.all(cookies.map((c) => visit("/", c)));
+    let refused = 0;
+    for (const response of during) {
+      if (response.status === 503) refused++;
+      else assert.equal(await response.text(), "2");
+      await response.body?.cancel();
+    }
+    assert.ok(refused > 0 && refused < 30, `${refused} of 30 refused`);
+    await restarted.start();
+    await waitForCluster(cluster.nodes);
+    // Every session is back, with its count; retry while the client finds
+    // the node again.
+    const deadline = Date.now() + 15_000;
+    const counts: number[] = [];
+    for (const [i, cookie] of cookies.entries()) {
+      for (;;) {
+        const response = await visit("/", cookie);
+        if (response.status === 200) {
+          counts[i] = Number(await response.text());
+          break;
+        }
+        await response.body?.cancel();
+        assert.ok(Date.now() < deadline, "the cluster never came back");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    for (const [i, count] of counts.entries()) {
+      assert.equal(count, during[i].status === 503 ? 2 : 3, `session ${i}`);
+    }
+    assert.equal(await manager.invalidateAll("ada"), 10);
   }
 });
