@@ -75,7 +75,25 @@ if (mode === "none") {
       }
       : {}),
   });
-  serve(sessions.handler((request, _info, session) => {
+  serve(sessions.handler(async (request, _info, session) => {
+    const url = new URL(request.url);
+    const param = url.searchParams.get("v") ?? "";
+    // The fleet tests' routes.
+    switch (url.pathname) {
+      case "/set":
+        session.set(param, true);
+        return new Response("set");
+      case "/login":
+        session.setPrincipal({ name: param });
+        return new Response("in");
+      case "/logout-everywhere":
+        return new Response(String(await sessions.invalidateAll(param)));
+      case "/state":
+        return new Response(JSON.stringify({
+          principal: session.getPrincipal()?.name ?? null,
+          keys: [...session.keys()].sort(),
+        }));
+    }
     if (request.url.endsWith("/logout")) {
       session.invalidate();
       return new Response("bye");
