@@ -115,7 +115,7 @@ return 1`;
  *   each save; a session that never expires has none.
  * - Sessions by principal: a sorted set per principal,
  *   `<prefix>principal:{<name>}`, scored by each session's expiry, updated
- *   after each write of an authenticated session and on delete. Every
+ *   before each write of an authenticated session and on delete. Every
  *   command and script touches one key, so each stays atomic on Redis
  *   Cluster; the index may lag a write (the manager checks what it lists).
  * - Redis Cluster: {@linkcode RedisStore.connectCluster} (node-redis's
@@ -272,6 +272,9 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   async create(record: SessionRecord, ttl: number): Promise<string | null> {
     const version = newVersion();
     const expiry = millis(ttl);
+    // The index first: a failure then leaves nothing written, and an index
+    // entry without its session is allowed, a session missing from it not.
+    await this.#index(record, ttl);
     const reply = await this.#client.sendCommand([
       "SET",
       this.#prefix + record.id,
@@ -279,9 +282,7 @@ export class RedisStore implements SessionStore, AsyncDisposable {
       "NX",
       ...(expiry === "0" ? [] : ["PX", expiry]),
     ]);
-    if (reply === null) return null;
-    await this.#index(record, ttl);
-    return version;
+    return reply === null ? null : version;
   }
 
   /**
@@ -311,14 +312,13 @@ export class RedisStore implements SessionStore, AsyncDisposable {
     ttl: number,
     expectedVersion: string,
   ): Promise<string | null> {
-    const version = await this.#eval(SAVE, this.#prefix + record.id, [
+    await this.#index(record, ttl); // first, as in create()
+    return await this.#eval(SAVE, this.#prefix + record.id, [
       encode(record),
       millis(ttl),
       newVersion(),
       expectedVersion,
     ]);
-    if (version !== null) await this.#index(record, ttl);
-    return version;
   }
 
   /**

@@ -221,8 +221,8 @@ Deno.test("RedisStore on Redis Cluster: sessions spread over three nodes survive
     let refused = 0;
     for (const response of during) {
       if (response.status === 503) refused++;
-      else assert.equal(await response.text(), "2");
-      await response.body?.cancel();
+      // Only the right count: never a wrong or a fresh session.
+      assert.equal(await response.text(), response.status === 503 ? "Service Unavailable\n" : "2");
     }
     assert.ok(refused > 0 && refused < 30, `${refused} of 30 refused`);
     await restarted.start();
