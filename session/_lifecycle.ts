@@ -8,6 +8,7 @@ import type { SessionEventInit, SessionEventType } from "./events.ts";
 import { HttpSession, sessionInternals } from "./http_session.ts";
 import type { HttpSessionOptions } from "./http_session.ts";
 import { generateSessionId } from "./session_id.ts";
+import { recordSizeBound } from "./_storable.ts";
 import type { SessionRecord, StoredSession } from "./store.ts";
 import {
   create,
@@ -281,6 +282,8 @@ export function ttlOf(lc: Lifecycle, record: SessionRecord): number {
 
 function checkSize(lc: Lifecycle, record: SessionRecord): void {
   if (!Number.isFinite(lc.maxSessionSize)) return;
+  // Serializing costs more than a request: only near the limit.
+  if (recordSizeBound(record) <= lc.maxSessionSize) return;
   const size = serialize(record).byteLength;
   if (size > lc.maxSessionSize) {
     throw new RangeError(
