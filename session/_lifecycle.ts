@@ -24,7 +24,9 @@ const I = sessionInternals();
 
 /** What the steps need of the manager. */
 export interface Lifecycle {
-  sessionOptions: HttpSessionOptions & Required<Pick<HttpSessionOptions, "random">>;
+  sessionOptions:
+    & HttpSessionOptions
+    & Required<Pick<HttpSessionOptions, "random">>;
   now: () => number;
   /** Absolute lifetime in seconds; 0: none. */
   maxLifetime: number;
@@ -56,7 +58,11 @@ export function start(
   presented: boolean,
   lazy: boolean,
 ): HttpSession {
-  const session = new HttpSession({ ...lc.sessionOptions, clientIp, userAgent });
+  const session = new HttpSession({
+    ...lc.sessionOptions,
+    clientIp,
+    userAgent,
+  });
   I.state(session, { sendCookie: true, presented, deleted: false, lazy });
   return session;
 }
@@ -153,7 +159,9 @@ export function* commitSteps(
       state.sendCookie = kept;
     } else if (changed) {
       kept = yield* saveSteps(lc, session, false);
-    } else if (touchDue(lc, session.getMaxInactiveInterval(), I.storedAccess(session))) {
+    } else if (
+      touchDue(lc, session.getMaxInactiveInterval(), I.storedAccess(session))
+    ) {
       kept = yield* saveSteps(lc, session, true);
     }
     if (!kept) {
@@ -266,7 +274,8 @@ function* endSteps(lc: Lifecycle, id: string, reason: string): Steps<void> {
 }
 
 function touchDue(lc: Lifecycle, interval: number, stored: number): boolean {
-  return interval > 0 && lc.now() - stored >= lc.touchFraction * interval * 1000;
+  return interval > 0 &&
+    lc.now() - stored >= lc.touchFraction * interval * 1000;
 }
 
 /** Milliseconds a record lives from now: idle or absolute, what ends first. */
@@ -370,7 +379,11 @@ function* saveSteps(
     if (fresh === null) return false;
     if (
       touchOnly &&
-      !touchDue(lc, fresh.record.maxInactiveInterval, fresh.record.lastAccessedTime)
+      !touchDue(
+        lc,
+        fresh.record.maxInactiveInterval,
+        fresh.record.lastAccessedTime,
+      )
     ) {
       return true; // another request moved the expiry already
     }
@@ -398,7 +411,13 @@ function* rotateSteps(lc: Lifecycle, session: HttpSession): Steps<boolean> {
   const deadline = deadlineOf(lc);
   for (let attempt = 1;; attempt++) {
     const marker = markerOf(record, fromId);
-    if ((yield* save(marker, Math.min(MARKER_TTL, ttlOf(lc, record)), expected)) !== null) {
+    if (
+      (yield* save(
+        marker,
+        Math.min(MARKER_TTL, ttlOf(lc, record)),
+        expected,
+      )) !== null
+    ) {
       break;
     }
     yield* backoff(lc, deadline, attempt);

@@ -161,7 +161,10 @@ async function timed<T>(
 }
 
 /** A store's failure as SessionStoreError (kept when it is one already). */
-export function storeFailure(action: string, error: unknown): SessionStoreError {
+export function storeFailure(
+  action: string,
+  error: unknown,
+): SessionStoreError {
   return error instanceof SessionStoreError
     ? error
     : new SessionStoreError(`Cannot ${action}: the store failed`, {

@@ -14,7 +14,7 @@
  * request (or with 403, on `onSecurityError: "reject"`); the session that was
  * presented is left untouched.
  *
- * @example
+ * @example A binding mismatch seen by a session
  * ```ts
  * import { HttpSession, SessionSecurityError } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -44,7 +44,7 @@ export class SessionSecurityError extends Error {
  * `SessionManager.handler()` answers it with 503 and passes it to `onError`;
  * no change is reported as saved when it was not.
  *
- * @example
+ * @example A store failure with its cause
  * ```ts
  * import { SessionStoreError } from "@pocket/net/session";
  * import assert from "node:assert/strict";

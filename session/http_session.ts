@@ -185,8 +185,9 @@ export class HttpSession implements Iterable<[string, unknown]> {
           maxInactiveInterval: record.maxInactiveInterval,
         });
         session.#creationTime = record.creationTime;
-        session.#lastAccessedTime = session.#storedAccess =
-          record.lastAccessedTime;
+        session.#lastAccessedTime =
+          session.#storedAccess =
+            record.lastAccessedTime;
         session.#principal = record.principal;
         session.#attributes = record.attributes;
         session.#version = stored.version;
@@ -217,8 +218,9 @@ export class HttpSession implements Iterable<[string, unknown]> {
         session.#principal = record.principal;
         session.#maxInactiveInterval = record.maxInactiveInterval;
         session.#creationTime = record.creationTime;
-        session.#lastAccessedTime = session.#storedAccess =
-          record.lastAccessedTime;
+        session.#lastAccessedTime =
+          session.#storedAccess =
+            record.lastAccessedTime;
         session.#changes.clear();
         session.#principalChanged = false;
         session.#intervalChanged = false;
@@ -246,7 +248,8 @@ export class HttpSession implements Iterable<[string, unknown]> {
    * the clock.
    * @throws {RangeError} When `maxInactiveInterval` is not a finite number.
    */
-  constructor(options: HttpSessionOptions = {}) {
+  constructor(options?: HttpSessionOptions) {
+    options ??= {};
     const restored = restoring;
     restoring = null;
     this.#random = options.random ?? cryptoRandom;

@@ -180,7 +180,9 @@ export class KvStore implements SessionStore, AsyncDisposable {
       if (name !== undefined) operation.delete(this.#indexKey(name, id));
       const result = await whileLocked(() => operation.commit());
       // A write came between: read again.
-      if (result.ok) return { record: entry.value, version: entry.versionstamp };
+      if (result.ok) {
+        return { record: entry.value, version: entry.versionstamp };
+      }
     }
   }
 

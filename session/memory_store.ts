@@ -110,7 +110,8 @@ export class MemoryStore implements SyncSessionStore {
    * @param options The capacity and the clock.
    * @throws {RangeError} When `capacity` is not a positive integer.
    */
-  constructor(options: MemoryStoreOptions = {}) {
+  constructor(options?: MemoryStoreOptions) {
+    options ??= {};
     const capacity = options.capacity ?? 10_000;
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
       throw new RangeError(

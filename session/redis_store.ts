@@ -7,7 +7,7 @@ import type { SessionRecord, SessionStore, StoredSession } from "./store.ts";
  * The part of a node-redis client (`npm:redis`, version 5 or later) the store
  * uses: `sendCommand` with string arguments and replies.
  *
- * @example
+ * @example A client stand-in that records commands
  * ```ts
  * import { type RedisCommander, RedisStore } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -29,7 +29,7 @@ export interface RedisCommander {
 /**
  * Options of a {@linkcode RedisStore}.
  *
- * @example
+ * @example A store under its own key prefix
  * ```ts
  * import { RedisStore } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -52,7 +52,7 @@ export interface RedisStoreOptions {
  * Options of {@linkcode RedisStore.connect} and
  * {@linkcode RedisStore.connectCluster}.
  *
- * @example
+ * @example Connect options with an error listener
  * ```ts
  * import type { RedisConnectOptions } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -189,8 +189,9 @@ export class RedisStore implements SessionStore, AsyncDisposable {
    */
   static async connect(
     url: string,
-    options: RedisConnectOptions = {},
+    options?: RedisConnectOptions,
   ): Promise<RedisStore> {
+    options ??= {};
     const { createClient } = await import("redis");
     let ready = false;
     const client = createClient({
@@ -233,8 +234,9 @@ export class RedisStore implements SessionStore, AsyncDisposable {
    */
   static async connectCluster(
     urls: string[],
-    options: RedisConnectOptions = {},
+    options?: RedisConnectOptions,
   ): Promise<RedisStore> {
+    options ??= {};
     const { createCluster } = await import("redis");
     const cluster = createCluster({
       rootNodes: urls.map((url) => ({ url })),

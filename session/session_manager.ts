@@ -27,7 +27,7 @@ import { isSync, runAsync, runSync, type Steps } from "./_steps.ts";
 /**
  * The session cookie's attributes.
  *
- * @example
+ * @example A __Host- cookie, strict and with Max-Age
  * ```ts
  * import { SessionManager } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -79,7 +79,7 @@ export interface SessionCookieOptions {
 /**
  * Options of a {@linkcode SessionManager}.
  *
- * @example
+ * @example Options of a busy site behind one proxy
  * ```ts
  * import { MemoryStore, SessionManager } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -171,7 +171,7 @@ export interface SessionManagerOptions {
 /**
  * Options of {@linkcode SessionManager.getSession}.
  *
- * @example
+ * @example Not starting a session
  * ```ts
  * import { SessionManager } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -191,7 +191,7 @@ export interface GetSessionOptions {
 /**
  * What a `Deno.serve` handler gets besides the request.
  *
- * @example
+ * @example Connections over TCP and Unix sockets
  * ```ts
  * import { type ConnectionInfo, SessionManager } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -212,7 +212,7 @@ export interface ConnectionInfo {
 /**
  * A `Deno.serve` handler that is given the request's session.
  *
- * @example
+ * @example A handler that greets new and returning visitors
  * ```ts
  * import { type SessionHandler, SessionManager } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -315,8 +315,9 @@ export class SessionManager extends EventTarget {
    * `secure: false` with `SameSite=None`, `Partitioned` or a prefix).
    * @throws {RangeError} When a number is out of range.
    */
-  constructor(options: SessionManagerOptions = {}) {
+  constructor(options?: SessionManagerOptions) {
     super();
+    options ??= {};
     this.#store = options.store ?? new MemoryStore();
     this.#sync = isSync(this.#store);
     const cookie = options.cookie ?? {};
@@ -470,10 +471,10 @@ export class SessionManager extends EventTarget {
   getSession(
     request: Request,
     info: ConnectionInfo,
-    options: GetSessionOptions = {},
+    options?: GetSessionOptions,
   ): Promise<HttpSession | null> {
     return this.#run(
-      this.#getSteps(request, info, options.create !== false, false),
+      this.#getSteps(request, info, options?.create !== false, false),
     );
   }
 

@@ -9,7 +9,7 @@
  * The authenticated user a session carries, as Java's `Principal`: a name,
  * plus any structured-clone data the application keeps with it.
  *
- * @example
+ * @example A principal with roles
  * ```ts
  * import { HttpSession, type Principal } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -32,7 +32,7 @@ export interface Principal {
  * epoch; every value is structured-clone data, so a store may keep a record
  * with `structuredClone`, Deno KV or `node:v8` serialization as it is.
  *
- * @example
+ * @example A record kept by a store
  * ```ts
  * import { MemoryStore, type SessionRecord } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -77,7 +77,7 @@ export interface SessionRecord {
 /**
  * A record as loaded from a store, with the version to save it against.
  *
- * @example
+ * @example A record and its version
  * ```ts
  * import { MemoryStore, type SessionRecord, type StoredSession } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -228,7 +228,7 @@ export interface SessionStore {
  * does. `MemoryStore` is one. The synchronous methods behave as their
  * asynchronous twins; they may throw where those reject.
  *
- * @example
+ * @example A store that answers at once
  * ```ts
  * import { MemoryStore, type SyncSessionStore } from "@pocket/net/session";
  * import assert from "node:assert/strict";

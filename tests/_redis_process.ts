@@ -166,7 +166,9 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     }).output();
     if (!create.success) {
       throw new Error(
-        `Cannot create Redis Cluster: ${new TextDecoder().decode(create.stdout)}`,
+        `Cannot create Redis Cluster: ${
+          new TextDecoder().decode(create.stdout)
+        }`,
       );
     }
     await waitForCluster(nodes);

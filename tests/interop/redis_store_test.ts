@@ -191,7 +191,11 @@ Deno.test("RedisStore on Redis Cluster: sessions spread over three nodes survive
   await using cluster = await startRedisCluster();
   await using store = await RedisStore.connectCluster(cluster.urls);
   {
-    const manager = new SessionManager({ store, storeTimeout: 1000, onError() {} });
+    const manager = new SessionManager({
+      store,
+      storeTimeout: 1000,
+      onError() {},
+    });
     const handle = manager.handler((request, _info, session) => {
       if (request.url.endsWith("/login")) session.setPrincipal({ name: "ada" });
       const visits = (session.get<number>("visits") ?? 0) + 1;
@@ -222,7 +226,10 @@ Deno.test("RedisStore on Redis Cluster: sessions spread over three nodes survive
     for (const response of during) {
       if (response.status === 503) refused++;
       // Only the right count: never a wrong or a fresh session.
-      assert.equal(await response.text(), response.status === 503 ? "Service Unavailable\n" : "2");
+      assert.equal(
+        await response.text(),
+        response.status === 503 ? "Service Unavailable\n" : "2",
+      );
     }
     assert.ok(refused > 0 && refused < 30, `${refused} of 30 refused`);
     await restarted.start();

@@ -164,10 +164,14 @@ for (const kind of ["redis", "kv"] as const) {
     await using b = await startApp(store.mode, store.arg);
     const { cookie } = await ask(a, "/set?v=first", null);
     const answers = await Promise.all([
-      ...Array.from({ length: 60 }, (_, i) =>
-        ask(i % 2 ? a : b, `/set?v=k${i}`, cookie)),
-      ...Array.from({ length: 60 }, (_, i) =>
-        ask(i % 2 ? b : a, "/state", cookie)),
+      ...Array.from(
+        { length: 60 },
+        (_, i) => ask(i % 2 ? a : b, `/set?v=k${i}`, cookie),
+      ),
+      ...Array.from(
+        { length: 60 },
+        (_, i) => ask(i % 2 ? b : a, "/state", cookie),
+      ),
     ]);
     for (const answer of answers) assert.equal(answer.status, 200, answer.text);
     const state = JSON.parse((await ask(b, "/state", cookie)).text);
@@ -188,13 +192,19 @@ for (const kind of ["redis", "kv"] as const) {
     }
     const bob = (await ask(a, "/login?v=bob", null)).cookie!;
     for (const cookie of users) {
-      assert.equal(JSON.parse((await ask(b, "/state", cookie)).text).principal, "ada");
+      assert.equal(
+        JSON.parse((await ask(b, "/state", cookie)).text).principal,
+        "ada",
+      );
     }
     assert.equal((await ask(b, "/logout-everywhere?v=ada", null)).text, "4");
     for (const cookie of users) {
       const state = JSON.parse((await ask(a, "/state", cookie)).text);
       assert.equal(state.principal, null);
     }
-    assert.equal(JSON.parse((await ask(a, "/state", bob)).text).principal, "bob");
+    assert.equal(
+      JSON.parse((await ask(a, "/state", bob)).text).principal,
+      "bob",
+    );
   });
 }

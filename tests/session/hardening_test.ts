@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import {
   KvStore,
   MemoryStore,
-  SessionEvent,
+  type SessionEvent,
   SessionManager,
 } from "../../session/mod.ts";
 import { testHardening } from "./hardening_suite.ts";
@@ -96,7 +96,10 @@ Deno.test("SessionManager dispatches created, idchanged, invalidated, expired an
     [
       ["created", ""],
       ["idchanged", ""],
-      ["bindingfailure", 'Cannot join session: it belongs to another User-Agent than "other agent"'],
+      [
+        "bindingfailure",
+        'Cannot join session: it belongs to another User-Agent than "other agent"',
+      ],
       ["invalidated", "logout"],
       ["created", ""],
       ["expired", "idle"],

@@ -1,10 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import assert from "node:assert/strict";
-import {
-  HttpSession,
-  isSessionId,
-  SessionSecurityError,
-} from "../../session/mod.ts";
+import { HttpSession, isSessionId } from "../../session/mod.ts";
 import { ManualClock } from "./_helpers.ts";
 
 function newSession(clock = new ManualClock()): HttpSession {

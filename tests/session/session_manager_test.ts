@@ -260,7 +260,10 @@ Deno.test("SessionManager tries each cookie of its name, as Tomcat, and bounds o
   assert.equal(response.headers.get("set-cookie"), null);
   // A session cookie value too long to be an id is not looked up.
   const loads = store.calls.load;
-  await manager.getSession(requestWith(`SESSIONID=${id}${"A".repeat(9000)}`), infoFor());
+  await manager.getSession(
+    requestWith(`SESSIONID=${id}${"A".repeat(9000)}`),
+    infoFor(),
+  );
   assert.equal(store.calls.load, loads);
 });
 
