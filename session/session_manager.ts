@@ -35,7 +35,10 @@ import { isSync, runAsync, runSync, type Steps } from "./_steps.ts";
  * const sessions = new SessionManager({
  *   cookie: { hostPrefix: true, sameSite: "strict", maxAge: 3600 },
  * });
- * const handle = sessions.handler(() => new Response("ok"));
+ * const handle = sessions.handler((_request, _info, session) => {
+ *   session.set("theme", "dark"); // a session is stored once written to
+ *   return new Response("ok");
+ * });
  * const info = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 } } as Deno.ServeHandlerInfo;
  * const response = await handle(new Request("https://localhost/"), info);
  * assert.match(
