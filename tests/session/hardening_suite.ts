@@ -182,6 +182,53 @@ export function testHardening(
     assert.equal(survivors, 0, "a logged-out session came back");
   });
 
+  test("a logout that comes after a rotation in flight ends the new id too", async (store) => {
+    const { handle, manager } = app({ store });
+    const cookie = cookieOf(
+      await handle(request("/set?key=user", null), INFO),
+    )!;
+    const rotating = (await manager.getSession(request("/", cookie), INFO))!;
+    const leaving = (await manager.getSession(request("/", cookie), INFO))!;
+    const moved = await manager.changeSessionId(rotating);
+    await manager.invalidate(leaving); // finds the marker, follows it
+    assert.equal(await store.load(moved), null);
+    rotating.set("late", true);
+    const response = await manager.commit(
+      request("/", cookie),
+      rotating,
+      new Response(),
+    );
+    assert.match(response.headers.get("set-cookie")!, /Max-Age=0/);
+    assert.equal(await store.load(moved), null);
+    assert.deepEqual((await read(handle, `SESSIONID=${moved}`)).keys, []);
+  });
+
+  test("a rotation that finds its session ended deletes its copy", async (store) => {
+    const { handle, manager } = app({ store });
+    const cookie = cookieOf(
+      await handle(request("/set?key=user", null), INFO),
+    )!;
+    const rotating = (await manager.getSession(request("/", cookie), INFO))!;
+    const leaving = (await manager.getSession(request("/", cookie), INFO))!;
+    await manager.invalidate(leaving);
+    rotating.setPrincipal({ name: "ada" });
+    const response = await manager.commit(
+      request("/", cookie),
+      rotating,
+      new Response(),
+    );
+    assert.match(response.headers.get("set-cookie")!, /Max-Age=0/);
+    assert.deepEqual(await manager.sessionsOf("ada"), []);
+    assert.deepEqual(
+      await store.sessionsOf("ada").then(async (ids) => {
+        const live = [];
+        for (const id of ids) if (await store.load(id)) live.push(id);
+        return live;
+      }),
+      [],
+    );
+  });
+
   for (
     const route of ["/login", "/login-then-rotate", "/rotate-then-login"]
   ) {
