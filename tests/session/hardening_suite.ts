@@ -259,6 +259,9 @@ export function testHardening(
         assert.equal((await read(handle, after)).principal, `victim${trial}`);
         assert.equal((await read(handle, planted)).principal, null);
         assert.equal((await read(handle, planted)).isNew, true);
+        // Not stored there either: the old id holds no principal.
+        const left = await store.load(planted.split("=")[1]);
+        assert.equal(left?.record.principal ?? null, null);
       }
       assert.equal(seen, 0, "the principal was visible under the old id");
     });
