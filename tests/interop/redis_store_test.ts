@@ -15,16 +15,24 @@ import {
 import { sampleRecord, testStoreContract } from "../session/store_contract.ts";
 import { testHardening } from "../session/hardening_suite.ts";
 
-async function openRedisStore() {
-  const redis = await startRedis();
-  const store = await RedisStore.connect(redis.url);
+/** A store over a server `start` gives, released with it. */
+async function opened<S extends AsyncDisposable>(
+  start: () => Promise<S>,
+  connect: (server: S) => Promise<RedisStore>,
+) {
+  const server = await start();
+  const store = await connect(server);
   return {
     store,
     close: async () => {
       await store.close();
-      await redis[Symbol.asyncDispose]();
+      await server[Symbol.asyncDispose]();
     },
   };
+}
+
+function openRedisStore() {
+  return opened(startRedis, (redis) => RedisStore.connect(redis.url));
 }
 
 testStoreContract("RedisStore", openRedisStore);
@@ -173,16 +181,11 @@ Deno.test("RedisStore and MemoryStore give the same answers to the same operatio
   }
 });
 
-async function openClusterStore() {
-  const cluster = await startRedisCluster();
-  const store = await RedisStore.connectCluster(cluster.urls);
-  return {
-    store,
-    close: async () => {
-      await store.close();
-      await cluster[Symbol.asyncDispose]();
-    },
-  };
+function openClusterStore() {
+  return opened(
+    startRedisCluster,
+    (cluster) => RedisStore.connectCluster(cluster.urls),
+  );
 }
 
 testHardening("RedisStore on Redis Cluster:", openClusterStore);

@@ -8,15 +8,11 @@ import {
   type SessionManagerOptions,
   type SessionStore,
 } from "../../session/mod.ts";
+import { type OpenStore, storeTest } from "./store_contract.ts";
 
 const INFO = {
   remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 50000 },
 } as Deno.ServeHandlerInfo;
-
-/** A store for one test and how to release it. */
-export type OpenStore = () => Promise<
-  { store: SessionStore; close: () => Promise<void> }
->;
 
 function request(path: string, cookie: string | null): Request {
   return new Request(`http://localhost${path}`, {
@@ -93,28 +89,22 @@ async function read(
   };
 }
 
+/** A stored session and two requests in flight on it. */
+async function twoRequestsOnOneSession(store: SessionStore) {
+  const { handle, manager } = app({ store });
+  const cookie = cookieOf(await handle(request("/set?key=user", null), INFO))!;
+  const rotating = (await manager.getSession(request("/", cookie), INFO))!;
+  const leaving = (await manager.getSession(request("/", cookie), INFO))!;
+  return { handle, manager, cookie, rotating, leaving };
+}
+
 /** Registers the scenarios for a store. */
 export function testHardening(
   name: string,
   open: OpenStore,
   permissions: Deno.TestDefinition["permissions"] = "inherit",
 ): void {
-  const test = (
-    what: string,
-    fn: (store: SessionStore) => Promise<void>,
-  ) =>
-    Deno.test({
-      name: `${name} ${what}`,
-      permissions,
-      async fn() {
-        const { store, close } = await open();
-        try {
-          await fn(store);
-        } finally {
-          await close();
-        }
-      },
-    });
+  const test = storeTest(name, open, permissions);
 
   test("answers 60 concurrent read-only requests on one session, writing nothing", async (store) => {
     const { handle } = app({ store });
@@ -183,12 +173,8 @@ export function testHardening(
   });
 
   test("a logout that comes after a rotation in flight ends the new id too", async (store) => {
-    const { handle, manager } = app({ store });
-    const cookie = cookieOf(
-      await handle(request("/set?key=user", null), INFO),
-    )!;
-    const rotating = (await manager.getSession(request("/", cookie), INFO))!;
-    const leaving = (await manager.getSession(request("/", cookie), INFO))!;
+    const { handle, manager, cookie, rotating, leaving } =
+      await twoRequestsOnOneSession(store);
     const moved = await manager.changeSessionId(rotating);
     await manager.invalidate(leaving); // finds the marker, follows it
     assert.equal(await store.load(moved), null);
@@ -204,12 +190,8 @@ export function testHardening(
   });
 
   test("a rotation that finds its session ended deletes its copy", async (store) => {
-    const { handle, manager } = app({ store });
-    const cookie = cookieOf(
-      await handle(request("/set?key=user", null), INFO),
-    )!;
-    const rotating = (await manager.getSession(request("/", cookie), INFO))!;
-    const leaving = (await manager.getSession(request("/", cookie), INFO))!;
+    const { handle, manager, cookie, rotating, leaving } =
+      await twoRequestsOnOneSession(store);
     await manager.invalidate(leaving);
     rotating.setPrincipal({ name: "ada" });
     const response = await manager.commit(
