@@ -56,4 +56,5 @@ export * from "./memory_store.ts";
 export * from "./redis_store.ts";
 export * from "./session_id.ts";
 export * from "./session_manager.ts";
+export type * from "./session_options.ts";
 export type * from "./store.ts";
