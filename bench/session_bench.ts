@@ -35,6 +35,7 @@ import {
   spawnSessionApp,
 } from "../tests/_session_process.ts";
 import { startRedis } from "../tests/_redis_process.ts";
+import process from "node:process";
 import { median } from "./_stats.ts";
 
 const EXPRESS = "express-session (Node.js)";
@@ -274,6 +275,64 @@ async function kvAlone(seconds: number, tasks: number): Promise<number> {
   return done / seconds;
 }
 
+/** Operations per second and this process's CPU µs per operation. */
+interface Alone {
+  rate: number;
+  cpuMicros: number;
+}
+
+/**
+ * What a read-only request costs the store on its own, without HTTP: `tasks`
+ * concurrent loops of one read (a node-redis `GET` of a session-sized value,
+ * or a Deno KV `get` on a local file) for `seconds`, in this process.
+ */
+async function readsAlone(
+  kind: "redis" | "kv",
+  redisUrl: string,
+  seconds: number,
+  tasks: number,
+): Promise<Alone> {
+  const value = "x".repeat(200);
+  let read: (task: number) => Promise<unknown>;
+  let close: () => Promise<void>;
+  if (kind === "redis") {
+    const { createClient } = await import("redis");
+    const client = createClient({ url: redisUrl });
+    await client.connect();
+    for (let task = 0; task < tasks; task++) {
+      await client.set(`alone:${task}`, value);
+    }
+    read = (task) => client.get(`alone:${task}`);
+    close = () => client.close();
+  } else {
+    const path = await Deno.makeTempFile({ prefix: "pocket-kv-reads-" });
+    const kv = await Deno.openKv(path);
+    for (let task = 0; task < tasks; task++) {
+      await kv.set(["alone", task], value);
+    }
+    read = (task) => kv.get(["alone", task]);
+    close = async () => {
+      kv.close();
+      await removeKvFile(path);
+    };
+  }
+  let done = 0;
+  const cpu = process.cpuUsage();
+  const until = performance.now() + seconds * 1000;
+  try {
+    await Promise.all(Array.from({ length: tasks }, async (_, task) => {
+      while (performance.now() < until) {
+        await read(task);
+        done++;
+      }
+    }));
+  } finally {
+    await close();
+  }
+  const used = process.cpuUsage(cpu);
+  return { rate: done / seconds, cpuMicros: (used.user + used.system) / done };
+}
+
 /**
  * Pins the servers to the last CPU and wrk to the others with taskset, when
  * the machine has two CPUs or more and taskset is there: left to the
@@ -466,6 +525,30 @@ async function main(): Promise<void> {
         kvRate.toFixed(0)
       } per second`,
     );
+    const redisReads = await readsAlone(
+      "redis",
+      redis.url,
+      options.seconds,
+      options.connections,
+    );
+    const kvReads = await readsAlone(
+      "kv",
+      redis.url,
+      options.seconds,
+      options.connections,
+    );
+    for (
+      const [name, alone] of [["Redis GET (node-redis)", redisReads], [
+        "Deno KV get (local file)",
+        kvReads,
+      ]] as const
+    ) {
+      console.log(
+        `${name} alone (${options.connections} tasks, no HTTP): ${
+          alone.rate.toFixed(0)
+        } per second, ${alone.cpuMicros.toFixed(1)} µs CPU each`,
+      );
+    }
     if (options.json) {
       await Deno.writeTextFile(
         options.json,
@@ -474,6 +557,8 @@ async function main(): Promise<void> {
             options,
             rows,
             kvAlone: kvRate,
+            redisReadsAlone: redisReads,
+            kvReadsAlone: kvReads,
             results: Object.fromEntries(results),
           },
           null,
