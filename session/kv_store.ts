@@ -172,16 +172,21 @@ export class KvStore implements SessionStore, AsyncDisposable {
   async delete(id: string): Promise<StoredSession | null> {
     const kv = await this.#db();
     const key = this.#key(id);
-    for (;;) {
+    for (let attempt = 1;; attempt++) {
       const entry = await whileLocked(() => kv.get<SessionRecord>(key));
       if (entry.versionstamp === null) return null;
       const operation = kv.atomic().check(entry).delete(key);
       const name = entry.value.principal?.name;
       if (name !== undefined) operation.delete(this.#indexKey(name, id));
       const result = await whileLocked(() => operation.commit());
-      // A write came between: read again.
       if (result.ok) {
         return { record: entry.value, version: entry.versionstamp };
+      }
+      // A write came between: read again, a bounded number of times.
+      if (attempt === MAX_DELETE_ATTEMPTS) {
+        throw new Error(
+          `Cannot delete session: it changed ${attempt} times while being deleted`,
+        );
       }
     }
   }
@@ -304,6 +309,8 @@ export class KvStore implements SessionStore, AsyncDisposable {
 }
 
 const BY_PRINCIPAL = "by-principal";
+// Reads and checked deletes tried while other writes keep changing a record.
+const MAX_DELETE_ATTEMPTS = 100;
 
 interface Write {
   key: Deno.KvKey;
