@@ -409,44 +409,55 @@ function* rotateSteps(lc: Lifecycle, session: HttpSession): Steps<boolean> {
   let fromId = oldId;
   let expected = I.version(session)!;
   const deadline = deadlineOf(lc);
-  for (let attempt = 1;; attempt++) {
-    const marker = markerOf(record, fromId);
-    if (
-      (yield* save(
-        marker,
-        Math.min(MARKER_TTL, ttlOf(lc, record)),
-        expected,
-      )) !== null
-    ) {
-      break;
-    }
-    yield* backoff(lc, deadline, attempt);
-    let fresh = yield* load(fromId, "reload session");
-    // Another rotation moved it first: carry on from where it went.
-    for (let hops = 0; fresh?.record.movedTo !== undefined; hops++) {
-      if (hops === MAX_HOPS || fresh.record.movedTo === record.id) {
-        fresh = null;
+  try {
+    for (let attempt = 1;; attempt++) {
+      const marker = markerOf(record, fromId);
+      if (
+        (yield* save(
+          marker,
+          Math.min(MARKER_TTL, ttlOf(lc, record)),
+          expected,
+        )) !== null
+      ) {
         break;
       }
-      fromId = fresh.record.movedTo;
-      fresh = yield* load(fromId, "reload session");
+      yield* backoff(lc, deadline, attempt);
+      let fresh = yield* load(fromId, "reload session");
+      // Another rotation moved it first: carry on from where it went.
+      for (let hops = 0; fresh?.record.movedTo !== undefined; hops++) {
+        if (hops === MAX_HOPS || fresh.record.movedTo === record.id) {
+          fresh = null;
+          break;
+        }
+        fromId = fresh.record.movedTo;
+        fresh = yield* load(fromId, "reload session");
+      }
+      if (fresh === null) {
+        // Ended meanwhile: the copy under the new id must not outlive it.
+        yield* remove(record.id);
+        return false;
+      }
+      const merged = I.merge(session, fresh.record);
+      merged.id = record.id;
+      checkSize(lc, merged);
+      const saved = yield* save(merged, ttlOf(lc, merged), version);
+      if (saved === null) {
+        yield* remove(record.id);
+        return false;
+      }
+      record = merged;
+      version = saved;
+      expected = fresh.version;
     }
-    if (fresh === null) {
-      // Ended meanwhile: the copy under the new id must not outlive it.
+  } catch (error) {
+    // The store failed: the copy under the new id is nobody's. Best effort;
+    // the failure reported is the first one.
+    try {
       yield* remove(record.id);
-      return false;
+    } catch {
+      // the record expires with its ttl
     }
-    const merged = I.merge(session, fresh.record);
-    merged.id = record.id;
-    checkSize(lc, merged);
-    const saved = yield* save(merged, ttlOf(lc, merged), version);
-    if (saved === null) {
-      yield* remove(record.id);
-      return false;
-    }
-    record = merged;
-    version = saved;
-    expected = fresh.version;
+    throw error;
   }
   I.saved(session, version, record);
   lc.emit("idchanged", {

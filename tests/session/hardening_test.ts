@@ -7,6 +7,7 @@ import {
   MemoryStore,
   type SessionEvent,
   SessionManager,
+  type SessionRecord,
 } from "../../session/mod.ts";
 import { testHardening } from "./hardening_suite.ts";
 
@@ -130,4 +131,40 @@ Deno.test("A remove() racing another request's commit is kept", async () => {
   const stored = await store.load(cookie.split("=")[1]);
   assert.equal(stored?.record.attributes.has("user"), false);
   assert.equal(stored?.record.attributes.get("theme"), "dark");
+});
+
+Deno.test("A login whose old record cannot be replaced answers 503 and leaves no principal under either id", async () => {
+  class NoMarkers extends MemoryStore {
+    override saveSync(
+      record: SessionRecord,
+      ttl: number,
+      version: string,
+    ): string | null {
+      if (record.movedTo !== undefined) throw new Error("disk full");
+      return super.saveSync(record, ttl, version);
+    }
+  }
+  const store = new NoMarkers();
+  const errors: Error[] = [];
+  const manager = new SessionManager({
+    store,
+    onError: (error) => errors.push(error),
+  });
+  const handle = manager.handler((request, _info, session) => {
+    if (request.url.endsWith("/login")) session.setPrincipal({ name: "ada" });
+    else session.set("csrf", "t");
+    return new Response(session.getPrincipal()?.name ?? "anonymous");
+  });
+  const planted = cookieOf(await handle(new Request("http://l/"), INFO));
+  const login = await handle(
+    new Request("http://l/login", { headers: { cookie: planted } }),
+    INFO,
+  );
+  assert.equal(login.status, 503);
+  await login.body?.cancel();
+  assert.match(errors[0].message, /^Cannot save session: the store failed$/);
+  assert.equal(store.size, 1, "the copy under the new id was removed");
+  const left = await store.load(planted.split("=")[1]);
+  assert.equal(left?.record.principal, null);
+  assert.deepEqual(await manager.sessionsOf("ada"), []);
 });
