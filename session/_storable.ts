@@ -1,5 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // Structured-clone data: what every store can keep without losing anything.
+import type { SessionRecord } from "./store.ts";
 
 const PLAIN_PROTOTYPES = new Set<unknown>([Object.prototype, null]);
 const BUILT_INS = new Set<unknown>([
@@ -274,4 +275,23 @@ export function recordSizeBound(record: {
     }
   }
   return size;
+}
+
+/** A copy of a record that shares no mutable object with it. */
+export function copyRecord(record: SessionRecord): SessionRecord {
+  const attributes = new Map<string, unknown>();
+  for (const [key, value] of record.attributes) {
+    attributes.set(key, cloneValue(value));
+  }
+  return {
+    id: record.id,
+    creationTime: record.creationTime,
+    lastAccessedTime: record.lastAccessedTime,
+    maxInactiveInterval: record.maxInactiveInterval,
+    principal: cloneValue(record.principal),
+    clientIp: record.clientIp,
+    userAgent: record.userAgent,
+    attributes,
+    ...(record.movedTo === undefined ? {} : { movedTo: record.movedTo }),
+  };
 }

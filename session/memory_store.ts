@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import { SessionStoreError } from "./errors.ts";
-import { cloneValue } from "./_storable.ts";
+import { cloneValue, copyRecord } from "./_storable.ts";
 import type {
   SessionRecord,
   StoredSession,
@@ -384,23 +384,4 @@ function updateRecord(target: SessionRecord, source: SessionRecord): void {
       if (!source.attributes.has(key)) attributes.delete(key);
     }
   }
-}
-
-/** A copy of a record that shares no mutable object with it. */
-function copyRecord(record: SessionRecord): SessionRecord {
-  const attributes = new Map<string, unknown>();
-  for (const [key, value] of record.attributes) {
-    attributes.set(key, cloneValue(value));
-  }
-  return {
-    id: record.id,
-    creationTime: record.creationTime,
-    lastAccessedTime: record.lastAccessedTime,
-    maxInactiveInterval: record.maxInactiveInterval,
-    principal: cloneValue(record.principal),
-    clientIp: record.clientIp,
-    userAgent: record.userAgent,
-    attributes,
-    ...(record.movedTo === undefined ? {} : { movedTo: record.movedTo }),
-  };
 }

@@ -2,6 +2,7 @@
 import { Buffer } from "node:buffer";
 import { deserialize, serialize } from "node:v8";
 import type { SessionRecord, SessionStore, StoredSession } from "./store.ts";
+import { copyRecord } from "./_storable.ts";
 
 /**
  * The part of a node-redis client (`npm:redis`, version 5 or later) the store
@@ -163,6 +164,9 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   readonly #prefix: string;
   #close: (() => Promise<void>) | null = null;
   readonly #hashes = new Map<string, Promise<string>>();
+  // The last record this process wrote or read per id, by version: a load
+  // that finds the same version copies it rather than decoding it again.
+  readonly #decoded = new Map<string, StoredSession>();
 
   /**
    * Creates a store over a connected client; the caller keeps the client
@@ -284,7 +288,9 @@ export class RedisStore implements SessionStore, AsyncDisposable {
       "NX",
       ...(expiry === "0" ? [] : ["PX", expiry]),
     ]);
-    return reply === null ? null : version;
+    if (reply === null) return null;
+    this.#remember(record, version);
+    return version;
   }
 
   /**
@@ -298,7 +304,15 @@ export class RedisStore implements SessionStore, AsyncDisposable {
       "GET",
       this.#prefix + id,
     ]) as string | null;
-    return parse(value);
+    if (value === null) return null;
+    const version = value.slice(0, value.indexOf(":"));
+    const known = this.#decoded.get(id);
+    if (known?.version === version) {
+      return { record: copyRecord(known.record), version };
+    }
+    const stored = parse(value)!;
+    this.#remember(stored.record, version);
+    return stored;
   }
 
   /**
@@ -315,12 +329,14 @@ export class RedisStore implements SessionStore, AsyncDisposable {
     expectedVersion: string,
   ): Promise<string | null> {
     await this.#index(record, ttl); // first, as in create()
-    return await this.#eval(SAVE, this.#prefix + record.id, [
+    const version = await this.#eval(SAVE, this.#prefix + record.id, [
       encode(record),
       millis(ttl),
       newVersion(),
       expectedVersion,
     ]);
+    if (version !== null) this.#remember(record, version);
+    return version;
   }
 
   /**
@@ -334,6 +350,7 @@ export class RedisStore implements SessionStore, AsyncDisposable {
       "GETDEL",
       this.#prefix + id,
     ]) as string | null;
+    this.#decoded.delete(id);
     const removed = parse(value);
     const name = removed?.record.principal?.name;
     if (name !== undefined) {
@@ -366,6 +383,14 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   /** Closes the connection if the store opened it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  #remember(record: SessionRecord, version: string): void {
+    if (this.#decoded.size >= DECODED_KEPT) {
+      this.#decoded.delete(this.#decoded.keys().next().value!);
+    }
+    this.#decoded.delete(record.id); // re-inserted as the most recent
+    this.#decoded.set(record.id, { record: copyRecord(record), version });
   }
 
   #indexKey(name: string): string {
@@ -417,6 +442,9 @@ export class RedisStore implements SessionStore, AsyncDisposable {
     }
   }
 }
+
+// Decoded records kept per store (the most recently used ids).
+const DECODED_KEPT = 10_000;
 
 function parse(value: string | null): StoredSession | null {
   if (value === null) return null;
