@@ -1,7 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The sans-I/O shape of the manager's lifecycle: a step is a generator that
 // yields the store calls it needs; runSync answers them from a store that
-// answers at once, runAsync from any store, with a timeout per call.
+// answers at once, runAsync from any store, each call bounded by a timeout.
 import { SessionStoreError } from "./errors.ts";
 import type {
   SessionRecord,
@@ -108,55 +108,109 @@ export function runSync<T>(store: SyncSessionStore, steps: Steps<T>): T {
   }
 }
 
+/**
+ * Bounds store calls by a timeout with one timer for all of them (a timer
+ * per call cost more than a Redis GET): armed for the earliest deadline while
+ * calls are pending, cleared as soon as none is.
+ */
+export class Watchdog {
+  readonly #timeout: number;
+  readonly #pending = new Set<Pending>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(timeout: number) {
+    this.#timeout = timeout;
+  }
+
+  /** Settles `pending` as it settles, or rejects once the timeout passed. */
+  watch<T>(action: string, pending: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: Pending = {
+        deadline: performance.now() + this.#timeout,
+        action,
+        reject,
+      };
+      this.#pending.add(entry);
+      if (this.#timer === undefined) this.#arm(entry.deadline);
+      pending.then((value) => {
+        this.#release(entry);
+        resolve(value);
+      }, (error) => {
+        this.#release(entry);
+        reject(error);
+      });
+    });
+  }
+
+  #release(entry: Pending): void {
+    this.#pending.delete(entry);
+    if (this.#pending.size === 0 && this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #arm(deadline: number): void {
+    this.#timer = setTimeout(
+      () => this.#fire(),
+      Math.max(0, deadline - performance.now()),
+    );
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    let next = Infinity;
+    for (const entry of this.#pending) {
+      if (entry.deadline <= now) {
+        this.#pending.delete(entry);
+        entry.reject(
+          new SessionStoreError(
+            `Cannot ${entry.action}: the store did not answer within ${this.#timeout} ms`,
+          ),
+        );
+      } else if (entry.deadline < next) {
+        next = entry.deadline;
+      }
+    }
+    if (next !== Infinity) this.#arm(next);
+  }
+}
+
+interface Pending {
+  deadline: number;
+  action: string;
+  reject: (error: unknown) => void;
+}
+
 // Settled before any store's answer that is not already there.
 const NOT_YET = Symbol("not yet");
 const notYet: Promise<typeof NOT_YET> = Promise.resolve(NOT_YET);
 
-/** Runs steps against any store, each call timed by `timeout` ms. */
+/** Runs steps against any store, each call bounded by the watchdog. */
 export async function runAsync<T>(
   store: SessionStore,
   steps: Steps<T>,
-  timeout: number,
+  watchdog: Watchdog,
 ): Promise<T> {
   for (let next = steps.next();;) {
     if (next.done) return next.value;
     const call = next.value;
     let answer: unknown;
     try {
-      answer = call.untimed
-        ? await call.async(store)
-        : await timed(call.action, () => call.async(store), timeout);
+      const pending = call.async(store);
+      // A store that answers at once needs no watching.
+      answer = await Promise.race([pending, notYet]);
+      if (answer === NOT_YET) {
+        answer = call.untimed
+          ? await pending
+          : await watchdog.watch(call.action, pending);
+      }
     } catch (error) {
       next = steps.throw(storeFailure(call.action, error));
       continue;
     }
     next = steps.next(answer);
-  }
-}
-
-async function timed<T>(
-  action: string,
-  operation: () => Promise<T>,
-  timeout: number,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const pending = operation();
-    // A store that answers at once needs no timer: a timer per operation
-    // would cost more than the operation itself.
-    const first = await Promise.race([pending, notYet]);
-    if (first !== NOT_YET) return first as T;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() =>
-        reject(
-          new SessionStoreError(
-            `Cannot ${action}: the store did not answer within ${timeout} ms`,
-          ),
-        ), timeout);
-    });
-    return await Promise.race([pending, expired]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
   }
 }
 

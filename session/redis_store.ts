@@ -201,6 +201,10 @@ export class RedisStore implements SessionStore, AsyncDisposable {
     const client = createClient({
       url,
       disableOfflineQueue: true,
+      // No per-command timer (node-redis 6 arms a 5 s AbortSignal.timeout
+      // for every command, which costs more than the GET itself):
+      // SessionManager's storeTimeout bounds each call instead.
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: options.connectTimeout ?? 2000,
         // Once connected, reconnect forever (100 ms to 2 s apart); before
@@ -244,6 +248,8 @@ export class RedisStore implements SessionStore, AsyncDisposable {
     const { createCluster } = await import("redis");
     const cluster = createCluster({
       rootNodes: urls.map((url) => ({ url })),
+      // As in connect(): storeTimeout bounds each call.
+      commandOptions: { timeout: 0 },
       defaults: {
         disableOfflineQueue: true,
         socket: {

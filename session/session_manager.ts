@@ -21,7 +21,7 @@ import {
   listSteps,
   start,
 } from "./_lifecycle.ts";
-import { isSync, runAsync, runSync, type Steps } from "./_steps.ts";
+import { isSync, runAsync, runSync, type Steps, Watchdog } from "./_steps.ts";
 
 import type {
   ConnectionInfo,
@@ -104,6 +104,7 @@ export class SessionManager extends EventTarget {
   readonly #storeTimeout: number;
   readonly #onError: (error: SessionStoreError) => void;
   readonly #lc: Lifecycle;
+  readonly #watchdog: Watchdog;
 
   /**
    * Creates a manager.
@@ -195,6 +196,7 @@ export class SessionManager extends EventTarget {
       "store timeout",
       options.storeTimeout ?? 5000,
     );
+    this.#watchdog = new Watchdog(this.#storeTimeout);
     this.#onError = options.onError ?? ((error) => console.error(error));
     const maxLifetime = options.maxLifetime ?? 0;
     if (!Number.isFinite(maxLifetime)) {
@@ -521,7 +523,7 @@ export class SessionManager extends EventTarget {
   }
 
   #run<T>(steps: Steps<T>): Promise<T> {
-    if (!this.#sync) return runAsync(this.#store, steps, this.#storeTimeout);
+    if (!this.#sync) return runAsync(this.#store, steps, this.#watchdog);
     try {
       return Promise.resolve(runSync(this.#store as SyncSessionStore, steps));
     } catch (error) {

@@ -259,3 +259,28 @@ Deno.test("RedisStore on Redis Cluster: sessions spread over three nodes survive
     assert.equal(await manager.invalidateAll("ada"), 10);
   }
 });
+
+Deno.test("RedisStore reuses a decoded record only at the same version: another process's save is seen", async () => {
+  await using redis = await startRedis();
+  await using a = await RedisStore.connect(redis.url);
+  await using b = await RedisStore.connect(redis.url);
+  const record = sampleRecord();
+  const v1 = (await a.create(record, 60_000))!;
+  assert.equal((await b.load(record.id))!.record.attributes.get("visits"), 3);
+  record.attributes.set("visits", 4);
+  const v2 = (await a.save(record, 60_000, v1))!;
+  const seen = (await b.load(record.id))!;
+  assert.equal(seen.version, v2);
+  assert.equal(seen.record.attributes.get("visits"), 4);
+  // A copy each time: changing one does not change the next.
+  seen.record.attributes.set("visits", 99);
+  (seen.record.attributes.get("cart") as { qty: number }[])[0].qty = 7;
+  const again = (await b.load(record.id))!;
+  assert.equal(again.record.attributes.get("visits"), 4);
+  assert.equal(
+    (again.record.attributes.get("cart") as { qty: number }[])[0].qty,
+    2,
+  );
+  await a.delete(record.id);
+  assert.equal(await b.load(record.id), null);
+});
