@@ -153,7 +153,13 @@ return 1`;
  * import { createClient } from "npm:redis@6.3.1";
  * import { RedisStore } from "@pocket/net/session";
  *
- * const client = createClient({ url: "redis://127.0.0.1:6379", disableOfflineQueue: true });
+ * // No offline queue (fail fast during an outage); no per-command timer
+ * // (SessionManager's storeTimeout bounds each call).
+ * const client = createClient({
+ *   url: "redis://127.0.0.1:6379",
+ *   disableOfflineQueue: true,
+ *   commandOptions: { timeout: 0 },
+ * });
  * client.on("error", (error) => console.error(error));
  * await client.connect();
  * const store = new RedisStore(client, { prefix: "shop:session:" });
