@@ -249,13 +249,14 @@ async function wrk(
  * request costs it (a get, then a versionstamp-checked atomic set with
  * `expireIn`) on a fresh local file for `seconds`. Operations per second.
  */
-async function kvAlone(seconds: number, tasks: number): Promise<number> {
+async function kvAlone(seconds: number, tasks: number): Promise<Alone> {
   const path = await Deno.makeTempFile({
     prefix: "pocket-kv-alone-",
     suffix: ".sqlite3",
   });
   const kv = await Deno.openKv(path);
   let done = 0;
+  const cpu = process.cpuUsage();
   const until = performance.now() + seconds * 1000;
   try {
     await Promise.all(Array.from({ length: tasks }, async (_, task) => {
@@ -272,7 +273,8 @@ async function kvAlone(seconds: number, tasks: number): Promise<number> {
     kv.close();
     await removeKvFile(path);
   }
-  return done / seconds;
+  const used = process.cpuUsage(cpu);
+  return { rate: done / seconds, cpuMicros: (used.user + used.system) / done };
 }
 
 /** Operations per second and this process's CPU µs per operation. */
@@ -522,8 +524,8 @@ async function main(): Promise<void> {
     const kvRate = await kvAlone(options.seconds, options.connections);
     console.log(
       `\nDeno KV alone (get + checked atomic set, ${options.connections} tasks, local file, no HTTP): ${
-        kvRate.toFixed(0)
-      } per second`,
+        kvRate.rate.toFixed(0)
+      } per second, ${kvRate.cpuMicros.toFixed(1)} µs CPU each`,
     );
     const redisReads = await readsAlone(
       "redis",
