@@ -190,7 +190,7 @@ export function testHardening(
   });
 
   test("a rotation that finds its session ended deletes its copy", async (store) => {
-    const { handle, manager, cookie, rotating, leaving } =
+    const { manager, cookie, rotating, leaving } =
       await twoRequestsOnOneSession(store);
     await manager.invalidate(leaving);
     rotating.setPrincipal({ name: "ada" });
