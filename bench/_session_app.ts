@@ -8,6 +8,9 @@
 //   address);
 // - memory: MemoryStore; kv: KvStore on the file STORE; redis: RedisStore on
 //   the URL STORE.
+// `/logout` invalidates the session. `--read-only`: `/init` starts the
+// session (visits = 1); other paths read it and change nothing, answering
+// "visit 2" when they joined it (so the benchmark's check sees joins).
 // `/logout` invalidates the session. `--collide` draws every process's ids
 // from the same sequence, so two processes collide on purpose.
 import {
@@ -20,6 +23,7 @@ import {
 
 const [mode, storeArg] = Deno.args;
 const collide = Deno.args.includes("--collide");
+const readOnly = Deno.args.includes("--read-only");
 
 function serve(handler: Deno.ServeHandler): void {
   Deno.serve({
@@ -71,10 +75,32 @@ if (mode === "none") {
       }
       : {}),
   });
-  serve(sessions.handler((request, _info, session) => {
+  serve(sessions.handler(async (request, _info, session) => {
+    const url = new URL(request.url);
+    const param = url.searchParams.get("v") ?? "";
+    // The fleet tests' routes.
+    switch (url.pathname) {
+      case "/set":
+        session.set(param, true);
+        return new Response("set");
+      case "/login":
+        session.setPrincipal({ name: param });
+        return new Response("in");
+      case "/logout-everywhere":
+        return new Response(String(await sessions.invalidateAll(param)));
+      case "/state":
+        return new Response(JSON.stringify({
+          principal: session.getPrincipal()?.name ?? null,
+          keys: [...session.keys()].sort(),
+        }));
+    }
     if (request.url.endsWith("/logout")) {
       session.invalidate();
       return new Response("bye");
+    }
+    if (readOnly && !request.url.endsWith("/init")) {
+      const visits = session.get<number>("visits");
+      return new Response(`visit ${visits === undefined ? 0 : visits + 1}`);
     }
     const n = (session.get<number>("visits") ?? 0) + 1;
     session.set("visits", n);

@@ -29,7 +29,8 @@ app.use(session({
   saveUninitialized: true,
   cookie: { httpOnly: true, sameSite: "lax" },
 }));
-app.get("/", (request, response) => {
+// "/init" is the first request of each wrk thread (see session_bench.ts).
+app.get(["/", "/init"], (request, response) => {
   request.session.visits = (request.session.visits ?? 0) + 1;
   response.send(`visit ${request.session.visits}`);
 });

@@ -11,7 +11,10 @@
  * - `SessionManager` with `KvStore` on a local file,
  * - `SessionManager` with `RedisStore` on a redis-server the benchmark starts,
  * - express + express-session with its default MemoryStore, in Node.js,
- * - express + express-session with connect-redis on the same redis-server.
+ * - express + express-session with connect-redis on the same redis-server,
+ * - read-only rows: `SessionManager` on each store with a handler that reads
+ *   the session and changes nothing (a page's assets and API reads), whose
+ *   first request per connection (`/init`) starts the session.
  *
  * Each wrk thread drives one keep-alive connection and keeps its own session
  * cookie, as a browser would, so every request after the first joins a
@@ -32,6 +35,7 @@ import {
   spawnSessionApp,
 } from "../tests/_session_process.ts";
 import { startRedis } from "../tests/_redis_process.ts";
+import process from "node:process";
 import { median } from "./_stats.ts";
 
 const EXPRESS = "express-session (Node.js)";
@@ -52,7 +56,7 @@ function setup(thread) table.insert(threads, thread) end
 function init(args) cookie = nil; maxvisit = 0; bad = 0 end
 function request()
   if cookie then return wrk.format("GET", "/", { ["Cookie"] = cookie }) end
-  return wrk.format("GET", "/")
+  return wrk.format("GET", "/init")
 end
 function response(status, headers, body)
   if status ~= 200 then bad = bad + 1 end
@@ -245,13 +249,14 @@ async function wrk(
  * request costs it (a get, then a versionstamp-checked atomic set with
  * `expireIn`) on a fresh local file for `seconds`. Operations per second.
  */
-async function kvAlone(seconds: number, tasks: number): Promise<number> {
+async function kvAlone(seconds: number, tasks: number): Promise<Alone> {
   const path = await Deno.makeTempFile({
     prefix: "pocket-kv-alone-",
     suffix: ".sqlite3",
   });
   const kv = await Deno.openKv(path);
   let done = 0;
+  const cpu = process.cpuUsage();
   const until = performance.now() + seconds * 1000;
   try {
     await Promise.all(Array.from({ length: tasks }, async (_, task) => {
@@ -268,7 +273,66 @@ async function kvAlone(seconds: number, tasks: number): Promise<number> {
     kv.close();
     await removeKvFile(path);
   }
-  return done / seconds;
+  const used = process.cpuUsage(cpu);
+  return { rate: done / seconds, cpuMicros: (used.user + used.system) / done };
+}
+
+/** Operations per second and this process's CPU µs per operation. */
+interface Alone {
+  rate: number;
+  cpuMicros: number;
+}
+
+/**
+ * What a read-only request costs the store on its own, without HTTP: `tasks`
+ * concurrent loops of one read (a node-redis `GET` of a session-sized value,
+ * or a Deno KV `get` on a local file) for `seconds`, in this process.
+ */
+async function readsAlone(
+  kind: "redis" | "kv",
+  redisUrl: string,
+  seconds: number,
+  tasks: number,
+): Promise<Alone> {
+  const value = "x".repeat(200);
+  let read: (task: number) => Promise<unknown>;
+  let close: () => Promise<void>;
+  if (kind === "redis") {
+    const { createClient } = await import("redis");
+    const client = createClient({ url: redisUrl });
+    await client.connect();
+    for (let task = 0; task < tasks; task++) {
+      await client.set(`alone:${task}`, value);
+    }
+    read = (task) => client.get(`alone:${task}`);
+    close = () => client.close();
+  } else {
+    const path = await Deno.makeTempFile({ prefix: "pocket-kv-reads-" });
+    const kv = await Deno.openKv(path);
+    for (let task = 0; task < tasks; task++) {
+      await kv.set(["alone", task], value);
+    }
+    read = (task) => kv.get(["alone", task]);
+    close = async () => {
+      kv.close();
+      await removeKvFile(path);
+    };
+  }
+  let done = 0;
+  const cpu = process.cpuUsage();
+  const until = performance.now() + seconds * 1000;
+  try {
+    await Promise.all(Array.from({ length: tasks }, async (_, task) => {
+      while (performance.now() < until) {
+        await read(task);
+        done++;
+      }
+    }));
+  } finally {
+    await close();
+  }
+  const used = process.cpuUsage(cpu);
+  return { rate: done / seconds, cpuMicros: (used.user + used.system) / done };
 }
 
 /**
@@ -356,6 +420,25 @@ async function main(): Promise<void> {
     servers.push(await start("MemoryStore", app("memory")));
     servers.push(await start("KvStore (local file)", app("kv")));
     servers.push(await start("RedisStore", app("redis", redis.url)));
+    const readOnly = ["--read-only"];
+    servers.push(
+      await start(
+        "MemoryStore, read-only",
+        spawnSessionApp(deno, "memory", kvFile, pins.server, readOnly),
+      ),
+    );
+    servers.push(
+      await start(
+        "KvStore (local file), read-only",
+        spawnSessionApp(deno, "kv", kvFile, pins.server, readOnly),
+      ),
+    );
+    servers.push(
+      await start(
+        "RedisStore, read-only",
+        spawnSessionApp(deno, "redis", redis.url, pins.server, readOnly),
+      ),
+    );
     servers.push(await start(EXPRESS, express()));
     servers.push(
       await start("express-session + connect-redis", express(redis.url)),
@@ -441,9 +524,33 @@ async function main(): Promise<void> {
     const kvRate = await kvAlone(options.seconds, options.connections);
     console.log(
       `\nDeno KV alone (get + checked atomic set, ${options.connections} tasks, local file, no HTTP): ${
-        kvRate.toFixed(0)
-      } per second`,
+        kvRate.rate.toFixed(0)
+      } per second, ${kvRate.cpuMicros.toFixed(1)} µs CPU each`,
     );
+    const redisReads = await readsAlone(
+      "redis",
+      redis.url,
+      options.seconds,
+      options.connections,
+    );
+    const kvReads = await readsAlone(
+      "kv",
+      redis.url,
+      options.seconds,
+      options.connections,
+    );
+    for (
+      const [name, alone] of [["Redis GET (node-redis)", redisReads], [
+        "Deno KV get (local file)",
+        kvReads,
+      ]] as const
+    ) {
+      console.log(
+        `${name} alone (${options.connections} tasks, no HTTP): ${
+          alone.rate.toFixed(0)
+        } per second, ${alone.cpuMicros.toFixed(1)} µs CPU each`,
+      );
+    }
     if (options.json) {
       await Deno.writeTextFile(
         options.json,
@@ -452,6 +559,8 @@ async function main(): Promise<void> {
             options,
             rows,
             kvAlone: kvRate,
+            redisReadsAlone: redisReads,
+            kvReadsAlone: kvReads,
             results: Object.fromEntries(results),
           },
           null,

@@ -120,7 +120,9 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
           return Response.json({ error: "user is missing" }, { status: 400 });
         }
         session.setPrincipal({ name: user });
-        await sessions.changeSessionId(session); // against session fixation
+        // The commit would move the session to a fresh id by itself
+        // (rotateOnLogin); moving it now shows the new id in the answer.
+        await sessions.changeSessionId(session);
         return answer(stateOf(session));
       }
       case "POST /cart": {

@@ -1,5 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // Structured-clone data: what every store can keep without losing anything.
+import type { SessionRecord } from "./store.ts";
 
 const PLAIN_PROTOTYPES = new Set<unknown>([Object.prototype, null]);
 const BUILT_INS = new Set<unknown>([
@@ -207,4 +208,90 @@ function sameBytes(
   if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
+}
+
+/**
+ * An upper bound of the bytes V8's serializer (which Deno KV and RedisStore
+ * use) takes for `value`: cheap enough for every commit, so the exact size
+ * is only measured near a limit.
+ */
+export function sizeBound(value: unknown, seen?: Set<object>): number {
+  switch (typeof value) {
+    case "string":
+      return 2 * value.length + 10;
+    case "object":
+      break;
+    case "bigint":
+      return value.toString(16).length + 12;
+    default:
+      return 10;
+  }
+  if (value === null) return 1;
+  seen ??= new Set();
+  if (seen.has(value)) return 10;
+  seen.add(value);
+  if (ArrayBuffer.isView(value)) return value.byteLength + 32;
+  if (value instanceof ArrayBuffer) return value.byteLength + 16;
+  if (value instanceof Date) return 10;
+  if (value instanceof RegExp) return sizeBound(value.source) + 16;
+  let size = 16;
+  if (value instanceof Map) {
+    for (const [key, item] of value) {
+      size += sizeBound(key, seen) + sizeBound(item, seen);
+    }
+  } else if (value instanceof Set) {
+    for (const item of value) size += sizeBound(item, seen);
+  } else if (value instanceof Error) {
+    size += sizeBound(value.name) + sizeBound(value.message) +
+      sizeBound(value.stack ?? "") + sizeBound(value.cause, seen);
+  } else if (Array.isArray(value)) {
+    for (const item of value) size += sizeBound(item, seen);
+  } else {
+    for (const [key, item] of Object.entries(value)) {
+      size += sizeBound(key) + sizeBound(item, seen);
+    }
+  }
+  return size;
+}
+
+/** `sizeBound()` of a session record, without walking its fixed fields. */
+export function recordSizeBound(record: {
+  id: string;
+  clientIp: string;
+  userAgent: string;
+  principal: unknown;
+  attributes: Map<string, unknown>;
+}): number {
+  let size = 160 +
+    2 * (record.id.length + record.clientIp.length + record.userAgent.length);
+  if (record.principal !== null) size += sizeBound(record.principal);
+  let seen: Set<object> | undefined;
+  for (const [key, item] of record.attributes) {
+    size += 2 * key.length + 10;
+    if (typeof item === "object" && item !== null) {
+      size += sizeBound(item, seen ??= new Set());
+    } else {
+      size += sizeBound(item);
+    }
+  }
+  return size;
+}
+
+/** A copy of a record that shares no mutable object with it. */
+export function copyRecord(record: SessionRecord): SessionRecord {
+  const attributes = new Map<string, unknown>();
+  for (const [key, value] of record.attributes) {
+    attributes.set(key, cloneValue(value));
+  }
+  return {
+    id: record.id,
+    creationTime: record.creationTime,
+    lastAccessedTime: record.lastAccessedTime,
+    maxInactiveInterval: record.maxInactiveInterval,
+    principal: cloneValue(record.principal),
+    clientIp: record.clientIp,
+    userAgent: record.userAgent,
+    attributes,
+    ...(record.movedTo === undefined ? {} : { movedTo: record.movedTo }),
+  };
 }

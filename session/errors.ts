@@ -14,13 +14,19 @@
  * request (or with 403, on `onSecurityError: "reject"`); the session that was
  * presented is left untouched.
  *
- * @example
+ * @example A binding mismatch seen by a session
  * ```ts
- * import { HttpSession, SessionSecurityError } from "@pocket/net/session";
+ * import { SessionManager, SessionSecurityError } from "@pocket/net/session";
  * import assert from "node:assert/strict";
  *
- * const session = new HttpSession({ clientIp: "192.0.2.1", userAgent: "curl/8" });
- * assert.throws(() => session.validate("198.51.100.7", "curl/8"), SessionSecurityError);
+ * const sessions = new SessionManager();
+ * const at = (hostname: string) => ({ remoteAddr: { transport: "tcp" as const, hostname, port: 1 } });
+ * const request = () => new Request("http://localhost/");
+ * const session = await sessions.getSession(request(), at("192.0.2.1"));
+ * const response = await sessions.commit(request(), session!, new Response());
+ * const cookie = response.headers.get("set-cookie")!.split(";")[0];
+ * const stolen = new Request("http://localhost/", { headers: { cookie } });
+ * await assert.rejects(sessions.getSession(stolen, at("198.51.100.7")), SessionSecurityError);
  * ```
  */
 export class SessionSecurityError extends Error {
@@ -44,7 +50,7 @@ export class SessionSecurityError extends Error {
  * `SessionManager.handler()` answers it with 503 and passes it to `onError`;
  * no change is reported as saved when it was not.
  *
- * @example
+ * @example A store failure with its cause
  * ```ts
  * import { SessionStoreError } from "@pocket/net/session";
  * import assert from "node:assert/strict";

@@ -8,7 +8,7 @@ import type { Principal, SessionRecord, StoredSession } from "./store.ts";
 /**
  * Options of a new {@linkcode HttpSession}.
  *
- * @example
+ * @example A session for one client with a short idle interval
  * ```ts
  * import { HttpSession } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -22,8 +22,7 @@ import type { Principal, SessionRecord, StoredSession } from "./store.ts";
  * });
  * assert.equal(session.getMaxInactiveInterval(), 60);
  * assert.equal(session.getCreationTime().getTime(), 0);
- * session.validate("192.0.2.1", "another agent");
- * assert.equal(session.isNew(), false);
+ * assert.equal(session.isNew(), true);
  * ```
  */
 export interface HttpSessionOptions {
@@ -33,9 +32,9 @@ export interface HttpSessionOptions {
   userAgent?: string;
   /** Idle seconds before the session expires (0 or less: never); 1800. */
   maxInactiveInterval?: number;
-  /** Whether `validate()` checks the client IP address; `true`. */
+  /** Whether the session only serves the client IP it was created for; `true`. */
   bindClientIp?: boolean;
-  /** Whether `validate()` checks the User-Agent; `true`. */
+  /** Whether the session only serves the User-Agent it was created for; `true`. */
   bindUserAgent?: boolean;
   /** The random source of ids; `crypto.getRandomValues` by default. */
   random?: RandomSource;
@@ -54,6 +53,8 @@ export interface CommitState {
   presented: boolean;
   /** The store no longer holds the session. */
   deleted: boolean;
+  /** Stored only once written to (`set`, `setPrincipal`...). */
+  lazy: boolean;
 }
 
 /** What the manager does to a session that an application must not. */
@@ -62,17 +63,33 @@ export interface SessionInternals {
   state(session: HttpSession, init?: CommitState): CommitState;
   restore(stored: StoredSession, options: HttpSessionOptions): HttpSession;
   version(session: HttpSession): string | null;
+  /** The last access time the store holds (ms). */
+  storedAccess(session: HttpSession): number;
   /** Marks mutated values as changed; throws TypeError for unstorable ones. */
   collect(session: HttpSession): void;
+  /** Whether anything was written since the last save. */
+  changed(session: HttpSession): boolean;
+  /** Whether the principal was set (to a user) since the last save. */
+  loggedIn(session: HttpSession): boolean;
   /** The record to create or save: the session as it is. */
   record(session: HttpSession): SessionRecord;
   /** `fresh`, a newer copy from the store, with this session's changes. */
   merge(session: HttpSession, fresh: SessionRecord): SessionRecord;
   saved(session: HttpSession, version: string, record: SessionRecord): void;
+  /** Checks the binding, then marks the session joined and accessed now. */
+  validate(session: HttpSession, clientIp: string, userAgent: string): void;
+  /** Gives the session `id`, or a fresh random one. */
+  setId(session: HttpSession, id?: string): string;
 }
 
-/** @internal */
-export let internals: SessionInternals;
+// Filled once by HttpSession's static block; read through sessionInternals().
+let internals: SessionInternals | undefined;
+
+/** The manager's access to sessions' internals (not part of the API). */
+export function sessionInternals(): SessionInternals {
+  return internals!;
+}
+
 // The record being restored: its id is taken rather than a new one drawn.
 let restoring: SessionRecord | null = null;
 
@@ -108,15 +125,18 @@ let restoring: SessionRecord | null = null;
  * assert.deepEqual([...session.keys()], ["cart"]);
  * ```
  *
- * @example Binding to the client
+ * @example Binding to the client, checked by the manager
  * ```ts
- * import { HttpSession, SessionSecurityError } from "@pocket/net/session";
+ * import { SessionManager, SessionSecurityError } from "@pocket/net/session";
  * import assert from "node:assert/strict";
  *
- * const session = new HttpSession({ clientIp: "192.0.2.1", userAgent: "curl/8" });
- * session.validate("192.0.2.1", "curl/8");
- * assert.equal(session.isNew(), false);
- * assert.throws(() => session.validate("192.0.2.1", "Mozilla/5.0"), SessionSecurityError);
+ * const sessions = new SessionManager();
+ * const info = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 } } as const;
+ * const first = await sessions.getSession(new Request("http://localhost/", { headers: { "user-agent": "curl/8" } }), info);
+ * const response = await sessions.commit(new Request("http://localhost/"), first!, new Response());
+ * const cookie = response.headers.get("set-cookie")!.split(";")[0];
+ * const other = new Request("http://localhost/", { headers: { cookie, "user-agent": "Mozilla/5.0" } });
+ * await assert.rejects(sessions.getSession(other, info), SessionSecurityError);
  * ```
  */
 export class HttpSession implements Iterable<[string, unknown]> {
@@ -135,6 +155,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
   #new = true;
   #valid = true;
   #version: string | null = null;
+  #storedAccess = 0;
   // Keys set or removed since the last save.
   readonly #changes = new Map<string, Change>();
   // Pristine copies of objects handed out by get(), to see in-place changes.
@@ -144,13 +165,14 @@ export class HttpSession implements Iterable<[string, unknown]> {
   #state: CommitState | null = null;
 
   static {
-    internals = {
+    internals ??= Object.freeze<SessionInternals>({
       state(session, init) {
         if (init) session.#state = init;
         return session.#state ??= {
           sendCookie: true,
           presented: false,
           deleted: false,
+          lazy: false,
         };
       },
       restore(stored, options) {
@@ -163,14 +185,22 @@ export class HttpSession implements Iterable<[string, unknown]> {
           maxInactiveInterval: record.maxInactiveInterval,
         });
         session.#creationTime = record.creationTime;
-        session.#lastAccessedTime = record.lastAccessedTime;
+        session.#lastAccessedTime =
+          session.#storedAccess =
+            record.lastAccessedTime;
         session.#principal = record.principal;
         session.#attributes = record.attributes;
         session.#version = stored.version;
         return session;
       },
       version: (session) => session.#version,
+      storedAccess: (session) => session.#storedAccess,
       collect: (session) => session.#collect(),
+      changed: (session) =>
+        session.#changes.size > 0 || session.#principalChanged ||
+        session.#intervalChanged,
+      loggedIn: (session) =>
+        session.#principalChanged && session.#principal !== null,
       record: (session) => session.#record(session.#attributes),
       merge: (session, fresh) => session.#merge(fresh),
       saved(session, version, record) {
@@ -182,12 +212,15 @@ export class HttpSession implements Iterable<[string, unknown]> {
             (session.#handedOut ??= new Map()).set(key, undefined);
           }
         }
+        session.#id = record.id;
         session.#version = version;
         session.#attributes = record.attributes;
         session.#principal = record.principal;
         session.#maxInactiveInterval = record.maxInactiveInterval;
         session.#creationTime = record.creationTime;
-        session.#lastAccessedTime = record.lastAccessedTime;
+        session.#lastAccessedTime =
+          session.#storedAccess =
+            record.lastAccessedTime;
         session.#changes.clear();
         session.#principalChanged = false;
         session.#intervalChanged = false;
@@ -200,7 +233,12 @@ export class HttpSession implements Iterable<[string, unknown]> {
           }
         }
       },
-    };
+      validate: (session, clientIp, userAgent) =>
+        session.#validate(clientIp, userAgent),
+      setId(session, id) {
+        return session.#id = id ?? generateSessionId(session.#random);
+      },
+    });
   }
 
   /**
@@ -210,7 +248,8 @@ export class HttpSession implements Iterable<[string, unknown]> {
    * the clock.
    * @throws {RangeError} When `maxInactiveInterval` is not a finite number.
    */
-  constructor(options: HttpSessionOptions = {}) {
+  constructor(options?: HttpSessionOptions) {
+    options ??= {};
     const restored = restoring;
     restoring = null;
     this.#random = options.random ?? cryptoRandom;
@@ -261,7 +300,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
   /**
    * Whether the client has not joined the session yet: `true` for a session
    * created for this request, `false` once a request presented its id and
-   * passed `validate()`.
+   * passed the manager's binding check.
    *
    * @returns `true` while the client does not know the session.
    */
@@ -272,7 +311,9 @@ export class HttpSession implements Iterable<[string, unknown]> {
 
   /**
    * Sets the authenticated user, so later requests need not authenticate
-   * again. Call `SessionManager.changeSessionId()` at login too.
+   * again. The manager stores the session under a fresh id when it commits
+   * (unless `rotateOnLogin: false`): the principal is never stored under the
+   * id the client had before the login.
    *
    * @param principal The user (structured-clone data with a string `name`),
    * or `null` to forget it.
@@ -341,44 +382,6 @@ export class HttpSession implements Iterable<[string, unknown]> {
    */
   isValid(): boolean {
     return this.#valid;
-  }
-
-  /**
-   * Checks that a request comes from the client the session was created for,
-   * then marks the session joined (not new) and its last access now. The
-   * manager calls it for each request that presents the session's cookie.
-   *
-   * @param clientIp The requesting client's IP address.
-   * @param userAgent The requesting client's User-Agent.
-   * @throws {SessionSecurityError} When a bound value differs.
-   */
-  validate(clientIp: string, userAgent: string): void {
-    this.#checkValid("validate it");
-    if (this.#bindClientIp && clientIp !== this.#clientIp) {
-      throw new SessionSecurityError(
-        `Cannot join session: it belongs to another client IP address than "${clientIp}"`,
-      );
-    }
-    if (this.#bindUserAgent && userAgent !== this.#userAgent) {
-      throw new SessionSecurityError(
-        `Cannot join session: it belongs to another User-Agent than "${userAgent}"`,
-      );
-    }
-    this.#new = false;
-    this.#lastAccessedTime = this.#now();
-  }
-
-  /**
-   * Gives the session a fresh random id, as mod_servlet's
-   * `reset_session_id()`. The manager uses it when a new id collides with a
-   * stored one; applications call `SessionManager.changeSessionId()`, which
-   * also moves the stored data.
-   *
-   * @returns The new id.
-   */
-  resetSessionId(): string {
-    this.#id = generateSessionId(this.#random);
-    return this.#id;
   }
 
   /**
@@ -518,6 +521,21 @@ export class HttpSession implements Iterable<[string, unknown]> {
    */
   [Symbol.iterator](): IterableIterator<[string, unknown]> {
     return this.entries();
+  }
+
+  #validate(clientIp: string, userAgent: string): void {
+    if (this.#bindClientIp && clientIp !== this.#clientIp) {
+      throw new SessionSecurityError(
+        `Cannot join session: it belongs to another client IP address than "${clientIp}"`,
+      );
+    }
+    if (this.#bindUserAgent && userAgent !== this.#userAgent) {
+      throw new SessionSecurityError(
+        `Cannot join session: it belongs to another User-Agent than "${userAgent}"`,
+      );
+    }
+    this.#new = false;
+    this.#lastAccessedTime = this.#now();
   }
 
   #checkValid(action: string): void {

@@ -4,7 +4,7 @@ import type { SessionRecord, SessionStore, StoredSession } from "./store.ts";
 /**
  * Options of a {@linkcode KvStore}.
  *
- * @example
+ * @example A store under its own key prefix
  * ```ts
  * import { KvStore } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -37,8 +37,11 @@ export interface KvStoreOptions {
  *   sync for many saves. Each write still gets its own answer.
  * - Expiry is KV's `expireIn`, renewed by each save. KV deletes expired keys
  *   lazily; the manager also checks the idle time itself.
- * - One record must stay under KV's 64 KiB value limit; a larger one fails to
- *   save with `SessionStoreError`.
+ * - An index by principal: beside each authenticated record, a key
+ *   `[...prefix, "by-principal", name, id]` written in the same atomic
+ *   operation with the same expiry, removed with the record.
+ * - One record must stay under KV's 64 KiB value limit, which is
+ *   `SessionManager`'s default `maxSessionSize`.
  * - Several processes may share one local file (a small fleet on one
  *   machine): SQLite lets one write at a time, and the store tries again
  *   when Deno KV reports the file locked.
@@ -94,10 +97,10 @@ export class KvStore implements SessionStore, AsyncDisposable {
    * @param kv The database; the caller keeps it and closes it.
    * @param options The key prefix.
    */
-  constructor(kv?: Deno.Kv, options: KvStoreOptions = {}) {
+  constructor(kv?: Deno.Kv, options?: KvStoreOptions) {
     this.#kv = kv;
     this.#owned = kv === undefined;
-    this.#prefix = options.prefix ?? ["sessions"];
+    this.#prefix = options?.prefix ?? ["sessions"];
   }
 
   /**
@@ -110,7 +113,7 @@ export class KvStore implements SessionStore, AsyncDisposable {
    */
   static async open(
     path?: string,
-    options: KvStoreOptions = {},
+    options?: KvStoreOptions,
   ): Promise<KvStore> {
     if (!("openKv" in Deno)) throw unstable();
     const kv = await Deno.openKv(path);
@@ -161,13 +164,47 @@ export class KvStore implements SessionStore, AsyncDisposable {
   }
 
   /**
-   * Removes a record.
+   * Removes a record and its index entry, atomically with reading it.
    *
    * @param id The session id.
+   * @returns The record removed and its versionstamp, or `null`.
    */
-  async delete(id: string): Promise<void> {
+  async delete(id: string): Promise<StoredSession | null> {
     const kv = await this.#db();
-    await whileLocked(() => kv.delete(this.#key(id)));
+    const key = this.#key(id);
+    for (let attempt = 1;; attempt++) {
+      const entry = await whileLocked(() => kv.get<SessionRecord>(key));
+      if (entry.versionstamp === null) return null;
+      const operation = kv.atomic().check(entry).delete(key);
+      const name = entry.value.principal?.name;
+      if (name !== undefined) operation.delete(this.#indexKey(name, id));
+      const result = await whileLocked(() => operation.commit());
+      if (result.ok) {
+        return { record: entry.value, version: entry.versionstamp };
+      }
+      // A write came between: read again, a bounded number of times.
+      if (attempt === MAX_DELETE_ATTEMPTS) {
+        throw new Error(
+          `Cannot delete session: it changed ${attempt} times while being deleted`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Lists the sessions of a principal from the index.
+   *
+   * @param name The principal's name.
+   * @returns The ids indexed under it.
+   */
+  async sessionsOf(name: string): Promise<string[]> {
+    const kv = await this.#db();
+    const ids: string[] = [];
+    const prefix = [...this.#prefix, BY_PRINCIPAL, name];
+    for await (const entry of kv.list({ prefix })) {
+      ids.push(entry.key[entry.key.length - 1] as string);
+    }
+    return ids;
   }
 
   /** Closes the database if the store opened it. */
@@ -203,8 +240,10 @@ export class KvStore implements SessionStore, AsyncDisposable {
     versionstamp: string | null,
   ): Promise<string | null> {
     return new Promise((resolve, reject) => {
+      const name = record.principal?.name;
       this.#queue.push({
         key: this.#key(record.id),
+        index: name === undefined ? null : this.#indexKey(name, record.id),
         versionstamp,
         record,
         ttl,
@@ -263,10 +302,19 @@ export class KvStore implements SessionStore, AsyncDisposable {
   #key(id: string): Deno.KvKey {
     return [...this.#prefix, id];
   }
+
+  #indexKey(name: string, id: string): Deno.KvKey {
+    return [...this.#prefix, BY_PRINCIPAL, name, id];
+  }
 }
+
+const BY_PRINCIPAL = "by-principal";
+// Reads and checked deletes tried while other writes keep changing a record.
+const MAX_DELETE_ATTEMPTS = 100;
 
 interface Write {
   key: Deno.KvKey;
+  index: Deno.KvKey | null;
   versionstamp: string | null;
   record: SessionRecord;
   ttl: number;
@@ -281,9 +329,7 @@ async function commitTogether(kv: Deno.Kv, batch: Write[]): Promise<boolean> {
   let result: Deno.KvCommitResult | Deno.KvCommitError;
   try {
     const operation = kv.atomic();
-    for (const write of batch) {
-      operation.check(write).set(write.key, write.record, expiry(write.ttl));
-    }
+    for (const write of batch) mutate(operation.check(write), write);
     result = await whileLocked(() => operation.commit());
   } catch {
     return false; // each write alone then, to give each its own answer
@@ -296,15 +342,19 @@ async function commitTogether(kv: Deno.Kv, batch: Write[]): Promise<boolean> {
 async function commitAlone(kv: Deno.Kv, write: Write): Promise<void> {
   try {
     const result = await whileLocked(() =>
-      kv.atomic()
-        .check(write)
-        .set(write.key, write.record, expiry(write.ttl))
-        .commit()
+      mutate(kv.atomic().check(write), write).commit()
     );
     write.resolve(result.ok ? result.versionstamp : null);
   } catch (error) {
     write.reject(error);
   }
+}
+
+function mutate(operation: Deno.AtomicOperation, write: Write) {
+  const options = expiry(write.ttl);
+  operation.set(write.key, write.record, options);
+  if (write.index) operation.set(write.index, true, options);
+  return operation;
 }
 
 // Processes sharing one local file contend for SQLite's write lock, and

@@ -1,5 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-import { cloneValue } from "./_storable.ts";
+import { SessionStoreError } from "./errors.ts";
+import { cloneValue, copyRecord } from "./_storable.ts";
 import type {
   SessionRecord,
   StoredSession,
@@ -9,7 +10,7 @@ import type {
 /**
  * Options of a {@linkcode MemoryStore}.
  *
- * @example
+ * @example A small store with its own clock
  * ```ts
  * import { MemoryStore } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -21,21 +22,31 @@ import type {
  */
 export interface MemoryStoreOptions {
   /**
-   * The most sessions kept; beyond it the least recently used is evicted.
-   * 10 000 by default.
+   * The most sessions kept; 10 000 by default. When full, a new session
+   * evicts the least recently used anonymous one (no principal); when every
+   * session held is authenticated, creating one fails with
+   * `SessionStoreError` (503) instead of logging someone out, as Tomcat's
+   * `maxActiveSessions`.
    */
   capacity?: number;
   /** The clock, in milliseconds since the epoch; `Date.now` by default. */
   now?: () => number;
 }
 
-// An entry in the map and in the recency list (least recent at the head).
+// An entry in the map and in its recency list (least recent at the head):
+// one list for anonymous sessions, one for authenticated ones.
 interface Entry {
   record: SessionRecord;
   version: string;
   expiresAt: number;
+  list: List;
   prev: Entry | null;
   next: Entry | null;
+}
+
+interface List {
+  head: Entry | null;
+  tail: Entry | null;
 }
 
 // Expired entries looked at, from the least recently used end, per insert.
@@ -45,10 +56,14 @@ const SWEEP = 4;
  * Sessions in this process's memory: the default store, for one process.
  * Sessions are lost when the process ends; use `KvStore` to keep them.
  *
- * - A capacity bound with least-recently-used eviction (a `Map` in the order
- *   of the last save, which every request makes), as mod_servlet's LRU map, so
- *   a flood of new sessions cannot exhaust memory; the evicted session's
- *   client simply gets a new one.
+ * - Per process: `deno serve --parallel`, several processes or a fleet do not
+ *   share it (a login made on one worker is unknown to the others); use
+ *   `KvStore` or `RedisStore` there.
+ * - A capacity bound, so a flood of new sessions cannot exhaust memory:
+ *   anonymous sessions are evicted least recently used first, as
+ *   mod_servlet's LRU map; authenticated ones are never pushed out by new
+ *   sessions (a create fails with `SessionStoreError` when all are
+ *   authenticated).
  * - Expiry without timers: an expired record is dropped when it is read, and
  *   inserts sweep a few expired ones from the least recently used end.
  * - Records are copied in and out, so an object changed by one request is
@@ -57,7 +72,7 @@ const SWEEP = 4;
  *   `SessionManager.handler()` handles a request without a single `await`
  *   when the application's handler is synchronous.
  *
- * @example
+ * @example Copies and expiry
  * ```ts
  * import { MemoryStore, type SessionRecord } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -81,8 +96,10 @@ export class MemoryStore implements SyncSessionStore {
   // live long enough to reach V8's old generation, where replacing them on
   // every request would make garbage for the expensive collector.
   readonly #entries = new Map<string, Entry>();
-  #head: Entry | null = null;
-  #tail: Entry | null = null;
+  readonly #anonymous: List = { head: null, tail: null };
+  readonly #authenticated: List = { head: null, tail: null };
+  // Principal name to the ids of its sessions.
+  readonly #byPrincipal = new Map<string, Set<string>>();
   readonly #capacity: number;
   readonly #now: () => number;
   #nextVersion = 0;
@@ -93,7 +110,8 @@ export class MemoryStore implements SyncSessionStore {
    * @param options The capacity and the clock.
    * @throws {RangeError} When `capacity` is not a positive integer.
    */
-  constructor(options: MemoryStoreOptions = {}) {
+  constructor(options?: MemoryStoreOptions) {
+    options ??= {};
     const capacity = options.capacity ?? 10_000;
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
       throw new RangeError(
@@ -119,9 +137,15 @@ export class MemoryStore implements SyncSessionStore {
    * @param record The new session; the store keeps a copy.
    * @param ttl Milliseconds it lives unless saved again.
    * @returns The version, or `null` when the id exists.
+   * @throws {SessionStoreError} When the store is full of authenticated
+   * sessions.
    */
   create(record: SessionRecord, ttl: number): Promise<string | null> {
-    return Promise.resolve(this.createSync(record, ttl));
+    try {
+      return Promise.resolve(this.createSync(record, ttl));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -130,21 +154,34 @@ export class MemoryStore implements SyncSessionStore {
    * @param record The new session; the store keeps a copy.
    * @param ttl Milliseconds it lives unless saved again.
    * @returns The version, or `null` when the id exists.
+   * @throws {SessionStoreError} When the store is full of authenticated
+   * sessions.
    */
   createSync(record: SessionRecord, ttl: number): string | null {
     const now = this.#now();
-    this.#sweep(now);
+    this.#sweep(this.#anonymous, now);
+    this.#sweep(this.#authenticated, now);
     if (this.#live(record.id, now)) return null;
-    while (this.#entries.size >= this.#capacity) this.#remove(this.#head!);
+    while (this.#entries.size >= this.#capacity) {
+      const victim = this.#anonymous.head;
+      if (victim === null) {
+        throw new SessionStoreError(
+          `Cannot create session: the memory store holds ${this.#capacity} authenticated sessions, its capacity`,
+        );
+      }
+      this.#remove(victim);
+    }
     const entry: Entry = {
       record: copyRecord(record),
       version: String(++this.#nextVersion),
       expiresAt: now + ttl,
+      list: this.#listOf(record),
       prev: null,
       next: null,
     };
     this.#entries.set(record.id, entry);
-    this.#append(entry);
+    append(entry.list, entry);
+    this.#index(entry.record);
     return entry.version;
   }
 
@@ -165,8 +202,7 @@ export class MemoryStore implements SyncSessionStore {
    * @returns A copy and its version, or `null`.
    */
   loadSync(id: string): StoredSession | null {
-    // Not moved to the most recent end here: the save that follows every
-    // request moves it.
+    // Not moved to the most recent end here: saves move it.
     const entry = this.#live(id, this.#now());
     return entry
       ? { record: copyRecord(entry.record), version: entry.version }
@@ -205,11 +241,16 @@ export class MemoryStore implements SyncSessionStore {
     const now = this.#now();
     const entry = this.#live(record.id, now);
     if (!entry || entry.version !== expectedVersion) return null;
+    if (entry.record.principal?.name !== record.principal?.name) {
+      this.#unindex(entry.record);
+    }
     updateRecord(entry.record, record);
+    this.#index(entry.record);
     entry.version = String(++this.#nextVersion);
     entry.expiresAt = now + ttl;
-    this.#unlink(entry);
-    this.#append(entry);
+    unlink(entry.list, entry);
+    entry.list = this.#listOf(record);
+    append(entry.list, entry);
     return entry.version;
   }
 
@@ -217,26 +258,71 @@ export class MemoryStore implements SyncSessionStore {
    * Removes a record.
    *
    * @param id The session id.
+   * @returns The record removed and its version, or `null`.
    */
-  delete(id: string): Promise<void> {
-    this.deleteSync(id);
-    return Promise.resolve();
+  delete(id: string): Promise<StoredSession | null> {
+    return Promise.resolve(this.deleteSync(id));
   }
 
   /**
    * `delete()`, done at once.
    *
    * @param id The session id.
+   * @returns The record removed and its version, or `null`.
    */
-  deleteSync(id: string): void {
-    const entry = this.#entries.get(id);
-    if (entry) this.#remove(entry);
+  deleteSync(id: string): StoredSession | null {
+    const entry = this.#live(id, this.#now());
+    if (!entry) return null;
+    this.#remove(entry);
+    return { record: entry.record, version: entry.version };
+  }
+
+  /**
+   * Lists the sessions of a principal.
+   *
+   * @param name The principal's name.
+   * @returns The ids of its sessions held.
+   */
+  sessionsOf(name: string): Promise<string[]> {
+    return Promise.resolve(this.sessionsOfSync(name));
+  }
+
+  /**
+   * `sessionsOf()`, answered at once.
+   *
+   * @param name The principal's name.
+   * @returns The ids of its sessions held.
+   */
+  sessionsOfSync(name: string): string[] {
+    return [...this.#byPrincipal.get(name) ?? []];
   }
 
   /** Removes every record. */
   clear(): void {
     this.#entries.clear();
-    this.#head = this.#tail = null;
+    this.#byPrincipal.clear();
+    this.#anonymous.head = this.#anonymous.tail = null;
+    this.#authenticated.head = this.#authenticated.tail = null;
+  }
+
+  #listOf(record: SessionRecord): List {
+    return record.principal === null ? this.#anonymous : this.#authenticated;
+  }
+
+  #index(record: SessionRecord): void {
+    const name = record.principal?.name;
+    if (name === undefined) return;
+    let ids = this.#byPrincipal.get(name);
+    if (!ids) this.#byPrincipal.set(name, ids = new Set());
+    ids.add(record.id);
+  }
+
+  #unindex(record: SessionRecord): void {
+    const name = record.principal?.name;
+    if (name === undefined) return;
+    const ids = this.#byPrincipal.get(name);
+    ids?.delete(record.id);
+    if (ids?.size === 0) this.#byPrincipal.delete(name);
   }
 
   #live(id: string, now: number): Entry | undefined {
@@ -248,9 +334,9 @@ export class MemoryStore implements SyncSessionStore {
     return entry;
   }
 
-  #sweep(now: number): void {
+  #sweep(list: List, now: number): void {
     for (let looked = 0; looked < SWEEP; looked++) {
-      const head = this.#head;
+      const head = list.head;
       if (head === null || head.expiresAt > now) return;
       this.#remove(head);
     }
@@ -258,24 +344,25 @@ export class MemoryStore implements SyncSessionStore {
 
   #remove(entry: Entry): void {
     this.#entries.delete(entry.record.id);
-    this.#unlink(entry);
+    this.#unindex(entry.record);
+    unlink(entry.list, entry);
   }
+}
 
-  #append(entry: Entry): void {
-    entry.prev = this.#tail;
-    entry.next = null;
-    if (this.#tail) this.#tail.next = entry;
-    else this.#head = entry;
-    this.#tail = entry;
-  }
+function append(list: List, entry: Entry): void {
+  entry.prev = list.tail;
+  entry.next = null;
+  if (list.tail) list.tail.next = entry;
+  else list.head = entry;
+  list.tail = entry;
+}
 
-  #unlink(entry: Entry): void {
-    if (entry.prev) entry.prev.next = entry.next;
-    else this.#head = entry.next;
-    if (entry.next) entry.next.prev = entry.prev;
-    else this.#tail = entry.prev;
-    entry.prev = entry.next = null;
-  }
+function unlink(list: List, entry: Entry): void {
+  if (entry.prev) entry.prev.next = entry.next;
+  else list.head = entry.next;
+  if (entry.next) entry.next.prev = entry.prev;
+  else list.tail = entry.prev;
+  entry.prev = entry.next = null;
 }
 
 /** Makes `target`, a record the store owns, a copy of `source`. */
@@ -286,6 +373,8 @@ function updateRecord(target: SessionRecord, source: SessionRecord): void {
   target.principal = cloneValue(source.principal);
   target.clientIp = source.clientIp;
   target.userAgent = source.userAgent;
+  if (source.movedTo === undefined) delete target.movedTo;
+  else target.movedTo = source.movedTo;
   const attributes = target.attributes;
   for (const [key, value] of source.attributes) {
     attributes.set(key, cloneValue(value));
@@ -295,22 +384,4 @@ function updateRecord(target: SessionRecord, source: SessionRecord): void {
       if (!source.attributes.has(key)) attributes.delete(key);
     }
   }
-}
-
-/** A copy of a record that shares no mutable object with it. */
-function copyRecord(record: SessionRecord): SessionRecord {
-  const attributes = new Map<string, unknown>();
-  for (const [key, value] of record.attributes) {
-    attributes.set(key, cloneValue(value));
-  }
-  return {
-    id: record.id,
-    creationTime: record.creationTime,
-    lastAccessedTime: record.lastAccessedTime,
-    maxInactiveInterval: record.maxInactiveInterval,
-    principal: cloneValue(record.principal),
-    clientIp: record.clientIp,
-    userAgent: record.userAgent,
-    attributes,
-  };
 }

@@ -3,13 +3,17 @@
  * Servlet-style server-side sessions for `Deno.serve` and Deno Deploy.
  *
  * - {@linkcode HttpSession}: id, creation and last-access times, `isNew()`,
- *   principal, a typed attribute map, client binding (`validate()`), after
- *   mod_servlet's `servlet::http_session` and Java's `HttpSession`.
- * - {@linkcode SessionManager}: what a handler uses. Cookies, lookup, expiry,
- *   binding checks, id rotation, and saves without lost updates.
- * - Stores: {@linkcode MemoryStore} (the default, one process),
- *   {@linkcode KvStore} (Deno KV: a local file, or Deno Deploy's KV), or your
- *   own {@linkcode SessionStore}.
+ *   principal, a typed attribute map, after mod_servlet's
+ *   `servlet::http_session` and Java's `HttpSession`.
+ * - {@linkcode SessionManager}: what a handler uses. Cookies, lookup, idle
+ *   and absolute expiry, client binding, id rotation at login, lazy
+ *   sessions, saves without lost updates under concurrency, final logouts,
+ *   sessions by principal ("log out everywhere"), {@linkcode SessionEvent}s.
+ * - Stores: {@linkcode MemoryStore} (the default, one process only: not for
+ *   `deno serve --parallel` or fleets), {@linkcode KvStore} (Deno KV: a local
+ *   file shared by processes, or Deno Deploy's KV), {@linkcode RedisStore}
+ *   (Redis or Redis Cluster, for fleets), or your own
+ *   {@linkcode SessionStore}.
  *
  * Permissions: `MemoryStore` needs none; `KvStore` needs `--unstable-kv` (or
  * `"unstable": ["kv"]` in `deno.json`), and `--allow-read`/`--allow-write`
@@ -45,10 +49,12 @@
  * @module
  */
 export * from "./errors.ts";
+export * from "./events.ts";
 export { HttpSession, type HttpSessionOptions } from "./http_session.ts";
 export * from "./kv_store.ts";
 export * from "./memory_store.ts";
 export * from "./redis_store.ts";
 export * from "./session_id.ts";
 export * from "./session_manager.ts";
+export type * from "./session_options.ts";
 export type * from "./store.ts";

@@ -2,12 +2,13 @@
 import { Buffer } from "node:buffer";
 import { deserialize, serialize } from "node:v8";
 import type { SessionRecord, SessionStore, StoredSession } from "./store.ts";
+import { copyRecord } from "./_storable.ts";
 
 /**
  * The part of a node-redis client (`npm:redis`, version 5 or later) the store
  * uses: `sendCommand` with string arguments and replies.
  *
- * @example
+ * @example A client stand-in that records commands
  * ```ts
  * import { type RedisCommander, RedisStore } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -29,18 +30,18 @@ export interface RedisCommander {
 /**
  * Options of a {@linkcode RedisStore}.
  *
- * @example
+ * @example A store under its own key prefix
  * ```ts
  * import { RedisStore } from "@pocket/net/session";
  * import assert from "node:assert/strict";
  *
  * const sent: string[][] = [];
  * const store = new RedisStore(
- *   { sendCommand: (args) => (sent.push(args), Promise.resolve(1)) },
+ *   { sendCommand: (args) => (sent.push(args), Promise.resolve(null)) },
  *   { prefix: "shop:session:" },
  * );
- * await store.delete("A".repeat(32));
- * assert.deepEqual(sent, [["DEL", "shop:session:" + "A".repeat(32)]]);
+ * assert.equal(await store.delete("A".repeat(32)), null);
+ * assert.deepEqual(sent, [["GETDEL", "shop:session:" + "A".repeat(32)]]);
  * ```
  */
 export interface RedisStoreOptions {
@@ -49,9 +50,10 @@ export interface RedisStoreOptions {
 }
 
 /**
- * Options of {@linkcode RedisStore.connect}.
+ * Options of {@linkcode RedisStore.connect} and
+ * {@linkcode RedisStore.connectCluster}.
  *
- * @example
+ * @example Connect options with an error listener
  * ```ts
  * import type { RedisConnectOptions } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -87,6 +89,19 @@ else
 end
 return ARGV[3]`;
 
+// Adds a session to a principal's index (a sorted set scored by expiry),
+// drops expired members, and lets the set expire with its last member.
+const INDEX = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if top[2] == 'inf' then
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(top[2])))
+end
+return 1`;
+
 /**
  * Sessions in Redis, for fleets of self-hosted servers: every process that
  * shares the Redis server shares the sessions, and they outlive any process.
@@ -99,6 +114,15 @@ return ARGV[3]`;
  *   replaces the value only if its version is the one loaded. Versions are
  *   random tokens, never reused. Expiry is Redis's own (`PX`), renewed by
  *   each save; a session that never expires has none.
+ * - Sessions by principal: a sorted set per principal,
+ *   `<prefix>principal:{<name>}`, scored by each session's expiry, updated
+ *   before each write of an authenticated session and on delete. Every
+ *   command and script touches one key, so each stays atomic on Redis
+ *   Cluster; the index may lag a write (the manager checks what it lists).
+ * - Redis Cluster: {@linkcode RedisStore.connectCluster} (node-redis's
+ *   cluster client, which follows `MOVED`/`ASK` and re-reads the slots after
+ *   a node restarts). Scripts run by `EVALSHA` with `EVAL` as the fallback,
+ *   so they reach any node without a `SCRIPT LOAD` there.
  * - Outages: `RedisStore.connect()` makes a client that fails commands at
  *   once while disconnected (no offline queue) and reconnects in the
  *   background, so `SessionManager` answers 503 quickly during an outage
@@ -129,7 +153,13 @@ return ARGV[3]`;
  * import { createClient } from "npm:redis@6.3.1";
  * import { RedisStore } from "@pocket/net/session";
  *
- * const client = createClient({ url: "redis://127.0.0.1:6379", disableOfflineQueue: true });
+ * // No offline queue (fail fast during an outage); no per-command timer
+ * // (SessionManager's storeTimeout bounds each call).
+ * const client = createClient({
+ *   url: "redis://127.0.0.1:6379",
+ *   disableOfflineQueue: true,
+ *   commandOptions: { timeout: 0 },
+ * });
  * client.on("error", (error) => console.error(error));
  * await client.connect();
  * const store = new RedisStore(client, { prefix: "shop:session:" });
@@ -140,6 +170,9 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   readonly #prefix: string;
   #close: (() => Promise<void>) | null = null;
   readonly #hashes = new Map<string, Promise<string>>();
+  // The last record this process wrote or read per id, by version: a load
+  // that finds the same version copies it rather than decoding it again.
+  readonly #decoded = new Map<string, StoredSession>();
 
   /**
    * Creates a store over a connected client; the caller keeps the client
@@ -148,9 +181,9 @@ export class RedisStore implements SessionStore, AsyncDisposable {
    * @param client A node-redis client, connected.
    * @param options The key prefix.
    */
-  constructor(client: RedisCommander, options: RedisStoreOptions = {}) {
+  constructor(client: RedisCommander, options?: RedisStoreOptions) {
     this.#client = client;
-    this.#prefix = options.prefix ?? "session:";
+    this.#prefix = options?.prefix ?? "session:";
   }
 
   /**
@@ -166,13 +199,18 @@ export class RedisStore implements SessionStore, AsyncDisposable {
    */
   static async connect(
     url: string,
-    options: RedisConnectOptions = {},
+    options?: RedisConnectOptions,
   ): Promise<RedisStore> {
+    options ??= {};
     const { createClient } = await import("redis");
     let ready = false;
     const client = createClient({
       url,
       disableOfflineQueue: true,
+      // No per-command timer (node-redis 6 arms a 5 s AbortSignal.timeout
+      // for every command, which costs more than the GET itself):
+      // SessionManager's storeTimeout bounds each call instead.
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: options.connectTimeout ?? 2000,
         // Once connected, reconnect forever (100 ms to 2 s apart); before
@@ -190,6 +228,59 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   }
 
   /**
+   * Connects to a Redis Cluster through node-redis's cluster client, given
+   * one or more of its nodes, and makes a store that closes the connections
+   * on `close()`. Commands fail at once while a node is down; the client
+   * finds the node that serves a slot again when it is back.
+   *
+   * @param urls Redis URLs of some of the cluster's nodes.
+   * @param options The key prefix, the connect timeout, an error listener.
+   * @returns The store, connected.
+   * @throws {Error} When no node can be reached (node-redis's error).
+   *
+   * @example Sessions on a cluster
+   * ```ts ignore
+   * import { RedisStore, SessionManager } from "@pocket/net/session";
+   *
+   * const store = await RedisStore.connectCluster(["redis://127.0.0.1:7000"]);
+   * const sessions = new SessionManager({ store, storeTimeout: 1000 });
+   * ```
+   */
+  static async connectCluster(
+    urls: string[],
+    options?: RedisConnectOptions,
+  ): Promise<RedisStore> {
+    options ??= {};
+    const { createCluster } = await import("redis");
+    const cluster = createCluster({
+      rootNodes: urls.map((url) => ({ url })),
+      // As in connect(): storeTimeout bounds each call.
+      commandOptions: { timeout: 0 },
+      defaults: {
+        disableOfflineQueue: true,
+        socket: {
+          connectTimeout: options.connectTimeout ?? 2000,
+          reconnectStrategy: (retries: number) => Math.min(100 * retries, 2000),
+        },
+      },
+    });
+    cluster.on("error", options.onError ?? (() => {}));
+    await cluster.connect();
+    const store = new RedisStore({
+      // The key decides the node: EVALSHA and EVAL carry it after the
+      // script and the key count, other commands right after their name.
+      sendCommand: (args) =>
+        cluster.sendCommand(
+          args[0].startsWith("EVAL") ? args[3] : args[1],
+          args[0] === "GET" || args[0] === "ZRANGE",
+          args,
+        ),
+    }, { prefix: options.prefix });
+    store.#close = () => cluster.close();
+    return store;
+  }
+
+  /**
    * Inserts a record unless its id exists, atomically.
    *
    * @param record The new session.
@@ -199,6 +290,9 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   async create(record: SessionRecord, ttl: number): Promise<string | null> {
     const version = newVersion();
     const expiry = millis(ttl);
+    // The index first: a failure then leaves nothing written, and an index
+    // entry without its session is allowed, a session missing from it not.
+    await this.#index(record, ttl);
     const reply = await this.#client.sendCommand([
       "SET",
       this.#prefix + record.id,
@@ -206,7 +300,9 @@ export class RedisStore implements SessionStore, AsyncDisposable {
       "NX",
       ...(expiry === "0" ? [] : ["PX", expiry]),
     ]);
-    return reply === null ? null : version;
+    if (reply === null) return null;
+    this.#remember(record, version);
+    return version;
   }
 
   /**
@@ -221,11 +317,14 @@ export class RedisStore implements SessionStore, AsyncDisposable {
       this.#prefix + id,
     ]) as string | null;
     if (value === null) return null;
-    const colon = value.indexOf(":");
-    return {
-      record: decode(value.slice(colon + 1)),
-      version: value.slice(0, colon),
-    };
+    const version = value.slice(0, value.indexOf(":"));
+    const known = this.#decoded.get(id);
+    if (known?.version === version) {
+      return { record: copyRecord(known.record), version };
+    }
+    const stored = parse(value)!;
+    this.#remember(stored.record, version);
+    return stored;
   }
 
   /**
@@ -236,26 +335,56 @@ export class RedisStore implements SessionStore, AsyncDisposable {
    * @param expectedVersion The version loaded or saved.
    * @returns The new version, or `null` when it changed or is gone.
    */
-  save(
+  async save(
     record: SessionRecord,
     ttl: number,
     expectedVersion: string,
   ): Promise<string | null> {
-    return this.#eval(SAVE, record.id, [
+    await this.#index(record, ttl); // first, as in create()
+    const version = await this.#eval(SAVE, this.#prefix + record.id, [
       encode(record),
       millis(ttl),
       newVersion(),
       expectedVersion,
     ]);
+    if (version !== null) this.#remember(record, version);
+    return version;
   }
 
   /**
-   * Removes a record.
+   * Removes a record (`GETDEL`) and its index entry.
    *
    * @param id The session id.
+   * @returns The record removed and its version, or `null`.
    */
-  async delete(id: string): Promise<void> {
-    await this.#client.sendCommand(["DEL", this.#prefix + id]);
+  async delete(id: string): Promise<StoredSession | null> {
+    const value = await this.#client.sendCommand([
+      "GETDEL",
+      this.#prefix + id,
+    ]) as string | null;
+    this.#decoded.delete(id);
+    const removed = parse(value);
+    const name = removed?.record.principal?.name;
+    if (name !== undefined) {
+      await this.#client.sendCommand(["ZREM", this.#indexKey(name), id]);
+    }
+    return removed;
+  }
+
+  /**
+   * Lists the sessions of a principal from its index.
+   *
+   * @param name The principal's name.
+   * @returns The ids of its sessions not yet expired.
+   */
+  async sessionsOf(name: string): Promise<string[]> {
+    return await this.#client.sendCommand([
+      "ZRANGE",
+      this.#indexKey(name),
+      String(Date.now()),
+      "+inf",
+      "BYSCORE",
+    ]) as string[];
   }
 
   /** Closes the connection if the store opened it (`connect()`). */
@@ -268,52 +397,85 @@ export class RedisStore implements SessionStore, AsyncDisposable {
     return this.close();
   }
 
-  // EVALSHA, loading the script the first time and after a Redis restart.
+  #remember(record: SessionRecord, version: string): void {
+    if (this.#decoded.size >= DECODED_KEPT) {
+      this.#decoded.delete(this.#decoded.keys().next().value!);
+    }
+    this.#decoded.delete(record.id); // re-inserted as the most recent
+    this.#decoded.set(record.id, { record: copyRecord(record), version });
+  }
+
+  #indexKey(name: string): string {
+    return `${this.#prefix}principal:{${name}}`;
+  }
+
+  async #index(record: SessionRecord, ttl: number): Promise<void> {
+    const name = record.principal?.name;
+    if (name === undefined) return;
+    const now = Date.now();
+    await this.#eval(INDEX, this.#indexKey(name), [
+      Number.isFinite(ttl) ? String(now + Math.ceil(ttl)) : "+inf",
+      record.id,
+      String(now),
+    ]);
+  }
+
+  // EVALSHA with the script's SHA-1, and EVAL when the node does not have
+  // it yet (a first use, a restart, another node of a cluster).
   async #eval(
     script: string,
-    id: string,
+    key: string,
     args: string[],
   ): Promise<string | null> {
-    const command = (sha: string) => [
-      "EVALSHA",
-      sha,
-      "1",
-      this.#prefix + id,
-      ...args,
-    ];
     let hash = this.#hashes.get(script);
     if (!hash) {
-      hash = this.#load(script);
+      hash = sha1(script);
       this.#hashes.set(script, hash);
     }
     try {
-      return await this.#client.sendCommand(command(await hash)) as
-        | string
-        | null;
+      return await this.#client.sendCommand([
+        "EVALSHA",
+        await hash,
+        "1",
+        key,
+        ...args,
+      ]) as string | null;
     } catch (error) {
       if (!String((error as Error)?.message).startsWith("NOSCRIPT")) {
         throw error;
       }
-      const fresh = this.#load(script);
-      this.#hashes.set(script, fresh);
-      return await this.#client.sendCommand(command(await fresh)) as
-        | string
-        | null;
-    }
-  }
-
-  async #load(script: string): Promise<string> {
-    try {
       return await this.#client.sendCommand([
-        "SCRIPT",
-        "LOAD",
+        "EVAL",
         script,
-      ]) as string;
-    } catch (error) {
-      this.#hashes.delete(script);
-      throw error;
+        "1",
+        key,
+        ...args,
+      ]) as string | null;
     }
   }
+}
+
+// Decoded records kept per store (the most recently used ids).
+const DECODED_KEPT = 10_000;
+
+function parse(value: string | null): StoredSession | null {
+  if (value === null) return null;
+  const colon = value.indexOf(":");
+  return {
+    record: decode(value.slice(colon + 1)),
+    version: value.slice(0, colon),
+  };
+}
+
+async function sha1(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-1",
+    new TextEncoder().encode(text),
+  );
+  return Array.from(
+    new Uint8Array(digest),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
 }
 
 function encode(record: SessionRecord): string {

@@ -9,7 +9,7 @@
  * Fills a byte array with random bytes and returns it, as
  * `crypto.getRandomValues` does. Injectable so tests can force collisions.
  *
- * @example
+ * @example A deterministic source for tests
  * ```ts
  * import { generateSessionId, type RandomSource } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -23,7 +23,7 @@ export type RandomSource = (bytes: Uint8Array) => Uint8Array;
 /**
  * Random bytes in a session id: 192 bits, above OWASP's 64-bit floor.
  *
- * @example
+ * @example The id's entropy
  * ```ts
  * import { SESSION_ID_BYTES, SESSION_ID_LENGTH } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -37,7 +37,7 @@ export const SESSION_ID_BYTES = 24;
 /**
  * Characters in a session id: 24 bytes in base64url, without padding.
  *
- * @example
+ * @example The length of an id
  * ```ts
  * import { generateSessionId, SESSION_ID_LENGTH } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -57,7 +57,7 @@ const ALPHABET =
  * @param bytes The array to fill.
  * @returns `bytes`, filled.
  *
- * @example
+ * @example Sixteen random bytes
  * ```ts
  * import { cryptoRandom } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -77,7 +77,7 @@ export function cryptoRandom(bytes: Uint8Array): Uint8Array {
  * @returns A fresh id.
  * @throws {TypeError} When the random source does not return 24 bytes.
  *
- * @example
+ * @example A fresh id
  * ```ts
  * import { generateSessionId, isSessionId } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -88,8 +88,8 @@ export function cryptoRandom(bytes: Uint8Array): Uint8Array {
  * assert.equal(generateSessionId((bytes) => bytes.fill(0)), "A".repeat(32));
  * ```
  */
-export function generateSessionId(random: RandomSource = cryptoRandom): string {
-  const bytes = random(new Uint8Array(SESSION_ID_BYTES));
+export function generateSessionId(random?: RandomSource): string {
+  const bytes = (random ?? cryptoRandom)(new Uint8Array(SESSION_ID_BYTES));
   if (!(bytes instanceof Uint8Array) || bytes.length !== SESSION_ID_BYTES) {
     throw new TypeError(
       `Cannot generate session id: the random source returned no ${SESSION_ID_BYTES} bytes`,
@@ -111,7 +111,7 @@ export function generateSessionId(random: RandomSource = cryptoRandom): string {
  * @param value The candidate id.
  * @returns `true` for a well-formed id.
  *
- * @example
+ * @example Telling ids from other strings
  * ```ts
  * import { isSessionId } from "@pocket/net/session";
  * import assert from "node:assert/strict";

@@ -9,7 +9,7 @@
  * The authenticated user a session carries, as Java's `Principal`: a name,
  * plus any structured-clone data the application keeps with it.
  *
- * @example
+ * @example A principal with roles
  * ```ts
  * import { HttpSession, type Principal } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -32,7 +32,7 @@ export interface Principal {
  * epoch; every value is structured-clone data, so a store may keep a record
  * with `structuredClone`, Deno KV or `node:v8` serialization as it is.
  *
- * @example
+ * @example A record kept by a store
  * ```ts
  * import { MemoryStore, type SessionRecord } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -64,12 +64,20 @@ export interface SessionRecord {
   userAgent: string;
   /** The attributes. */
   attributes: Map<string, unknown>;
+  /**
+   * Set on the record a login or `changeSessionId()` leaves under the old
+   * id: the id the session moved to. Such a record carries no principal and
+   * no attributes; `SessionManager` never serves it, and follows it to merge
+   * the changes of requests that were in flight, or to end the moved session
+   * on logout.
+   */
+  movedTo?: string;
 }
 
 /**
  * A record as loaded from a store, with the version to save it against.
  *
- * @example
+ * @example A record and its version
  * ```ts
  * import { MemoryStore, type SessionRecord, type StoredSession } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -104,6 +112,10 @@ export interface StoredSession {
  *   the idle time itself, deletes it).
  * - Records crossing the interface are copies: the store must not keep a
  *   reference to an object it was given, nor hand out one it keeps.
+ * - An index by principal: `sessionsOf(name)` lists the ids of records whose
+ *   `principal.name` is `name`. The list may hold ids that are gone or whose
+ *   principal changed (the manager loads each to check), but never misses a
+ *   live one.
  *
  * @example A store that keeps records in a `Map`, for illustration
  * ```ts
@@ -128,9 +140,16 @@ export interface StoredSession {
  *     if (!entry || String(entry.version) !== expected) return Promise.resolve(null);
  *     return Promise.resolve(this.#put(record));
  *   }
- *   delete(id: string): Promise<void> {
+ *   delete(id: string): Promise<StoredSession | null> {
+ *     const gone = this.load(id);
  *     this.#records.delete(id);
- *     return Promise.resolve();
+ *     return gone;
+ *   }
+ *   sessionsOf(name: string): Promise<string[]> {
+ *     const ids = [...this.#records.values()]
+ *       .filter((entry) => entry.record.principal?.name === name)
+ *       .map((entry) => entry.record.id);
+ *     return Promise.resolve(ids);
  *   }
  *   #put(record: SessionRecord): string {
  *     const version = ++this.#next;
@@ -148,6 +167,7 @@ export interface StoredSession {
  * assert.equal(await store.create(record, 60_000), null);
  * assert.equal(await store.save(record, 60_000, "stale"), null);
  * assert.ok(await store.save(record, 60_000, version!));
+ * assert.deepEqual(await store.sessionsOf("ada"), []);
  * ```
  */
 export interface SessionStore {
@@ -183,11 +203,22 @@ export interface SessionStore {
     expectedVersion: string,
   ): Promise<string | null>;
   /**
-   * Removes a record; removing one that does not exist is not an error.
+   * Removes a record, atomically with reading it; removing one that does not
+   * exist is not an error.
    *
    * @param id The session id.
+   * @returns The record removed and its version, or `null` when there was
+   * none.
    */
-  delete(id: string): Promise<void>;
+  delete(id: string): Promise<StoredSession | null>;
+  /**
+   * Lists the sessions of a principal (the index by principal).
+   *
+   * @param name The principal's name.
+   * @returns Ids of records stored with that principal; it may include ids
+   * that are gone or changed since, never misses a live one.
+   */
+  sessionsOf(name: string): Promise<string[]>;
 }
 
 /**
@@ -197,7 +228,7 @@ export interface SessionStore {
  * does. `MemoryStore` is one. The synchronous methods behave as their
  * asynchronous twins; they may throw where those reject.
  *
- * @example
+ * @example A store that answers at once
  * ```ts
  * import { MemoryStore, type SyncSessionStore } from "@pocket/net/session";
  * import assert from "node:assert/strict";
@@ -239,6 +270,14 @@ export interface SyncSessionStore extends SessionStore {
    * `delete()`, done at once.
    *
    * @param id The session id.
+   * @returns The record removed and its version, or `null`.
    */
-  deleteSync(id: string): void;
+  deleteSync(id: string): StoredSession | null;
+  /**
+   * `sessionsOf()`, answered at once.
+   *
+   * @param name The principal's name.
+   * @returns The ids of the principal's sessions.
+   */
+  sessionsOfSync(name: string): string[];
 }

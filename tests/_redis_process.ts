@@ -28,7 +28,7 @@ const NOT_INSTALLED =
  * on every write) in its directory, so a stop and start loses nothing.
  */
 export async function startRedis(
-  options: { persist?: boolean } = {},
+  options: { persist?: boolean; extra?: string[] } = {},
 ): Promise<RedisServer> {
   const dir = await Deno.makeTempDir({ prefix: "pocket-redis-" });
   const port = freePort();
@@ -47,6 +47,7 @@ export async function startRedis(
     "always",
     "--daemonize",
     "no",
+    ...options.extra ?? [],
   ];
   let child: Deno.ChildProcess | null = null;
   const start = async () => {
@@ -117,4 +118,95 @@ async function waitForPing(port: number): Promise<void> {
   throw new Error(
     `Cannot start redis-server: port ${port} never answered PING`,
   );
+}
+
+/** A Redis Cluster of three masters on loopback. */
+export interface RedisCluster extends AsyncDisposable {
+  nodes: RedisServer[];
+  urls: string[];
+}
+
+/**
+ * Starts three `redis-server --cluster-enabled yes` nodes (append-only, so a
+ * restarted node keeps its keys and its nodes.conf) and joins them with
+ * `redis-cli --cluster create`, then waits for `cluster_state:ok`. Needs
+ * `--allow-run=redis-server,redis-cli`.
+ */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const nodes: RedisServer[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      nodes.push(
+        await startRedis({
+          persist: true,
+          extra: [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-node-timeout",
+            "2000",
+            // The bus port is not port + 10000, which may not exist.
+            "--cluster-port",
+            String(freePort()),
+          ],
+        }),
+      );
+    }
+    const create = await new Deno.Command("redis-cli", {
+      args: [
+        "--cluster",
+        "create",
+        ...nodes.map((node) => `127.0.0.1:${node.port}`),
+        "--cluster-replicas",
+        "0",
+        "--cluster-yes",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).output();
+    if (!create.success) {
+      throw new Error(
+        `Cannot create Redis Cluster: ${
+          new TextDecoder().decode(create.stdout)
+        }`,
+      );
+    }
+    await waitForCluster(nodes);
+  } catch (error) {
+    for (const node of nodes) await node[Symbol.asyncDispose]();
+    throw error;
+  }
+  return {
+    nodes,
+    urls: nodes.map((node) => node.url),
+    async [Symbol.asyncDispose]() {
+      for (const node of nodes) await node[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Waits until every node reports `cluster_state:ok`. */
+export async function waitForCluster(nodes: RedisServer[]): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    let ok = 0;
+    for (const node of nodes) {
+      const info = await clusterInfo(node.port).catch(() => "");
+      if (info.includes("cluster_state:ok")) ok++;
+    }
+    if (ok === nodes.length) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("Cannot start Redis Cluster: its state never became ok");
+}
+
+async function clusterInfo(port: number): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode("CLUSTER INFO\r\n"));
+    const buffer = new Uint8Array(4096);
+    const n = await conn.read(buffer);
+    return new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+  } finally {
+    conn.close();
+  }
 }

@@ -7,20 +7,36 @@ import {
   SessionManager,
   SessionStoreError,
 } from "../../session/mod.ts";
-import { startRedis } from "../_redis_process.ts";
+import {
+  startRedis,
+  startRedisCluster,
+  waitForCluster,
+} from "../_redis_process.ts";
 import { sampleRecord, testStoreContract } from "../session/store_contract.ts";
+import { testHardening } from "../session/hardening_suite.ts";
 
-testStoreContract("RedisStore", async () => {
-  const redis = await startRedis();
-  const store = await RedisStore.connect(redis.url);
+/** A store over a server `start` gives, released with it. */
+async function opened<S extends AsyncDisposable>(
+  start: () => Promise<S>,
+  connect: (server: S) => Promise<RedisStore>,
+) {
+  const server = await start();
+  const store = await connect(server);
   return {
     store,
     close: async () => {
       await store.close();
-      await redis[Symbol.asyncDispose]();
+      await server[Symbol.asyncDispose]();
     },
   };
-});
+}
+
+function openRedisStore() {
+  return opened(startRedis, (redis) => RedisStore.connect(redis.url));
+}
+
+testStoreContract("RedisStore", openRedisStore);
+testHardening("RedisStore:", openRedisStore);
 
 Deno.test("RedisStore keeps what V8 serializes: Errors, nested Maps, typed arrays", async () => {
   await using redis = await startRedis();
@@ -163,4 +179,108 @@ Deno.test("RedisStore and MemoryStore give the same answers to the same operatio
     answers.push(await store.load(record.id));
     assert.deepEqual(answers, [true, null, null, true, null]);
   }
+});
+
+function openClusterStore() {
+  return opened(
+    startRedisCluster,
+    (cluster) => RedisStore.connectCluster(cluster.urls),
+  );
+}
+
+testHardening("RedisStore on Redis Cluster:", openClusterStore);
+
+Deno.test("RedisStore on Redis Cluster: sessions spread over three nodes survive a node restart", async () => {
+  await using cluster = await startRedisCluster();
+  await using store = await RedisStore.connectCluster(cluster.urls);
+  {
+    const manager = new SessionManager({
+      store,
+      storeTimeout: 1000,
+      onError() {},
+    });
+    const handle = manager.handler((request, _info, session) => {
+      if (request.url.endsWith("/login")) session.setPrincipal({ name: "ada" });
+      const visits = (session.get<number>("visits") ?? 0) + 1;
+      session.set("visits", visits);
+      return new Response(String(visits));
+    });
+    const info = {
+      remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 },
+    } as Deno.ServeHandlerInfo;
+    const visit = (path: string, cookie?: string) =>
+      handle(
+        new Request(`http://l${path}`, { headers: cookie ? { cookie } : {} }),
+        info,
+      );
+    const cookies: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const response = await visit(i % 3 === 0 ? "/login" : "/");
+      assert.equal(response.status, 200);
+      cookies.push(response.headers.get("set-cookie")!.split(";")[0]);
+    }
+    assert.equal((await manager.sessionsOf("ada")).length, 10);
+    const restarted = cluster.nodes[1];
+    await restarted.stop();
+    // Sessions on the other nodes' slots still answer; the stopped node's
+    // answer 503 quickly, never a wrong session.
+    const during = await Promise.all(cookies.map((c) => visit("/", c)));
+    let refused = 0;
+    for (const response of during) {
+      if (response.status === 503) refused++;
+      // Only the right count: never a wrong or a fresh session.
+      assert.equal(
+        await response.text(),
+        response.status === 503 ? "Service Unavailable\n" : "2",
+      );
+    }
+    assert.ok(refused > 0 && refused < 30, `${refused} of 30 refused`);
+    await restarted.start();
+    await waitForCluster(cluster.nodes);
+    // Every session is back, with its count; retry while the client finds
+    // the node again.
+    const deadline = Date.now() + 15_000;
+    const counts: number[] = [];
+    for (const [i, cookie] of cookies.entries()) {
+      for (;;) {
+        const response = await visit("/", cookie);
+        if (response.status === 200) {
+          counts[i] = Number(await response.text());
+          break;
+        }
+        await response.body?.cancel();
+        assert.ok(Date.now() < deadline, "the cluster never came back");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    for (const [i, count] of counts.entries()) {
+      assert.equal(count, during[i].status === 503 ? 2 : 3, `session ${i}`);
+    }
+    assert.equal(await manager.invalidateAll("ada"), 10);
+  }
+});
+
+Deno.test("RedisStore reuses a decoded record only at the same version: another process's save is seen", async () => {
+  await using redis = await startRedis();
+  await using a = await RedisStore.connect(redis.url);
+  await using b = await RedisStore.connect(redis.url);
+  const record = sampleRecord();
+  const v1 = (await a.create(record, 60_000))!;
+  assert.equal((await b.load(record.id))!.record.attributes.get("visits"), 3);
+  record.attributes.set("visits", 4);
+  const v2 = (await a.save(record, 60_000, v1))!;
+  const seen = (await b.load(record.id))!;
+  assert.equal(seen.version, v2);
+  assert.equal(seen.record.attributes.get("visits"), 4);
+  // A copy each time: changing one does not change the next.
+  seen.record.attributes.set("visits", 99);
+  (seen.record.attributes.get("cart") as { qty: number }[])[0].qty = 7;
+  const again = (await b.load(record.id))!;
+  assert.equal(again.record.attributes.get("visits"), 4);
+  assert.equal(
+    (again.record.attributes.get("cart") as { qty: number }[])[0].qty,
+    2,
+  );
+  await a.delete(record.id);
+  assert.equal(await b.load(record.id), null);
 });

@@ -143,3 +143,68 @@ Deno.test("redis: an outage mid-run gives quick 503s, then everything works agai
   );
   assert.equal((await visitWith(a, cookie)).text, "visit 5");
 });
+
+/** One request with `cookie`, over fetch: status, body, new cookie. */
+async function ask(app: App, path: string, cookie: string | null) {
+  const response = await fetch(`http://127.0.0.1:${app.port}${path}`, {
+    headers: cookie === null ? {} : { cookie },
+  });
+  const set = response.headers.get("set-cookie");
+  return {
+    status: response.status,
+    text: await response.text(),
+    cookie: set === null ? cookie : set.split(";")[0],
+  };
+}
+
+for (const kind of ["redis", "kv"] as const) {
+  Deno.test(`${kind}: 60 concurrent requests on one session over two processes all succeed and keep every change`, async () => {
+    await using store = await shared(kind);
+    await using a = await startApp(store.mode, store.arg);
+    await using b = await startApp(store.mode, store.arg);
+    const { cookie } = await ask(a, "/set?v=first", null);
+    const answers = await Promise.all([
+      ...Array.from(
+        { length: 60 },
+        (_, i) => ask(i % 2 ? a : b, `/set?v=k${i}`, cookie),
+      ),
+      ...Array.from(
+        { length: 60 },
+        (_, i) => ask(i % 2 ? b : a, "/state", cookie),
+      ),
+    ]);
+    for (const answer of answers) assert.equal(answer.status, 200, answer.text);
+    const state = JSON.parse((await ask(b, "/state", cookie)).text);
+    assert.deepEqual(
+      state.keys,
+      ["first", ...Array.from({ length: 60 }, (_, i) => `k${i}`)].sort(),
+    );
+  });
+
+  Deno.test(`${kind}: log out everywhere from one process ends the sessions made on the other`, async () => {
+    await using store = await shared(kind);
+    await using a = await startApp(store.mode, store.arg);
+    await using b = await startApp(store.mode, store.arg);
+    const users: string[] = [];
+    for (const app of [a, b, a, b]) {
+      const { cookie } = await ask(app, "/set?v=x", null);
+      users.push((await ask(app, "/login?v=ada", cookie)).cookie!);
+    }
+    const bob = (await ask(a, "/login?v=bob", null)).cookie!;
+    for (const cookie of users) {
+      assert.equal(
+        JSON.parse((await ask(b, "/state", cookie)).text).principal,
+        "ada",
+      );
+    }
+    assert.equal((await ask(b, "/logout-everywhere?v=ada", null)).text, "4");
+    for (const cookie of users) {
+      const state = JSON.parse((await ask(a, "/state", cookie)).text);
+      assert.equal(state.principal, null);
+    }
+    assert.equal(
+      JSON.parse((await ask(a, "/state", bob)).text).principal,
+      "bob",
+    );
+  });
+}

@@ -38,7 +38,7 @@ Deno.test("KvStore keeps its records under its prefix in a shared database", asy
     assert.ok(await two.create(record, 60_000));
     const keys = [];
     for await (const entry of kv.list({ prefix: ["app"] })) {
-      keys.push(entry.key);
+      if (entry.key.length === 3) keys.push(entry.key); // not the index
     }
     assert.deepEqual(keys, [["app", "one", record.id], [
       "app",

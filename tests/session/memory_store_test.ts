@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import assert from "node:assert/strict";
-import { MemoryStore } from "../../session/mod.ts";
+import { MemoryStore, SessionStoreError } from "../../session/mod.ts";
 import { ManualClock } from "./_helpers.ts";
 import { sampleRecord, testStoreContract } from "./store_contract.ts";
 
@@ -10,9 +10,12 @@ testStoreContract("MemoryStore", () =>
     close: () => Promise.resolve(),
   }));
 
-Deno.test("MemoryStore evicts the least recently saved session at capacity", async () => {
+Deno.test("MemoryStore evicts the least recently saved anonymous session at capacity", async () => {
   const store = new MemoryStore({ capacity: 3 });
-  const [a, b, c, d] = [1, 2, 3, 4].map(() => sampleRecord());
+  const [a, b, c, d] = [1, 2, 3, 4].map(() => ({
+    ...sampleRecord(),
+    principal: null,
+  }));
   const versions = [];
   for (const record of [a, b, c]) {
     versions.push(await store.create(record, 60_000));
@@ -53,4 +56,31 @@ Deno.test("MemoryStore refuses a capacity that is not a positive integer", () =>
   for (const capacity of [0, -1, 1.5, NaN]) {
     assert.throws(() => new MemoryStore({ capacity }), RangeError);
   }
+});
+
+Deno.test("MemoryStore never evicts an authenticated session for a new one: anonymous go first, then creates fail", async () => {
+  const store = new MemoryStore({ capacity: 3 });
+  const ada = sampleRecord(); // principal ada
+  assert.ok(await store.create(ada, 60_000));
+  const anonymous = [1, 2].map(() => ({ ...sampleRecord(), principal: null }));
+  for (const record of anonymous) assert.ok(await store.create(record, 60_000));
+  // A flood of anonymous sessions only pushes out anonymous ones.
+  for (let i = 0; i < 50; i++) {
+    assert.ok(
+      await store.create({ ...sampleRecord(), principal: null }, 60_000),
+    );
+  }
+  assert.ok(await store.load(ada.id), "the authenticated session stays");
+  assert.equal(await store.load(anonymous[0].id), null);
+  assert.deepEqual(await store.sessionsOf("ada"), [ada.id]);
+  const full = new MemoryStore({ capacity: 2 });
+  assert.ok(await full.create(sampleRecord(), 60_000));
+  assert.ok(await full.create(sampleRecord(), 60_000));
+  await assert.rejects(
+    () => full.create({ ...sampleRecord(), principal: null }, 60_000),
+    (error: unknown) =>
+      error instanceof SessionStoreError &&
+      /holds 2 authenticated sessions, its capacity/.test(error.message),
+  );
+  assert.equal(full.size, 2);
 });

@@ -26,16 +26,18 @@ export function sampleRecord(id = generateSessionId()): SessionRecord {
   };
 }
 
-/**
- * Registers the contract tests for a store. `open` gives a fresh store and
- * a function that releases it.
- */
-export function testStoreContract(
+/** A store for one test and how to release it. */
+export type OpenStore = () => Promise<
+  { store: SessionStore; close: () => Promise<void> }
+>;
+
+/** A `Deno.test` registrar that gives each test a fresh store. */
+export function storeTest(
   name: string,
-  open: () => Promise<{ store: SessionStore; close: () => Promise<void> }>,
-  permissions: Deno.TestDefinition["permissions"] = "inherit",
-): void {
-  const test = (what: string, fn: (store: SessionStore) => Promise<void>) =>
+  open: OpenStore,
+  permissions: Deno.TestDefinition["permissions"],
+): (what: string, fn: (store: SessionStore) => Promise<void>) => void {
+  return (what, fn) =>
     Deno.test({
       name: `${name} ${what}`,
       permissions,
@@ -48,6 +50,18 @@ export function testStoreContract(
         }
       },
     });
+}
+
+/**
+ * Registers the contract tests for a store. `open` gives a fresh store and
+ * a function that releases it.
+ */
+export function testStoreContract(
+  name: string,
+  open: OpenStore,
+  permissions: Deno.TestDefinition["permissions"] = "inherit",
+): void {
+  const test = storeTest(name, open, permissions);
 
   test("create() inserts once per id and load() returns an equal copy", async (store) => {
     const record = sampleRecord();

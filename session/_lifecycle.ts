@@ -1,0 +1,499 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// The manager's lifecycle steps (find, commit, save with merge, rotation,
+// invalidation, sessions by principal): generators yielding store calls,
+// run by the runners of _steps.ts. No I/O here.
+import { serialize } from "node:v8";
+import { SessionSecurityError, SessionStoreError } from "./errors.ts";
+import type { SessionEventInit, SessionEventType } from "./events.ts";
+import { HttpSession, sessionInternals } from "./http_session.ts";
+import type { HttpSessionOptions } from "./http_session.ts";
+import { generateSessionId } from "./session_id.ts";
+import { recordSizeBound } from "./_storable.ts";
+import type { SessionRecord, StoredSession } from "./store.ts";
+import {
+  create,
+  load,
+  pause,
+  remove,
+  save,
+  sessionsOf,
+  type Steps,
+} from "./_steps.ts";
+
+const I = sessionInternals();
+
+/** What the steps need of the manager. */
+export interface Lifecycle {
+  sessionOptions:
+    & HttpSessionOptions
+    & Required<Pick<HttpSessionOptions, "random">>;
+  now: () => number;
+  /** Absolute lifetime in seconds; 0: none. */
+  maxLifetime: number;
+  /** Share of the idle interval after which a read-only request touches. */
+  touchFraction: number;
+  rotateOnLogin: boolean;
+  maxSessionSize: number;
+  maxSessionsPerPrincipal: number;
+  maxCreateAttempts: number;
+  /** Milliseconds a commit retries conflicts before it fails. */
+  storeTimeout: number;
+  emit: (type: SessionEventType, init: SessionEventInit) => void;
+}
+
+/** What the response's cookie becomes after a commit. */
+export type CookieAction = "set" | "expire" | "keep" | "none";
+
+// Markers left under an old id live at most this long: long enough for the
+// requests in flight on the old id to follow them.
+const MARKER_TTL = 10 * 60_000;
+// Hops followed along markers; a chain is one per id change in flight.
+const MAX_HOPS = 16;
+
+/** Starts a session for a request that presented none that could be used. */
+export function start(
+  lc: Lifecycle,
+  clientIp: string,
+  userAgent: string,
+  presented: boolean,
+  lazy: boolean,
+): HttpSession {
+  const session = new HttpSession({
+    ...lc.sessionOptions,
+    clientIp,
+    userAgent,
+  });
+  I.state(session, { sendCookie: true, presented, deleted: false, lazy });
+  return session;
+}
+
+/** Why a stored record is no longer served, or null. */
+export function expiredBy(
+  lc: Lifecycle,
+  record: SessionRecord,
+): "idle" | "lifetime" | null {
+  const now = lc.now();
+  if (
+    record.maxInactiveInterval > 0 &&
+    now - record.lastAccessedTime > record.maxInactiveInterval * 1000
+  ) {
+    return "idle";
+  }
+  if (lc.maxLifetime > 0 && now - record.creationTime > lc.maxLifetime * 1000) {
+    return "lifetime";
+  }
+  return null;
+}
+
+/** Finds a live session by id (markers and expired records are none). */
+export function* findSteps(
+  lc: Lifecycle,
+  id: string,
+): Steps<HttpSession | null> {
+  const stored = yield* load(id);
+  if (stored === null || stored.record.movedTo !== undefined) return null;
+  const why = expiredBy(lc, stored.record);
+  if (why !== null) {
+    yield* remove(id, "delete expired session");
+    lc.emit("expired", {
+      sessionId: id,
+      principal: stored.record.principal,
+      reason: why,
+    });
+    return null;
+  }
+  return I.restore(stored, lc.sessionOptions);
+}
+
+/**
+ * The first candidate id naming a live session bound to this client; a
+ * binding failure is thrown when no candidate serves.
+ */
+export function* joinSteps(
+  lc: Lifecycle,
+  ids: string[],
+  clientIp: string,
+  userAgent: string,
+): Steps<HttpSession | null> {
+  let failure: SessionSecurityError | null = null;
+  for (const id of ids) {
+    const session = yield* findSteps(lc, id);
+    if (session === null) continue;
+    try {
+      I.validate(session, clientIp, userAgent);
+    } catch (error) {
+      if (!(error instanceof SessionSecurityError)) throw error;
+      lc.emit("bindingfailure", { sessionId: id, reason: error.message });
+      failure ??= error;
+      continue;
+    }
+    I.state(session, {
+      sendCookie: false,
+      presented: true,
+      deleted: false,
+      lazy: false,
+    });
+    return session;
+  }
+  if (failure) throw failure;
+  return null;
+}
+
+/** Writes what changed; tells what the response's cookie becomes. */
+export function* commitSteps(
+  lc: Lifecycle,
+  session: HttpSession,
+): Steps<CookieAction> {
+  const state = I.state(session);
+  if (session.isValid()) {
+    I.collect(session);
+    const changed = I.changed(session);
+    const loggedIn = I.loggedIn(session);
+    let kept = true;
+    if (I.version(session) === null) {
+      if (!changed && state.lazy) return "none";
+      yield* insertSteps(lc, session);
+      state.sendCookie = true;
+    } else if (changed && loggedIn && lc.rotateOnLogin) {
+      kept = yield* rotateSteps(lc, session);
+      state.sendCookie = kept;
+    } else if (changed) {
+      kept = yield* saveSteps(lc, session, false);
+    } else if (
+      touchDue(lc, session.getMaxInactiveInterval(), I.storedAccess(session))
+    ) {
+      kept = yield* saveSteps(lc, session, true);
+    }
+    if (!kept) {
+      // Another request ended the session: it stays ended.
+      session.invalidate();
+      state.deleted = true;
+    } else if (loggedIn) {
+      yield* capSteps(lc, session);
+    }
+  }
+  if (!session.isValid()) {
+    yield* invalidateSteps(lc, session, "logout");
+    state.sendCookie = false;
+    return state.presented ? "expire" : "none";
+  }
+  if (state.sendCookie) {
+    state.sendCookie = false;
+    state.presented = true;
+    return "set";
+  }
+  return "keep";
+}
+
+/** Ends a session, and whatever id it moved to meanwhile. */
+export function* invalidateSteps(
+  lc: Lifecycle,
+  session: HttpSession,
+  reason: string,
+): Steps<void> {
+  const state = I.state(session);
+  session.invalidate();
+  if (!state.deleted && I.version(session) !== null) {
+    state.deleted = true;
+    yield* endSteps(lc, session.getId(), reason);
+  }
+  state.deleted = true;
+}
+
+/** Moves a session to a fresh id; false when it was ended meanwhile. */
+export function* changeIdSteps(
+  lc: Lifecycle,
+  session: HttpSession,
+): Steps<boolean> {
+  const state = I.state(session);
+  I.collect(session);
+  if (I.version(session) === null) {
+    I.setId(session); // not stored yet: nothing to move
+    state.sendCookie = true;
+    state.lazy = false;
+    return true;
+  }
+  const loggedIn = I.loggedIn(session);
+  if (!(yield* rotateSteps(lc, session))) {
+    session.invalidate();
+    state.deleted = true;
+    return false;
+  }
+  state.sendCookie = true;
+  if (loggedIn) yield* capSteps(lc, session);
+  return true;
+}
+
+/** The live sessions of a principal, as the store holds them. */
+export function* listSteps(
+  lc: Lifecycle,
+  name: string,
+): Steps<SessionRecord[]> {
+  const records: SessionRecord[] = [];
+  for (const id of yield* sessionsOf(name)) {
+    const stored = yield* load(id);
+    if (stored && isLiveOf(lc, stored, name)) records.push(stored.record);
+  }
+  return records;
+}
+
+/** Ends every session of a principal; the number ended. */
+export function* invalidateAllSteps(
+  lc: Lifecycle,
+  name: string,
+): Steps<number> {
+  let ended = 0;
+  for (const record of yield* listSteps(lc, name)) {
+    yield* endSteps(lc, record.id, "principal");
+    ended++;
+  }
+  return ended;
+}
+
+function isLiveOf(lc: Lifecycle, stored: StoredSession, name: string): boolean {
+  return stored.record.movedTo === undefined &&
+    stored.record.principal?.name === name &&
+    expiredBy(lc, stored.record) === null;
+}
+
+// Removes a record and follows the ids it moved to, removing those too, so
+// that no rotation in flight keeps the session alive under another id.
+function* endSteps(lc: Lifecycle, id: string, reason: string): Steps<void> {
+  let next: string | undefined = id;
+  for (let hops = 0; next !== undefined && hops < MAX_HOPS; hops++) {
+    const gone: StoredSession | null = yield* remove(next);
+    if (gone !== null && gone.record.movedTo === undefined) {
+      lc.emit("invalidated", {
+        sessionId: next,
+        principal: gone.record.principal,
+        reason,
+      });
+    }
+    next = gone?.record.movedTo;
+  }
+}
+
+function touchDue(lc: Lifecycle, interval: number, stored: number): boolean {
+  return interval > 0 &&
+    lc.now() - stored >= lc.touchFraction * interval * 1000;
+}
+
+/** Milliseconds a record lives from now: idle or absolute, what ends first. */
+export function ttlOf(lc: Lifecycle, record: SessionRecord): number {
+  const idle = record.maxInactiveInterval > 0
+    ? record.maxInactiveInterval * 1000
+    : Infinity;
+  const lifetime = lc.maxLifetime > 0
+    ? record.creationTime + lc.maxLifetime * 1000 - lc.now()
+    : Infinity;
+  return Math.max(1, Math.min(idle, lifetime));
+}
+
+function checkSize(lc: Lifecycle, record: SessionRecord): void {
+  if (!Number.isFinite(lc.maxSessionSize)) return;
+  // Serializing costs more than a request: only near the limit.
+  if (recordSizeBound(record) <= lc.maxSessionSize) return;
+  const size = serialize(record).byteLength;
+  if (size > lc.maxSessionSize) {
+    throw new RangeError(
+      `Cannot save session: it takes ${size} bytes, over the limit of ${lc.maxSessionSize} bytes`,
+    );
+  }
+}
+
+function jitter(attempt: number): number {
+  return Math.random() * Math.min(2 ** attempt, 50);
+}
+
+function* insertSteps(lc: Lifecycle, session: HttpSession): Steps<void> {
+  const record = I.record(session);
+  checkSize(lc, record);
+  const version = yield* createFresh(lc, record);
+  I.saved(session, version, record);
+  lc.emit("created", { sessionId: record.id, principal: record.principal });
+}
+
+// Creates `record`, drawing a new id while its id collides.
+function* createFresh(lc: Lifecycle, record: SessionRecord): Steps<string> {
+  for (let attempt = 1;; attempt++) {
+    const version = yield* create(record, ttlOf(lc, record));
+    if (version !== null) return version;
+    if (attempt >= lc.maxCreateAttempts) {
+      throw new SessionStoreError(
+        `Cannot create session: ${attempt} new ids in a row were taken`,
+      );
+    }
+    record.id = generateSessionId(lc.sessionOptions.random);
+  }
+}
+
+// Loads `id`, following the ids it moved to: the live record, or null.
+function* loadFollowing(
+  id: string,
+): Steps<StoredSession | null> {
+  let fresh = yield* load(id, "reload session");
+  for (let hops = 0; fresh?.record.movedTo !== undefined; hops++) {
+    if (hops === MAX_HOPS) return null;
+    fresh = yield* load(fresh.record.movedTo, "reload session");
+  }
+  return fresh;
+}
+
+function deadlineOf(lc: Lifecycle): number {
+  return performance.now() + lc.storeTimeout;
+}
+
+function* backoff(
+  lc: Lifecycle,
+  deadline: number,
+  attempt: number,
+): Steps<void> {
+  if (performance.now() > deadline) {
+    throw new SessionStoreError(
+      `Cannot save session: other requests kept changing it for ${lc.storeTimeout} ms (${attempt} tries)`,
+    );
+  }
+  yield* pause(jitter(attempt));
+}
+
+// Saves against the version loaded; on a conflict reloads (following a
+// move), re-applies this request's changes, removals included, and tries
+// again until storeTimeout. False when the session is gone.
+function* saveSteps(
+  lc: Lifecycle,
+  session: HttpSession,
+  touchOnly: boolean,
+): Steps<boolean> {
+  let record = I.record(session);
+  if (!touchOnly) checkSize(lc, record);
+  let version = I.version(session)!;
+  const deadline = deadlineOf(lc);
+  for (let attempt = 1;; attempt++) {
+    const saved = yield* save(record, ttlOf(lc, record), version);
+    if (saved !== null) {
+      I.saved(session, saved, record);
+      return true;
+    }
+    yield* backoff(lc, deadline, attempt);
+    const fresh = yield* loadFollowing(record.id);
+    if (fresh === null) return false;
+    if (
+      touchOnly &&
+      !touchDue(
+        lc,
+        fresh.record.maxInactiveInterval,
+        fresh.record.lastAccessedTime,
+      )
+    ) {
+      return true; // another request moved the expiry already
+    }
+    record = I.merge(session, fresh.record);
+    record.id = fresh.record.id;
+    if (!touchOnly) checkSize(lc, record);
+    version = fresh.version;
+  }
+}
+
+// Moves the session to a new id: creates the record there first, then
+// replaces the old record (against its version) with a marker naming the
+// new id, which holds no principal and no attribute. The principal is thus
+// never written under the old id, and a logout that removes the old record
+// first, or finds the marker after, ends the new one too. False when the
+// session was ended meanwhile.
+function* rotateSteps(lc: Lifecycle, session: HttpSession): Steps<boolean> {
+  const oldId = session.getId();
+  let record = I.record(session);
+  checkSize(lc, record);
+  record.id = generateSessionId(lc.sessionOptions.random);
+  let version = yield* createFresh(lc, record);
+  let fromId = oldId;
+  let expected = I.version(session)!;
+  const deadline = deadlineOf(lc);
+  try {
+    for (let attempt = 1;; attempt++) {
+      const marker = markerOf(record, fromId);
+      if (
+        (yield* save(
+          marker,
+          Math.min(MARKER_TTL, ttlOf(lc, record)),
+          expected,
+        )) !== null
+      ) {
+        break;
+      }
+      yield* backoff(lc, deadline, attempt);
+      let fresh = yield* load(fromId, "reload session");
+      // Another rotation moved it first: carry on from where it went.
+      for (let hops = 0; fresh?.record.movedTo !== undefined; hops++) {
+        if (hops === MAX_HOPS || fresh.record.movedTo === record.id) {
+          fresh = null;
+          break;
+        }
+        fromId = fresh.record.movedTo;
+        fresh = yield* load(fromId, "reload session");
+      }
+      if (fresh === null) {
+        // Ended meanwhile: the copy under the new id must not outlive it.
+        yield* remove(record.id);
+        return false;
+      }
+      const merged = I.merge(session, fresh.record);
+      merged.id = record.id;
+      checkSize(lc, merged);
+      const saved = yield* save(merged, ttlOf(lc, merged), version);
+      if (saved === null) {
+        yield* remove(record.id);
+        return false;
+      }
+      record = merged;
+      version = saved;
+      expected = fresh.version;
+    }
+  } catch (error) {
+    // The store failed: the copy under the new id is nobody's. Best effort;
+    // the failure reported is the first one.
+    try {
+      yield* remove(record.id);
+    } catch {
+      // the record expires with its ttl
+    }
+    throw error;
+  }
+  I.saved(session, version, record);
+  lc.emit("idchanged", {
+    sessionId: record.id,
+    previousId: oldId,
+    principal: record.principal,
+  });
+  return true;
+}
+
+function markerOf(record: SessionRecord, id: string): SessionRecord {
+  return {
+    id,
+    creationTime: record.creationTime,
+    lastAccessedTime: record.lastAccessedTime,
+    maxInactiveInterval: record.maxInactiveInterval,
+    principal: null,
+    clientIp: record.clientIp,
+    userAgent: record.userAgent,
+    attributes: new Map(),
+    movedTo: record.id,
+  };
+}
+
+// Keeps a principal's sessions within the cap, ending the least recently
+// used others.
+function* capSteps(lc: Lifecycle, session: HttpSession): Steps<void> {
+  const principal = session.getPrincipal();
+  if (!Number.isFinite(lc.maxSessionsPerPrincipal) || principal === null) {
+    return;
+  }
+  const others = (yield* listSteps(lc, principal.name))
+    .filter((record) => record.id !== session.getId())
+    .sort((a, b) => a.lastAccessedTime - b.lastAccessedTime);
+  const excess = others.length + 1 - lc.maxSessionsPerPrincipal;
+  for (const record of others.slice(0, Math.max(0, excess))) {
+    yield* endSteps(lc, record.id, "cap");
+  }
+}
