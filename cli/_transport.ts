@@ -197,7 +197,6 @@ export class Transport implements AsyncDisposable {
     const key = `${url.protocol}//${host}:${port}`;
     let session = this.#sessions.get(key);
     if (session) return session;
-    const info = this.#options.info;
     session = secure
       ? new HTTPSClientSession(host, port, await this.#tlsContext())
       : new HTTPClientSession(host, port);
