@@ -1,0 +1,70 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// undici's body mixin on a plain ReadableStream: text(), json(), bytes(),
+// arrayBuffer(), each reading the stream to its end once.
+
+/**
+ * What the body of an `Agent.request()` response adds to its stream.
+ *
+ * @example Read a body as JSON
+ * ```ts
+ * import { Agent } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => Response.json([1, 2]));
+ * await using agent = new Agent();
+ * const { body } = await agent.request(`http://127.0.0.1:${server.addr.port}/`);
+ * assert.deepEqual(await body.json(), [1, 2]);
+ * ```
+ */
+export interface BodyHelpers {
+  /** The body as UTF-8 text. */
+  text(): Promise<string>;
+  /** The body parsed as JSON; a `SyntaxError` when it is not JSON. */
+  json(): Promise<unknown>;
+  /** The body's bytes. */
+  bytes(): Promise<Uint8Array>;
+  /** The body's bytes as an `ArrayBuffer`. */
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+const decoder = new TextDecoder();
+
+/** The stream with the helpers added. */
+export function withHelpers(
+  stream: ReadableStream<Uint8Array>,
+): ReadableStream<Uint8Array> & BodyHelpers {
+  const body = stream as ReadableStream<Uint8Array> & BodyHelpers;
+  body.bytes = () => readAll(stream);
+  body.arrayBuffer = async () => {
+    const bytes = await readAll(stream);
+    return bytes.byteOffset === 0 &&
+        bytes.byteLength === bytes.buffer.byteLength
+      ? bytes.buffer as ArrayBuffer
+      : bytes.slice().buffer as ArrayBuffer;
+  };
+  body.text = async () => decoder.decode(await readAll(stream));
+  body.json = async () => JSON.parse(decoder.decode(await readAll(stream)));
+  return body;
+}
+
+async function readAll(
+  stream: ReadableStream<Uint8Array>,
+): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
