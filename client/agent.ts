@@ -547,6 +547,7 @@ export class Agent implements AsyncDisposable {
   #wire(request: Outgoing): ExchangeRequest {
     const { url, headers } = request;
     const fields: [string, string][] = [];
+    if (!headers.has("host")) fields.push(["host", url.host]);
     let accept = false;
     let acceptEncoding = false;
     for (const field of headers) {
