@@ -69,10 +69,14 @@ function parseArgs(args: string[]): Options {
 
 function check(body: Uint8Array, status: number, who: string): void {
   if (status !== 200 || body.length !== SMALL_BODY.length) {
-    throw new Error(`Wrong result: ${who}: status ${status}, ${body.length} bytes`);
+    throw new Error(
+      `Wrong result: ${who}: status ${status}, ${body.length} bytes`,
+    );
   }
   for (let i = 0; i < body.length; i++) {
-    if (body[i] !== SMALL_BODY[i]) throw new Error(`Wrong result: ${who}: body differs`);
+    if (body[i] !== SMALL_BODY[i]) {
+      throw new Error(`Wrong result: ${who}: body differs`);
+    }
   }
 }
 
@@ -273,9 +277,11 @@ async function main() {
     const a = median(agentNew);
     const f = median(fetchNew);
     console.log(
-      `new connection (TLS handshake + first GET): new Agent ${a.toFixed(0)}/s, fetch with a new Deno.HttpClient ${
-        f.toFixed(0)
-      }/s, ratio ${(a / f).toFixed(2)}`,
+      `new connection (TLS handshake + first GET): new Agent ${
+        a.toFixed(0)
+      }/s, fetch with a new Deno.HttpClient ${f.toFixed(0)}/s, ratio ${
+        (a / f).toFixed(2)
+      }`,
     );
     if (opts.json !== null) {
       await Deno.writeTextFile(

@@ -1,6 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import { connectOrigin, type Origin } from "./_agent_connection.ts";
 import { encodeBody, type EncodedBody, NO_BODY } from "./_body_encode.ts";
+import { type Deadline, Deadlines } from "./_deadlines.ts";
 import { ACCEPT_ENCODING, decodableCodings, decodeBody } from "./_decode.ts";
 import {
   authorize,
@@ -246,6 +247,7 @@ export class Agent implements AsyncDisposable {
   readonly #proxyOption: ProxyConfig | "env" | null;
   readonly #sockets: Map<string, string>;
   readonly #auth: AuthState;
+  readonly #deadlines: Deadlines;
   readonly #send = (request: Outgoing, fetchErrors: boolean) =>
     this.#dispatch(request, fetchErrors, true);
   #closed = false;
@@ -299,6 +301,10 @@ export class Agent implements AsyncDisposable {
       ),
       answered: new Set(),
     };
+    const limits = [numbers.headersTimeout, numbers.bodyTimeout].filter((n) =>
+      n > 0
+    );
+    this.#deadlines = new Deadlines(Math.min(1000, ...limits));
     this.fetch = (input, init) => this.#fetch(input, init);
   }
 
@@ -428,6 +434,7 @@ export class Agent implements AsyncDisposable {
     const reason = new TypeError("Cannot send request: the agent is closed");
     for (const pool of this.#pools.values()) pool.close(reason);
     this.#pools.clear();
+    this.#deadlines.close();
     // Lets the closed connections' pending reads settle.
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
@@ -587,10 +594,10 @@ export class Agent implements AsyncDisposable {
     const { signal } = request;
     const limit = this.#options.headersTimeout;
     return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let deadline: Deadline | undefined;
       let abandoned = false;
       const settle = () => {
-        if (timer !== undefined) clearTimeout(timer);
+        if (deadline !== undefined) this.#deadlines.remove(deadline);
         signal?.removeEventListener("abort", onAbort);
       };
       const abandon = (reason: unknown) => {
@@ -601,14 +608,14 @@ export class Agent implements AsyncDisposable {
       };
       const onAbort = () => abandon(signal!.reason);
       if (limit > 0) {
-        timer = setTimeout(() =>
+        deadline = this.#deadlines.add(limit, () =>
           abandon(
             new TimeoutException(
               `Cannot receive response head from ${
                 url(request)
               }: none within ${limit} ms (headersTimeout)`,
             ),
-          ), limit);
+          ));
       }
       signal?.addEventListener("abort", onAbort, { once: true });
       work.then((response) => {
@@ -662,12 +669,12 @@ export class Agent implements AsyncDisposable {
     trailers.catch(() => {});
     const reader = response.body.getReader();
     let finished = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let deadline: Deadline | undefined;
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     const finish = (reusable: boolean) => {
       if (finished) return false;
       finished = true;
-      if (timer !== undefined) clearTimeout(timer);
+      if (deadline !== undefined) this.#deadlines.remove(deadline);
       signal?.removeEventListener("abort", onAbort);
       pool.release(conn, reusable);
       return true;
@@ -687,7 +694,7 @@ export class Agent implements AsyncDisposable {
     signal?.addEventListener("abort", onAbort, { once: true });
     const limit = this.#options.bodyTimeout;
     if (limit > 0) {
-      timer = setTimeout(() =>
+      deadline = this.#deadlines.add(limit, () =>
         fail(
           this.#failure(
             new TimeoutException(
@@ -698,7 +705,7 @@ export class Agent implements AsyncDisposable {
             request,
             fetchErrors,
           ),
-        ), limit);
+        ));
     }
     const stream = new ReadableStream<Uint8Array>({
       start: (c) => {
