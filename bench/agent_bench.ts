@@ -11,11 +11,13 @@
  * B. A new connection: `new Agent()` + first GET + `close()`, against
  *    `Deno.createHttpClient()` + first fetch + `close()`. Median connections/s.
  *
+ * undici is pinned in deno.json (8.12.4).
+ *
  * Run: `deno task bench:agent [--rounds N] [--requests N] [--connections N] [--json PATH]`.
  *
  * @module
  */
-import { Pool } from "npm:undici@8.12.4";
+import { Pool } from "undici";
 import {
   Agent,
   Context,

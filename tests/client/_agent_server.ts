@@ -29,7 +29,9 @@ export interface AgentServer extends AsyncDisposable {
   readonly connections: Set<number>;
   /** Paths in the order the requests arrived. */
   readonly paths: string[];
-  /** Resolves the next time `/hold` is released. */
+  /** Resolves once a request for `path` (with its query) has arrived. */
+  arrived(path: string): Promise<void>;
+  /** Answers the `/hold` and `/drip` requests waiting, and every later one. */
   release(): void;
 }
 
@@ -55,6 +57,8 @@ export function startAgentServer(
   const connections = new Set<number>();
   const paths: string[] = [];
   let releases: (() => void)[] = [];
+  let released = false;
+  const waiters: { path: string; resolve: () => void }[] = [];
   const server = Deno.serve(
     {
       hostname: "127.0.0.1",
@@ -67,6 +71,9 @@ export function startAgentServer(
       const url = new URL(request.url);
       const path = url.pathname;
       paths.push(path + url.search);
+      for (const w of waiters.filter((w) => w.path === path + url.search)) {
+        w.resolve();
+      }
       const parts = path.split("/");
       switch (parts[1]) {
         case "echo": {
@@ -129,16 +136,20 @@ export function startAgentServer(
           return new Response(null, { status: Number(parts[2]) });
         case "hold": {
           // Answers when the test calls release().
-          await new Promise<void>((resolve) => releases.push(resolve));
+          if (!released) {
+            await new Promise<void>((resolve) => releases.push(resolve));
+          }
           return new Response(`held ${url.search}`);
         }
         case "drip": {
           // One chunk, then the rest when released (or the client leaves).
           let wake: () => void = () => {};
-          const gate = new Promise<void>((resolve) => {
-            wake = resolve;
-            releases.push(resolve);
-          });
+          const gate = released ? Promise.resolve() : new Promise<void>(
+            (resolve) => {
+              wake = resolve;
+              releases.push(resolve);
+            },
+          );
           return new Response(
             new ReadableStream({
               async start(controller) {
@@ -170,7 +181,12 @@ export function startAgentServer(
     other: `${scheme}://localhost:${port}`,
     connections,
     paths,
+    arrived(path: string) {
+      if (paths.includes(path)) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ path, resolve }));
+    },
     release() {
+      released = true;
       const all = releases;
       releases = [];
       for (const r of all) r();

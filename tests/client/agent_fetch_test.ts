@@ -23,14 +23,16 @@ async function both<T>(
     server: ReturnType<typeof startAgentServer>,
   ) => Promise<T>,
 ): Promise<{ agent: T; deno: T }> {
+  // A server each, so that neither side sees what the other left behind.
   await using server = startAgentServer();
+  await using denoServer = startAgentServer();
   const { context, client } = trustTestCa();
   await using agent = new Agent({ context });
   try {
     const denoFetch: Fetch = (input, init) =>
       fetch(input, { ...init, client } as RequestInit);
     const a = await body(agent.fetch, server);
-    const d = await body(denoFetch, server);
+    const d = await body(denoFetch, denoServer);
     return { agent: a, deno: d };
   } finally {
     client.close();
@@ -51,7 +53,8 @@ async function summarize(response: Response): Promise<Summary> {
   return {
     status: response.status,
     redirected: response.redirected,
-    url: response.url,
+    // The two sides run on servers of their own: compare without the port.
+    url: response.url.replace(/:\d+\//, "/"),
     method: echo.method,
     body: echo.body,
     contentType: echo.headers["content-type"] ?? null,
@@ -111,7 +114,7 @@ Deno.test("Agent.fetch() drops Authorization, Cookie and Proxy-Authorization on 
     cookie: e.headers.cookie as string | null ?? null,
     proxy: e.headers["proxy-authorization"] as string | null ?? null,
     kept: e.headers["x-kept"] as string | null ?? null,
-    host: e.headers.host,
+    host: e.headers.host.replace(/:\d+$/, ""),
   });
   const { agent, deno } = await both(async (f, s) => {
     const cross = await f(
@@ -130,7 +133,7 @@ Deno.test("Agent.fetch() drops Authorization, Cookie and Proxy-Authorization on 
     [cross.authorization, cross.cookie, cross.proxy, cross.kept],
     [null, null, null, "yes"],
   );
-  assert.match(cross.host, /^localhost:/);
+  assert.equal(cross.host, "localhost");
   assert.equal(agent.same.authorization, "Bearer t");
   assert.equal(agent.same.cookie, "c=1");
 });
@@ -333,7 +336,8 @@ Deno.test("Agent.fetch() rejects with an AbortError while waiting for the head, 
   const { agent, deno } = await both(async (f, s) => {
     const controller = new AbortController();
     const pending = f(`${s.base}/hold`, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    await s.arrived("/hold");
+    controller.abort();
     const name = await pending.then(() => "resolved", (e) => e.name);
     s.release();
     return name;
