@@ -29,21 +29,39 @@ export interface BodyHelpers {
 
 const decoder = new TextDecoder();
 
-/** The stream with the helpers added. */
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A body stream with the helpers added: over `stream`, or over `whole` (the
+ * body that had all arrived), which the helpers then take without reading a
+ * stream; `null` and `null` is an empty body.
+ */
 export function withHelpers(
-  stream: ReadableStream<Uint8Array>,
+  stream: ReadableStream<Uint8Array> | null,
+  whole: Uint8Array | null,
 ): ReadableStream<Uint8Array> & BodyHelpers {
-  const body = stream as ReadableStream<Uint8Array> & BodyHelpers;
-  body.bytes = () => readAll(stream);
-  body.arrayBuffer = async () => {
-    const bytes = await readAll(stream);
-    return bytes.byteOffset === 0 &&
-        bytes.byteLength === bytes.buffer.byteLength
-      ? bytes.buffer as ArrayBuffer
-      : bytes.slice().buffer as ArrayBuffer;
+  const bytes = whole ?? (stream === null ? EMPTY : null);
+  const body = (stream ?? new ReadableStream<Uint8Array>({
+    start(c) {
+      if (bytes!.length > 0) c.enqueue(bytes!);
+      c.close();
+    },
+  })) as ReadableStream<Uint8Array> & BodyHelpers;
+  // Whole bytes are handed out once, as a stream's are read once.
+  const read = bytes === null ? () => readAll(body) : () => {
+    if (body.locked) return readAll(body);
+    body.cancel().catch(() => {});
+    return Promise.resolve(bytes);
   };
-  body.text = async () => decoder.decode(await readAll(stream));
-  body.json = async () => JSON.parse(decoder.decode(await readAll(stream)));
+  body.bytes = read;
+  body.arrayBuffer = async () => {
+    const all = await read();
+    return all.byteOffset === 0 && all.byteLength === all.buffer.byteLength
+      ? all.buffer as ArrayBuffer
+      : all.slice().buffer as ArrayBuffer;
+  };
+  body.text = async () => decoder.decode(await read());
+  body.json = async () => JSON.parse(decoder.decode(await read()));
   return body;
 }
 

@@ -9,8 +9,10 @@ export interface Sent {
   status: number;
   statusText: string;
   headers: Headers;
-  /** `null` for HEAD, 204, 205 and 304. */
+  /** The body as a stream, or `null` (HEAD, 204, 205, 304, or `whole`). */
   body: ReadableStream<Uint8Array> | null;
+  /** The whole body, when it had arrived with the head (nothing to decode). */
+  whole: Uint8Array | null;
   /** The trailer fields, once the body has ended. */
   trailers: Promise<Headers>;
 }
@@ -230,7 +232,9 @@ export function toResponse(followed: Followed): Response {
   let response: Response;
   try {
     response = new Response(
-      nullBodyStatus(method, sent.status) ? null : sent.body,
+      nullBodyStatus(method, sent.status)
+        ? null
+        : (sent.whole as Uint8Array<ArrayBuffer> | null) ?? sent.body,
       {
         status: sent.status,
         statusText: sent.statusText,

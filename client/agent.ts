@@ -2,7 +2,8 @@
 import { connectOrigin, type Origin } from "./_agent_connection.ts";
 import { encodeBody, type EncodedBody, NO_BODY } from "./_body_encode.ts";
 import { type Deadline, Deadlines } from "./_deadlines.ts";
-import { ACCEPT_ENCODING, decodableCodings, decodeBody } from "./_decode.ts";
+import { ACCEPT_ENCODING } from "./_decode.ts";
+import { deliver } from "./_agent_body.ts";
 import {
   authorize,
   authorizePreemptively,
@@ -384,9 +385,7 @@ export class Agent implements AsyncDisposable {
       status: sent.status,
       statusText: sent.statusText,
       headers: sent.headers,
-      body: withHelpers(
-        sent.body ?? new ReadableStream({ start: (c) => c.close() }),
-      ),
+      body: withHelpers(sent.body, sent.whole),
       trailers: sent.trailers,
       url: final.href,
     };
@@ -548,7 +547,27 @@ export class Agent implements AsyncDisposable {
       }
       throw this.#failure(error, request, fetchErrors);
     }
-    return this.#sent(conn, pool, response, request, fetchErrors);
+    const limit = this.#options.bodyTimeout;
+    return deliver({
+      conn,
+      pool,
+      response,
+      request,
+      deadlines: this.#deadlines,
+      bodyTimeout: limit,
+      decompress: this.#options.decompress,
+      timeout: () =>
+        this.#failure(
+          new TimeoutException(
+            `Cannot read response body from ${
+              originOf(request)
+            }: not complete within ${limit} ms (bodyTimeout)`,
+          ),
+          request,
+          fetchErrors,
+        ),
+      failure: (error) => this.#failure(error, request, fetchErrors),
+    });
   }
 
   #wire(request: Outgoing): ExchangeRequest {
@@ -612,7 +631,7 @@ export class Agent implements AsyncDisposable {
           abandon(
             new TimeoutException(
               `Cannot receive response head from ${
-                url(request)
+                originOf(request)
               }: none within ${limit} ms (headersTimeout)`,
             ),
           ));
@@ -648,117 +667,8 @@ export class Agent implements AsyncDisposable {
       },
     );
   }
-
-  // The response with its body wrapped: the wrapper gives the connection
-  // back at the body's end, fails on the signal and the body deadline, and
-  // decodes the content codings.
-  #sent(
-    conn: PooledConnection,
-    pool: Pool,
-    response: ExchangeResponse,
-    request: Outgoing,
-    fetchErrors: boolean,
-  ): Sent {
-    const { signal } = request;
-    let resolveTrailers!: (headers: Headers) => void;
-    let rejectTrailers!: (reason: unknown) => void;
-    const trailers = new Promise<Headers>((resolve, reject) => {
-      resolveTrailers = resolve;
-      rejectTrailers = reject;
-    });
-    trailers.catch(() => {});
-    const reader = response.body.getReader();
-    let finished = false;
-    let deadline: Deadline | undefined;
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    const finish = (reusable: boolean) => {
-      if (finished) return false;
-      finished = true;
-      if (deadline !== undefined) this.#deadlines.remove(deadline);
-      signal?.removeEventListener("abort", onAbort);
-      pool.release(conn, reusable);
-      return true;
-    };
-    const fail = (reason: unknown) => {
-      if (!finish(false)) return;
-      conn.abort();
-      reader.cancel().catch(() => {});
-      rejectTrailers(reason);
-      try {
-        controller.error(reason);
-      } catch {
-        // Already closed.
-      }
-    };
-    const onAbort = () => fail(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const limit = this.#options.bodyTimeout;
-    if (limit > 0) {
-      deadline = this.#deadlines.add(limit, () =>
-        fail(
-          this.#failure(
-            new TimeoutException(
-              `Cannot read response body from ${
-                url(request)
-              }: not complete within ${limit} ms (bodyTimeout)`,
-            ),
-            request,
-            fetchErrors,
-          ),
-        ));
-    }
-    const stream = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        controller = c;
-      },
-      pull: async (c) => {
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          fail(this.#failure(error, request, fetchErrors));
-          return;
-        }
-        if (finished) return;
-        if (result.done) {
-          const fields = response.trailers();
-          finish(conn.reusable);
-          c.close();
-          resolveTrailers(fields);
-        } else {
-          c.enqueue(result.value);
-        }
-      },
-      cancel: (reason) => {
-        if (!finish(false)) return;
-        rejectTrailers(reason);
-        return reader.cancel(reason);
-      },
-    });
-    const base = {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-      trailers,
-    };
-    if (nullBodyStatus(request.method, response.status)) {
-      // Nothing to read: the session has ended the empty body already.
-      const fields = response.trailers();
-      finish(conn.reusable);
-      resolveTrailers(fields);
-      reader.cancel().catch(() => {});
-      return { ...base, body: null };
-    }
-    const codings = this.#options.decompress
-      ? decodableCodings(response.headers.get("content-encoding"))
-      : null;
-    return {
-      ...base,
-      body: codings === null ? stream : decodeBody(stream, codings),
-    };
-  }
 }
 
-function url(request: Outgoing): string {
+function originOf(request: Outgoing): string {
   return `"${request.url.origin}"`;
 }
