@@ -6,7 +6,11 @@ import type { HTTPCredentials } from "./credentials.ts";
 import type { Outgoing } from "./_fetch.ts";
 import { HTTPRequest } from "./http_request.ts";
 import { HTTPResponse } from "./http_response.ts";
-import type { ExchangeRequest, ExchangeResponse } from "./_pool.ts";
+import {
+  type ExchangeRequest,
+  type ExchangeResponse,
+  fieldValue,
+} from "./_pool.ts";
 
 /** The credentials of an agent, and the origins they were accepted by. */
 export interface AuthState {
@@ -40,7 +44,7 @@ export async function authorize(
   }
   let basicSent = false;
   for (let round = 0; round < MAX_ROUNDS && response.status === 401; round++) {
-    const challenge = response.headers.get("www-authenticate");
+    const challenge = fieldValue(response.fields, "www-authenticate");
     if (challenge === null) break;
     const message = new HTTPRequest(wire.method, wire.target);
     const challenged = new HTTPResponse(401);

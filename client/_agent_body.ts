@@ -5,7 +5,13 @@
 import type { Deadline, Deadlines } from "./_deadlines.ts";
 import { decodableCodings, decodeBody } from "./_decode.ts";
 import { nullBodyStatus, type Outgoing, type Sent } from "./_fetch.ts";
-import type { ExchangeResponse, Pool, PooledConnection } from "./_pool.ts";
+import {
+  type ExchangeResponse,
+  fieldValue,
+  type Pool,
+  type PooledConnection,
+} from "./_pool.ts";
+import { headersOf } from "./_headers.ts";
 
 /** What delivering one body needs from the agent. */
 export interface Delivery {
@@ -49,7 +55,11 @@ function trailersOf(
     reject = rej;
   });
   trailers.catch(() => {});
-  return { trailers, resolve: () => resolve(response.trailers()), reject };
+  return {
+    trailers,
+    resolve: () => resolve(headersOf(response.trailers())),
+    reject,
+  };
 }
 
 /** The response with its body ready for the caller. */
@@ -60,7 +70,7 @@ export async function deliver(d: Delivery): Promise<Sent> {
   const base = {
     status: response.status,
     statusText: response.statusText,
-    headers: response.headers,
+    fields: response.fields,
     trailers: t.trailers,
   };
   // A body the session already holds whole (a small one usually comes with
@@ -94,7 +104,7 @@ export async function deliver(d: Delivery): Promise<Sent> {
     }
     if (nullBody) return { ...base, body: null, whole: null };
     const codings = d.decompress
-      ? decodableCodings(response.headers.get("content-encoding"))
+      ? decodableCodings(fieldValue(response.fields, "content-encoding"))
       : null;
     if (codings === null) return { ...base, body: null, whole };
     const bytes = whole as Uint8Array;
@@ -108,7 +118,7 @@ export async function deliver(d: Delivery): Promise<Sent> {
   }
   const body = stream(d, reader, first, pending!, t);
   const codings = d.decompress
-    ? decodableCodings(response.headers.get("content-encoding"))
+    ? decodableCodings(fieldValue(response.fields, "content-encoding"))
     : null;
   return {
     ...base,

@@ -15,7 +15,6 @@ import {
   ConnectionRefusedException,
   ConnectionResetException,
   HostNotFoundException,
-  MessageException,
   NetException,
   TimeoutException,
 } from "./errors.ts";
@@ -24,7 +23,6 @@ import { HTTPMessage } from "./http_message.ts";
 import { HTTPRequest } from "./http_request.ts";
 import { HTTPResponse } from "./http_response.ts";
 import { HTTPSClientSession } from "./https_client_session.ts";
-import type { MessageHeader } from "./message_header.ts";
 import type {
   ExchangeRequest,
   ExchangeResponse,
@@ -181,9 +179,9 @@ class SessionConnection implements PooledConnection {
     return {
       status: response.getStatus(),
       statusText: response.getReason(),
-      headers: toHeaders(response),
+      fields: [...response],
       body: raw,
-      trailers: () => toHeaders(session.responseTrailer()),
+      trailers: () => [...session.responseTrailer()],
     };
   }
 
@@ -195,19 +193,6 @@ class SessionConnection implements PooledConnection {
   close(): void {
     this.#session.close();
   }
-}
-
-function toHeaders(fields: MessageHeader): Headers {
-  const headers = new Headers();
-  try {
-    for (const [name, value] of fields) headers.append(name, value);
-  } catch (error) {
-    throw new MessageException(
-      `Cannot read response head: a field is not valid in Headers`,
-      { cause: error },
-    );
-  }
-  return headers;
 }
 
 function connectError(

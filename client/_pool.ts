@@ -20,11 +20,12 @@ export interface ExchangeRequest {
 export interface ExchangeResponse {
   status: number;
   statusText: string;
-  headers: Headers;
+  /** The header fields as received (names as sent), in order. */
+  fields: [string, string][];
   /** The body as framed on the wire; empty for HEAD, 204 and 304. */
   body: ReadableStream<Uint8Array>;
   /** The trailer fields; complete once the body has ended. */
-  trailers(): Headers;
+  trailers(): [string, string][];
 }
 
 /**
@@ -217,4 +218,18 @@ export class Pool {
     // An idle pool does not keep the process alive.
     Deno.unrefTimer(this.#timer as unknown as number);
   }
+}
+
+/** The value of a field (several joined with ", "), or `null`; any case. */
+export function fieldValue(
+  fields: [string, string][],
+  name: string,
+): string | null {
+  let out: string | null = null;
+  for (const [n, v] of fields) {
+    if (n.length === name.length && n.toLowerCase() === name) {
+      out = out === null ? v : `${out}, ${v}`;
+    }
+  }
+  return out;
 }

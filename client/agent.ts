@@ -4,6 +4,7 @@ import { encodeBody, type EncodedBody, NO_BODY } from "./_body_encode.ts";
 import { type Deadline, Deadlines } from "./_deadlines.ts";
 import { ACCEPT_ENCODING } from "./_decode.ts";
 import { deliver } from "./_agent_body.ts";
+import { headersOf } from "./_headers.ts";
 import {
   authorize,
   authorizePreemptively,
@@ -384,7 +385,7 @@ export class Agent implements AsyncDisposable {
     return {
       status: sent.status,
       statusText: sent.statusText,
-      headers: sent.headers,
+      headers: headersOf(sent.fields),
       body: withHelpers(sent.body, sent.whole),
       trailers: sent.trailers,
       url: final.href,
