@@ -10,6 +10,19 @@ import { Browser } from "../session/_helpers.ts";
 const FIXTURES = new URL("../fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
 
+/** A local HTTPS upstream with the test certificate. */
+async function startUpstream(
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  return Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await read("server.pem"),
+    key: await read("server_key.pem"),
+    onListen() {},
+  }, handler);
+}
+
 Deno.test("examples/deploy.ts keeps sessions in KV and calls the upstream over TLS", async () => {
   const kvFile = await Deno.makeTempFile({
     prefix: "pocket-deploy-",
@@ -21,13 +34,9 @@ Deno.test("examples/deploy.ts keeps sessions in KV and calls the upstream over T
     await using agent = new Agent({
       context: new Context({ caCerts: [await read("ca.pem")] }),
     });
-    await using upstream = Deno.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: await read("server.pem"),
-      key: await read("server_key.pem"),
-      onListen() {},
-    }, () => new Response(`zen ${++upstreamCalls}`));
+    await using upstream = await startUpstream(() =>
+      new Response(`zen ${++upstreamCalls}`)
+    );
     const handler = createHandler({
       kv,
       upstream: `https://localhost:${upstream.addr.port}/zen`,
@@ -84,13 +93,7 @@ Deno.test("examples/deploy.ts shares the agent's connections across concurrent h
     const connections = new Set<number>();
     let inFlight = 0;
     let most = 0;
-    await using upstream = Deno.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: await read("server.pem"),
-      key: await read("server_key.pem"),
-      onListen() {},
-    }, async (_req, info) => {
+    await using upstream = await startUpstream(async (_req, info) => {
       connections.add(info.remoteAddr.port);
       most = Math.max(most, ++inFlight);
       await new Promise((resolve) => setTimeout(resolve, 5));
