@@ -14,7 +14,6 @@ import {
   follow,
   fromFetchArgs,
   normalizeMethod,
-  nullBodyStatus,
   type Outgoing,
   type Sent,
   toResponse,
