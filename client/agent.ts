@@ -434,8 +434,7 @@ export class Agent implements AsyncDisposable {
     for (const pool of this.#pools.values()) pool.close(reason);
     this.#pools.clear();
     this.#deadlines.close();
-    // Lets the closed connections' pending reads settle.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await Promise.resolve();
   }
 
   /** Closes every connection, as `close()`; for `await using`. */
