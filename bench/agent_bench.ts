@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { cpuUsage } from "node:process";
 import { Pool } from "undici";
 import {
   Agent,
@@ -91,8 +92,14 @@ interface Client {
   close(): Promise<void> | void;
 }
 
-/** `total` GETs with IN_FLIGHT of them in flight at any time; requests/s. */
-async function load(get: Get, total: number): Promise<number> {
+/** Requests/s, and this process's CPU (user + system) per request in µs. */
+interface Rate {
+  rate: number;
+  cpu: number;
+}
+
+/** `total` GETs with IN_FLIGHT of them in flight at any time. */
+async function load(get: Get, total: number): Promise<Rate> {
   let next = 0;
   const worker = async () => {
     while (next < total) {
@@ -100,9 +107,12 @@ async function load(get: Get, total: number): Promise<number> {
       await get();
     }
   };
+  const cpu = cpuUsage();
   const start = performance.now();
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return total / ((performance.now() - start) / 1000);
+  const seconds = (performance.now() - start) / 1000;
+  const used = cpuUsage(cpu);
+  return { rate: total / seconds, cpu: (used.user + used.system) / total };
 }
 
 async function readAll(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
@@ -224,7 +234,7 @@ async function main() {
   });
   try {
     const list = clients(nginx.port, caPem);
-    const rounds = new Map<string, number[]>(list.map((c) => [c.name, []]));
+    const rounds = new Map<string, Rate[]>(list.map((c) => [c.name, []]));
     // Warm-up: every connection open, the JIT warm.
     for (const c of list) await load(c.get, 1000);
     for (let r = 0; r < opts.rounds; r++) {
@@ -237,20 +247,23 @@ async function main() {
     for (const c of list) await c.close();
     const small = list.map((c) => ({
       name: c.name,
-      rounds: rounds.get(c.name)!,
-      median: median(rounds.get(c.name)!),
+      rounds: rounds.get(c.name)!.map((r) => r.rate),
+      median: median(rounds.get(c.name)!.map((r) => r.rate)),
+      cpu: median(rounds.get(c.name)!.map((r) => r.cpu)),
     }));
     const fetchRate = small.find((s) => s.name === "fetch")!.median;
     const undiciRate = small.find((s) => s.name === "undici Pool")!.median;
     console.log(
       `nginx ${nginx.version}; ${IN_FLIGHT} small GETs in flight over TLS, ${opts.rounds} rounds of ${opts.requests}`,
     );
-    console.log("client           req/s    × fetch  × undici");
+    console.log("client           req/s    × fetch  × undici  CPU µs/req");
     for (const s of small) {
       console.log(
         `${s.name.padEnd(15)} ${s.median.toFixed(0).padStart(6)}   ${
           (s.median / fetchRate).toFixed(2).padStart(6)
-        }   ${(s.median / undiciRate).toFixed(2).padStart(6)}`,
+        }   ${(s.median / undiciRate).toFixed(2).padStart(6)}   ${
+          s.cpu.toFixed(1).padStart(8)
+        }`,
       );
     }
 

@@ -148,6 +148,28 @@ async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
   }
 }
 
+// Parsed URLs of recent strings: an agent usually calls a few URLs again and
+// again. The URL objects are never changed (a redirect makes a new one).
+const PARSED = new Map<string, URL>();
+const PARSED_MAX = 64;
+
+/** The URL of a string or URL; a string that is not one is a `TypeError`. */
+export function parseUrl(input: string | URL): URL {
+  if (typeof input !== "string") return input;
+  let url = PARSED.get(input);
+  if (url !== undefined) return url;
+  try {
+    url = new URL(input);
+  } catch (error) {
+    throw new TypeError(`Invalid URL "${input}": cannot parse it`, {
+      cause: error,
+    });
+  }
+  if (PARSED.size >= PARSED_MAX) PARSED.clear();
+  PARSED.set(input, url);
+  return url;
+}
+
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const NORMALIZED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
 const FORBIDDEN = new Set(["CONNECT", "TRACE", "TRACK"]);
@@ -186,13 +208,7 @@ export async function fromFetchArgs(
       body = { body: await input.bytes(), contentType: null };
     }
   } else {
-    try {
-      url = new URL(input);
-    } catch (error) {
-      throw new TypeError(`Invalid URL "${input}": cannot parse it`, {
-        cause: error,
-      });
-    }
+    url = parseUrl(input);
     headers = init?.headers === undefined
       ? new Headers()
       : new Headers(init.headers);

@@ -47,7 +47,24 @@ export interface PooledConnection {
   close(): void;
 }
 
-/** What the pools of an agent say about one origin. */
+/**
+ * What the pools of an agent say about one origin (`Agent.stats()`).
+ *
+ * @example Watch a pool
+ * ```ts
+ * import { Agent, type PoolStats } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("x"));
+ * await using agent = new Agent({ maxConnectionsPerOrigin: 1 });
+ * const origin = `http://127.0.0.1:${server.addr.port}`;
+ * const pending = [agent.request(origin), agent.request(origin)];
+ * const stats: PoolStats = agent.stats()[origin];
+ * assert.equal(stats.busy + stats.queued, 2);
+ * for (const response of await Promise.all(pending)) await response.body.text();
+ * assert.equal(agent.stats()[origin].idle, 1);
+ * ```
+ */
 export interface PoolStats {
   /** Connections with an open transport. */
   open: number;
@@ -226,8 +243,10 @@ export function fieldValue(
   name: string,
 ): string | null {
   let out: string | null = null;
-  for (const [n, v] of fields) {
+  for (let i = 0; i < fields.length; i++) {
+    const n = fields[i][0];
     if (n.length === name.length && n.toLowerCase() === name) {
+      const v = fields[i][1];
       out = out === null ? v : `${out}, ${v}`;
     }
   }

@@ -15,6 +15,7 @@ import {
   fromFetchArgs,
   normalizeMethod,
   type Outgoing,
+  parseUrl,
   type Sent,
   toResponse,
 } from "./_fetch.ts";
@@ -338,7 +339,7 @@ export class Agent implements AsyncDisposable {
     url: string | URL,
     options: AgentRequestOptions = {},
   ): Promise<AgentResponse> {
-    const target = typeof url === "string" ? new URL(url) : url;
+    const target = parseUrl(url);
     const method = options.method === undefined
       ? "GET"
       : normalizeMethod(options.method);
@@ -381,14 +382,7 @@ export class Agent implements AsyncDisposable {
     } else {
       sent = await this.#dispatch(first, false, true);
     }
-    return {
-      status: sent.status,
-      statusText: sent.statusText,
-      headers: headersOf(sent.fields),
-      body: withHelpers(sent.body, sent.whole),
-      trailers: sent.trailers,
-      url: final.href,
-    };
+    return new Answer(sent, withHelpers(sent.body, sent.whole), final.href);
   }
 
   /**
@@ -572,15 +566,22 @@ export class Agent implements AsyncDisposable {
   #wire(request: Outgoing): ExchangeRequest {
     const { url, headers } = request;
     const fields: [string, string][] = [];
-    if (!headers.has("host")) fields.push(["host", url.host]);
+    let host = false;
     let accept = false;
     let acceptEncoding = false;
-    for (const field of headers) {
-      const name = field[0];
-      if (name === "accept") accept = true;
-      else if (name === "accept-encoding") acceptEncoding = true;
-      fields.push(field);
+    let authorization = false;
+    // Headers iterates with lower-case names; no fields, no iteration.
+    if (headers !== EMPTY_HEADERS) {
+      for (const field of headers) {
+        const name = field[0];
+        if (name === "host") host = true;
+        else if (name === "accept") accept = true;
+        else if (name === "accept-encoding") acceptEncoding = true;
+        else if (name === "authorization") authorization = true;
+        fields.push(field);
+      }
     }
+    if (!host) fields.push(["host", url.host]);
     if (!accept) fields.push(["accept", "*/*"]);
     if (!acceptEncoding && this.#options.decompress) {
       fields.push(["accept-encoding", ACCEPT_ENCODING]);
@@ -591,9 +592,7 @@ export class Agent implements AsyncDisposable {
       headers: fields,
       body: request.body.body,
     };
-    if (
-      this.#auth.answered.has(url.origin) && !headers.has("authorization")
-    ) {
+    if (!authorization && this.#auth.answered.has(url.origin)) {
       authorizePreemptively(this.#auth, request, wire);
     }
     return wire;
@@ -665,6 +664,34 @@ export class Agent implements AsyncDisposable {
         cause: error,
       },
     );
+  }
+}
+
+// What request() resolves to; its Headers is made when first asked for.
+class Answer implements AgentResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly body: ReadableStream<Uint8Array> & BodyHelpers;
+  readonly trailers: Promise<Headers>;
+  readonly url: string;
+  #fields: [string, string][];
+  #headers: Headers | null = null;
+
+  constructor(
+    sent: Sent,
+    body: ReadableStream<Uint8Array> & BodyHelpers,
+    url: string,
+  ) {
+    this.status = sent.status;
+    this.statusText = sent.statusText;
+    this.body = body;
+    this.trailers = sent.trailers;
+    this.url = url;
+    this.#fields = sent.fields;
+  }
+
+  get headers(): Headers {
+    return this.#headers ??= headersOf(this.#fields);
   }
 }
 
