@@ -66,6 +66,8 @@ class SessionConnection implements PooledConnection {
   #session: HTTPClientSession;
   #exchanges = 0;
   #aborted = false;
+  // Ends a connect in progress when the exchange is aborted.
+  #connecting: AbortController | null = null;
 
   constructor(origin: Origin, options: ConnectionOptions) {
     this.#origin = origin;
@@ -115,14 +117,26 @@ class SessionConnection implements PooledConnection {
     const timeout = this.#options.connectTimeout;
     const action = `Cannot connect to ${host}:${port}`;
     let tcp: Deno.TcpConn;
+    const connecting = new AbortController();
+    this.#connecting = connecting;
     try {
       tcp = await Deno.connect({
         hostname: host,
         port,
-        signal: timeout > 0 ? AbortSignal.timeout(timeout) : undefined,
+        signal: timeout > 0
+          ? AbortSignal.any([connecting.signal, AbortSignal.timeout(timeout)])
+          : connecting.signal,
       });
     } catch (error) {
+      if (this.#aborted) {
+        throw new ConnectionResetException(
+          `${action}: the request was aborted`,
+          { cause: error },
+        );
+      }
       throw connectError(error, action, host, timeout);
+    } finally {
+      this.#connecting = null;
     }
     if (this.#aborted) {
       tcp.close();
@@ -187,6 +201,7 @@ class SessionConnection implements PooledConnection {
 
   abort(): void {
     this.#aborted = true;
+    this.#connecting?.abort();
     this.#session.abort();
   }
 
