@@ -5,6 +5,11 @@
 /**
  * What the body of an `Agent.request()` response adds to its stream.
  *
+ * A body is read once: a second helper call, or one while the stream is
+ * locked, rejects with a `TypeError`. (A body that streamed and was read to
+ * its end through the stream by hand cannot be told from an empty one: a
+ * helper then resolves with nothing.)
+ *
  * @example Read a body as JSON
  * ```ts
  * import { Agent } from "@pocket/net/client";
@@ -41,15 +46,24 @@ export function withHelpers(
   whole: Uint8Array | null,
 ): ReadableStream<Uint8Array> & BodyHelpers {
   const bytes = whole ?? (stream === null ? EMPTY : null);
+  // A body is read once, by a helper or through the stream, as undici's.
+  let used = false;
   const body = (stream ?? new ReadableStream<Uint8Array>({
-    start(c) {
+    pull(c) {
+      used = true;
       if (bytes!.length > 0) c.enqueue(bytes!);
       c.close();
     },
-  })) as ReadableStream<Uint8Array> & BodyHelpers;
-  // Whole bytes are handed out once, as a stream's are read once.
-  const read = bytes === null ? () => readAll(body) : () => {
-    if (body.locked) return readAll(body);
+    // Pulled on the first read only, which marks the body used.
+  }, { highWaterMark: 0 })) as ReadableStream<Uint8Array> & BodyHelpers;
+  const read = (): Promise<Uint8Array> => {
+    if (used || body.locked) {
+      return Promise.reject(
+        new TypeError("Cannot read response body: it was read already"),
+      );
+    }
+    used = true;
+    if (bytes === null) return readAll(body);
     body.cancel().catch(() => {});
     return Promise.resolve(bytes);
   };
