@@ -3,7 +3,7 @@
 // the routes the Agent tests compare against Deno's fetch, counting the
 // connections it served (one remote port each).
 import { brotliCompressSync, deflateRawSync, deflateSync } from "node:zlib";
-import { Context } from "../../client/mod.ts";
+import { Agent, type AgentOptions, Context } from "../../client/mod.ts";
 import { CA_PEM, SERVER_CERT, SERVER_KEY } from "./_helpers.ts";
 
 export const CODED_TEXT = "hello, coded world! ".repeat(50);
@@ -41,6 +41,11 @@ export function trustTestCa(): { context: Context; client: Deno.HttpClient } {
     context: new Context({ caCerts: [CA_PEM] }),
     client: Deno.createHttpClient({ caCerts: [CA_PEM], http2: false }),
   };
+}
+
+/** An agent that trusts the test CA, with `options`. */
+export function testAgent(options: AgentOptions = {}): Agent {
+  return new Agent({ context: new Context({ caCerts: [CA_PEM] }), ...options });
 }
 
 function gzip(text: string): Promise<Uint8Array> {

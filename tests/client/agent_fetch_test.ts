@@ -262,6 +262,16 @@ for (const [name, make] of bodies) {
   });
 }
 
+Deno.test("Agent.fetch() frames a POST without body with Content-Length 0, as Deno's fetch", async () => {
+  const { agent, deno } = await both(async (f, s) => {
+    const echo = await (await f(`${s.base}/echo`, { method: "POST" }))
+      .json() as Echo;
+    return [echo.headers["content-length"], echo.chunked, echo.bodyLength];
+  });
+  assert.deepEqual(agent, deno);
+  assert.deepEqual(agent, ["0", false, 0]);
+});
+
 Deno.test("Agent.fetch() takes a Request as input, as Deno's fetch", async () => {
   const { agent, deno } = await both(async (f, s) => {
     const request = new Request(`${s.base}/echo?q=1`, {

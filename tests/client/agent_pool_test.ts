@@ -8,14 +8,10 @@ import {
   NoMessageException,
   TimeoutException,
 } from "../../client/mod.ts";
-import { type Echo, startAgentServer, trustTestCa } from "./_agent_server.ts";
+import { type Echo, startAgentServer, testAgent } from "./_agent_server.ts";
 import { send, startRawServer } from "./_helpers.ts";
 
-function agentFor(options: ConstructorParameters<typeof Agent>[0] = {}) {
-  const { context, client } = trustTestCa();
-  client.close();
-  return new Agent({ context, ...options });
-}
+const agentFor = testAgent;
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

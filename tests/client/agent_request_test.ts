@@ -2,19 +2,14 @@
 // Agent.request(): decoding, stream uploads, helpers used once, headers made
 // when asked; agent.fetch as a bound function.
 import assert from "node:assert/strict";
-import { Agent } from "../../client/mod.ts";
 import {
   CODED_TEXT,
   type Echo,
   startAgentServer,
-  trustTestCa,
+  testAgent,
 } from "./_agent_server.ts";
 
-function agentFor(options: ConstructorParameters<typeof Agent>[0] = {}) {
-  const { context, client } = trustTestCa();
-  client.close();
-  return new Agent({ context, ...options });
-}
+const agentFor = testAgent;
 
 Deno.test("Agent.request() decodes gzip, deflate and br, and leaves them with decompress false", async () => {
   await using server = startAgentServer();
