@@ -148,6 +148,12 @@ async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
   }
 }
 
+/**
+ * The request fields of a request that has none; shared, so never changed
+ * (a redirect copies the fields before it drops any).
+ */
+export const EMPTY_HEADERS: Headers = new Headers();
+
 // Parsed URLs of recent strings: an agent usually calls a few URLs again and
 // again. The URL objects are never changed (a redirect makes a new one).
 const PARSED = new Map<string, URL>();
@@ -210,7 +216,7 @@ export async function fromFetchArgs(
   } else {
     url = parseUrl(input);
     headers = init?.headers === undefined
-      ? new Headers()
+      ? EMPTY_HEADERS
       : new Headers(init.headers);
   }
   if (init !== undefined) {
@@ -242,6 +248,7 @@ export async function fromFetchArgs(
     );
   }
   if (body.contentType !== null && !headers.has("content-type")) {
+    if (headers === EMPTY_HEADERS) headers = new Headers();
     headers.set("content-type", body.contentType);
   }
   return { request: { url, method, headers, body, signal }, mode };

@@ -11,6 +11,7 @@ import {
   type AuthState,
 } from "./_agent_auth.ts";
 import {
+  EMPTY_HEADERS,
   follow,
   fromFetchArgs,
   normalizeMethod,
@@ -151,7 +152,6 @@ const IDEMPOTENT = new Set([
   "DELETE",
   "TRACE",
 ]);
-const EMPTY_HEADERS = new Headers();
 
 /**
  * Many origins, a pool of keep-alive connections per origin, and two ways to
