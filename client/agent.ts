@@ -4,7 +4,7 @@ import { encodeBody, type EncodedBody, NO_BODY } from "./_body_encode.ts";
 import { type Deadline, Deadlines } from "./_deadlines.ts";
 import { ACCEPT_ENCODING } from "./_decode.ts";
 import { deliver } from "./_agent_body.ts";
-import { headersOf } from "./_headers.ts";
+import { Answer } from "./_answer.ts";
 import {
   authorize,
   authorizePreemptively,
@@ -664,34 +664,6 @@ export class Agent implements AsyncDisposable {
         cause: error,
       },
     );
-  }
-}
-
-// What request() resolves to; its Headers is made when first asked for.
-class Answer implements AgentResponse {
-  readonly status: number;
-  readonly statusText: string;
-  readonly body: ReadableStream<Uint8Array> & BodyHelpers;
-  readonly trailers: Promise<Headers>;
-  readonly url: string;
-  #fields: [string, string][];
-  #headers: Headers | null = null;
-
-  constructor(
-    sent: Sent,
-    body: ReadableStream<Uint8Array> & BodyHelpers,
-    url: string,
-  ) {
-    this.status = sent.status;
-    this.statusText = sent.statusText;
-    this.body = body;
-    this.trailers = sent.trailers;
-    this.url = url;
-    this.#fields = sent.fields;
-  }
-
-  get headers(): Headers {
-    return this.#headers ??= headersOf(this.#fields);
   }
 }
 
