@@ -36,44 +36,70 @@ const decoder = new TextDecoder();
 
 const EMPTY = new Uint8Array(0);
 
+const USED = "Cannot read response body: it was read already";
+
+// A body that had all arrived: the helpers hand its bytes out without a
+// stream read; a read through the stream marks it used as well.
+class WholeBody extends ReadableStream<Uint8Array> implements BodyHelpers {
+  #bytes: Uint8Array;
+  #used = false;
+
+  constructor(bytes: Uint8Array) {
+    super({
+      // Pulled on the first read only (no high-water mark).
+      pull: (c) => {
+        this.#used = true;
+        if (this.#bytes.length > 0) c.enqueue(this.#bytes);
+        c.close();
+      },
+    }, { highWaterMark: 0 });
+    this.#bytes = bytes;
+  }
+
+  bytes(): Promise<Uint8Array> {
+    if (this.#used || this.locked) return Promise.reject(new TypeError(USED));
+    this.#used = true;
+    return Promise.resolve(this.#bytes);
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return toArrayBuffer(await this.bytes());
+  }
+
+  async text(): Promise<string> {
+    return decoder.decode(await this.bytes());
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+}
+
+function toArrayBuffer(all: Uint8Array): ArrayBuffer {
+  return all.byteOffset === 0 && all.byteLength === all.buffer.byteLength
+    ? all.buffer as ArrayBuffer
+    : all.slice().buffer as ArrayBuffer;
+}
+
 /**
- * A body stream with the helpers added: over `stream`, or over `whole` (the
- * body that had all arrived), which the helpers then take without reading a
- * stream; `null` and `null` is an empty body.
+ * A body stream with the helpers: over `stream`, or over `whole` (the body
+ * that had all arrived) when there is no stream; neither is an empty body.
  */
 export function withHelpers(
   stream: ReadableStream<Uint8Array> | null,
   whole: Uint8Array | null,
 ): ReadableStream<Uint8Array> & BodyHelpers {
-  const bytes = whole ?? (stream === null ? EMPTY : null);
+  if (stream === null) return new WholeBody(whole ?? EMPTY);
   // A body is read once, by a helper or through the stream, as undici's.
   let used = false;
-  const body = (stream ?? new ReadableStream<Uint8Array>({
-    pull(c) {
-      used = true;
-      if (bytes!.length > 0) c.enqueue(bytes!);
-      c.close();
-    },
-    // Pulled on the first read only, which marks the body used.
-  }, { highWaterMark: 0 })) as ReadableStream<Uint8Array> & BodyHelpers;
+  const body = stream as ReadableStream<Uint8Array> & BodyHelpers;
   const read = (): Promise<Uint8Array> => {
-    if (used || body.locked) {
-      return Promise.reject(
-        new TypeError("Cannot read response body: it was read already"),
-      );
-    }
+    if (used || body.locked) return Promise.reject(new TypeError(USED));
     used = true;
-    if (bytes === null) return readAll(body);
-    body.cancel().catch(() => {});
-    return Promise.resolve(bytes);
+    return readAll(body);
   };
   body.bytes = read;
-  body.arrayBuffer = async () => {
-    const all = await read();
-    return all.byteOffset === 0 && all.byteLength === all.buffer.byteLength
-      ? all.buffer as ArrayBuffer
-      : all.slice().buffer as ArrayBuffer;
-  };
+  body.arrayBuffer = async () => toArrayBuffer(await read());
   body.text = async () => decoder.decode(await read());
   body.json = async () => JSON.parse(decoder.decode(await read()));
   return body;
