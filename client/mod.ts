@@ -45,3 +45,5 @@ export * from "./x509_certificate.ts";
 export * from "./http_client_session.ts";
 export * from "./https_client_session.ts";
 export * from "./proxy_config.ts";
+export * from "./agent.ts";
+export * from "./credentials.ts";

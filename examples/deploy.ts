@@ -2,8 +2,12 @@
 /**
  * A handler ready for Deno Deploy: sessions in Deno KV (`Deno.openKv()`,
  * which on Deploy is the deployment's KV, shared by every isolate in every
- * region), and one route, `/upstream`, that calls an upstream HTTPS API with
- * `HTTPSClientSession` and counts the calls in the session.
+ * region), and one route, `/upstream`, that calls an upstream HTTPS API
+ * through one module-level `Agent` and counts the calls in the session.
+ *
+ * An isolate serves many requests at once: the Agent's pool lets them share
+ * a few keep-alive connections to the upstream (one TLS handshake per
+ * connection, not per call), bounded by `maxConnectionsPerOrigin`.
  *
  * On Deploy, import from JSR instead of the relative paths:
  * `jsr:@pocket/net/session` and `jsr:@pocket/net/client`. Set `UPSTREAM_URL`
@@ -14,13 +18,7 @@
  *
  * @module
  */
-import {
-  type Context,
-  HTTPMessage,
-  HTTPRequest,
-  HTTPResponse,
-  HTTPSClientSession,
-} from "../client/mod.ts";
+import { Agent } from "../client/mod.ts";
 import { KvStore, SessionManager } from "../session/mod.ts";
 
 /** What the handler needs. */
@@ -29,14 +27,26 @@ export interface DeployOptions {
   kv: Deno.Kv;
   /** The upstream API called by `/upstream`, an https URL. */
   upstream: string;
-  /** The TLS context for the upstream (extra CAs); the defaults otherwise. */
-  context?: Context;
+  /** The agent of the upstream calls; the isolate's `upstreamAgent` by default. */
+  agent?: Agent;
 }
+
+/**
+ * The isolate's one agent: every request the isolate serves shares its
+ * pooled connections to the upstream.
+ */
+export const upstreamAgent: Agent = new Agent({
+  maxConnectionsPerOrigin: 8,
+  keepAliveTimeout: 30_000,
+  connectTimeout: 5_000,
+  headersTimeout: 5_000,
+  bodyTimeout: 5_000,
+});
 
 /**
  * Makes the deployment's handler.
  *
- * @param options The KV database, the upstream URL and its TLS context.
+ * @param options The KV database, the upstream URL and the agent.
  * @returns A `Deno.serve` handler.
  */
 export function createHandler(
@@ -61,7 +71,10 @@ export function createHandler(
     if (path === "/upstream") {
       const calls = (session.get<number>("upstreamCalls") ?? 0) + 1;
       session.set("upstreamCalls", calls);
-      const answer = await callUpstream(upstream, options.context);
+      const answer = await callUpstream(
+        options.agent ?? upstreamAgent,
+        upstream,
+      );
       return Response.json({
         calls,
         upstreamStatus: answer.status,
@@ -75,25 +88,15 @@ export function createHandler(
   });
 }
 
-/** One GET on a fresh connection: an isolate serves many requests at once. */
+/** One GET on a pooled connection. */
 async function callUpstream(
+  agent: Agent,
   upstream: URL,
-  context?: Context,
 ): Promise<{ status: number; text: string }> {
-  const port = Number(upstream.port || 443);
-  await using client = new HTTPSClientSession(upstream.hostname, port, context);
-  client.setTimeout(5000);
-  const request = new HTTPRequest(
-    HTTPRequest.HTTP_GET,
-    upstream.pathname + upstream.search,
-    HTTPMessage.HTTP_1_1,
-  );
-  request.set("Accept", "application/json, text/plain");
-  await client.sendRequest(request);
-  const response = new HTTPResponse();
-  const text = await new Response(await client.receiveResponse(response))
-    .text();
-  return { status: response.getStatus(), text };
+  const { status, body } = await agent.request(upstream, {
+    headers: { accept: "application/json, text/plain" },
+  });
+  return { status, text: await body.text() };
 }
 
 if (import.meta.main) {

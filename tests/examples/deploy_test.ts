@@ -2,13 +2,26 @@
 // examples/deploy.ts run locally: KV on a local file, the upstream a local
 // HTTPS server with the test certificate, the client this package's own.
 import assert from "node:assert/strict";
-import { Context } from "../../client/mod.ts";
+import { Agent, Context } from "../../client/mod.ts";
 import { createHandler } from "../../examples/deploy.ts";
 import { removeKvFile } from "../_session_process.ts";
 import { Browser } from "../session/_helpers.ts";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
+
+/** A local HTTPS upstream with the test certificate. */
+async function startUpstream(
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  return Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await read("server.pem"),
+    key: await read("server_key.pem"),
+    onListen() {},
+  }, handler);
+}
 
 Deno.test("examples/deploy.ts keeps sessions in KV and calls the upstream over TLS", async () => {
   const kvFile = await Deno.makeTempFile({
@@ -18,17 +31,16 @@ Deno.test("examples/deploy.ts keeps sessions in KV and calls the upstream over T
   const kv = await Deno.openKv(kvFile);
   try {
     let upstreamCalls = 0;
-    await using upstream = Deno.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: await read("server.pem"),
-      key: await read("server_key.pem"),
-      onListen() {},
-    }, () => new Response(`zen ${++upstreamCalls}`));
+    await using agent = new Agent({
+      context: new Context({ caCerts: [await read("ca.pem")] }),
+    });
+    await using upstream = await startUpstream(() =>
+      new Response(`zen ${++upstreamCalls}`)
+    );
     const handler = createHandler({
       kv,
       upstream: `https://localhost:${upstream.addr.port}/zen`,
-      context: new Context({ caCerts: [await read("ca.pem")] }),
+      agent,
     });
     await using app = Deno.serve({
       hostname: "127.0.0.1",
@@ -70,6 +82,52 @@ Deno.test("examples/deploy.ts refuses an upstream that is not https", async () =
       () => createHandler({ kv, upstream: "http://example.com/" }),
       TypeError,
     );
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("examples/deploy.ts shares the agent's connections across concurrent handler calls", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const connections = new Set<number>();
+    let inFlight = 0;
+    let most = 0;
+    await using upstream = await startUpstream(async (_req, info) => {
+      connections.add(info.remoteAddr.port);
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      return new Response("zen");
+    });
+    await using agent = new Agent({
+      context: new Context({ caCerts: [await read("ca.pem")] }),
+      maxConnectionsPerOrigin: 4,
+    });
+    const handler = createHandler({
+      kv,
+      upstream: `https://localhost:${upstream.addr.port}/zen`,
+      agent,
+    });
+    await using app = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      handler,
+    );
+    const call = async () => {
+      const response = await fetch(
+        `http://127.0.0.1:${app.addr.port}/upstream`,
+      );
+      return (await response.json()).upstream;
+    };
+    // 40 handler calls at once, in two waves: 4 connections serve them all.
+    for (let wave = 0; wave < 2; wave++) {
+      const answers = await Promise.all(Array.from({ length: 20 }, call));
+      assert.deepEqual(answers, Array(20).fill("zen"));
+    }
+    assert.ok(most > 1, "the upstream calls overlapped");
+    assert.ok(connections.size <= 4, `${connections.size} connections`);
+    const origin = `https://localhost:${upstream.addr.port}`;
+    assert.equal(agent.stats()[origin].open, connections.size);
   } finally {
     kv.close();
   }

@@ -1,0 +1,110 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// Server authentication for the agent: a 401 answered with the origin's
+// HTTPCredentials on the same pooled connection (NTLM needs that), and the
+// answer sent up front to an origin that was answered before.
+import type { HTTPCredentials } from "./credentials.ts";
+import type { Outgoing } from "./_fetch.ts";
+import { HTTPRequest } from "./http_request.ts";
+import { HTTPResponse } from "./http_response.ts";
+import {
+  type ExchangeRequest,
+  type ExchangeResponse,
+  fieldValue,
+} from "./_pool.ts";
+
+/** The credentials of an agent, and the origins they were accepted by. */
+export interface AuthState {
+  credentials: Map<string, HTTPCredentials>;
+  answered: Set<string>;
+}
+
+// NTLM takes two answers; a stale Digest nonce one more.
+const MAX_ROUNDS = 3;
+
+/**
+ * Answers a 401 with the origin's credentials and sends the request again
+ * through `resend` (same connection), until the server accepts or gives up.
+ * A request whose caller set `Authorization`, or whose body is a stream,
+ * is returned as it is.
+ */
+export async function authorize(
+  state: AuthState,
+  request: Outgoing,
+  wire: ExchangeRequest,
+  response: ExchangeResponse,
+  resend: (wire: ExchangeRequest) => Promise<ExchangeResponse>,
+): Promise<ExchangeResponse> {
+  const origin = request.url.origin;
+  const credentials = state.credentials.get(origin);
+  if (
+    credentials === undefined || request.headers.has("authorization") ||
+    request.body.body instanceof ReadableStream
+  ) {
+    return response;
+  }
+  let basicSent = false;
+  for (let round = 0; round < MAX_ROUNDS && response.status === 401; round++) {
+    const challenge = fieldValue(response.fields, "www-authenticate");
+    if (challenge === null) break;
+    const message = new HTTPRequest(wire.method, wire.target);
+    const challenged = new HTTPResponse(401);
+    challenged.set("WWW-Authenticate", challenge);
+    try {
+      credentials.authenticate(message, challenged);
+    } catch {
+      break;
+    }
+    const authorization = message.get("Authorization");
+    if (HTTPCredentialsIsBasic(authorization)) {
+      if (basicSent) break;
+      basicSent = true;
+    }
+    await drain(response.body);
+    wire = { ...wire, headers: withAuthorization(wire.headers, authorization) };
+    response = await resend(wire);
+  }
+  if (response.status !== 401) state.answered.add(origin);
+  else state.answered.delete(origin);
+  return response;
+}
+
+/**
+ * Adds the answer for an origin that accepted the credentials before
+ * (Basic, or Digest with the next nonce count), to the wire fields.
+ */
+export function authorizePreemptively(
+  state: AuthState,
+  request: Outgoing,
+  wire: ExchangeRequest,
+): void {
+  const credentials = state.credentials.get(request.url.origin);
+  if (credentials === undefined) return;
+  const message = new HTTPRequest(wire.method, wire.target);
+  credentials.updateAuthInfo(message);
+  if (message.has("Authorization")) {
+    wire.headers.push(["authorization", message.get("Authorization")]);
+  }
+}
+
+function HTTPCredentialsIsBasic(value: string): boolean {
+  return /^basic\s/i.test(value);
+}
+
+function withAuthorization(
+  fields: [string, string][],
+  value: string,
+): [string, string][] {
+  const out = fields.filter(([name]) => name !== "authorization");
+  out.push(["authorization", value]);
+  return out;
+}
+
+async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
+  try {
+    for await (const _ of body) {
+      // The 401's body: read so that the connection serves the next round.
+    }
+  } catch {
+    // The connection is replaced on the next round.
+  }
+}

@@ -1,0 +1,197 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// The body of an agent's response: the connection goes back to its pool
+// when the body has ended (at once when the session already holds all of
+// it), the signal and the body deadline end it, content codings are undone.
+import type { Deadline, Deadlines } from "./_deadlines.ts";
+import { decodableCodings, decodeBody } from "./_decode.ts";
+import { nullBodyStatus, type Outgoing, type Sent } from "./_fetch.ts";
+import {
+  type ExchangeResponse,
+  fieldValue,
+  type Pool,
+  type PooledConnection,
+} from "./_pool.ts";
+import { headersOf } from "./_headers.ts";
+
+/** What delivering one body needs from the agent. */
+export interface Delivery {
+  conn: PooledConnection;
+  pool: Pool;
+  response: ExchangeResponse;
+  request: Outgoing;
+  deadlines: Deadlines;
+  bodyTimeout: number;
+  decompress: boolean;
+  /** The error a body deadline raises, already in the caller's language. */
+  timeout: () => unknown;
+  /** A body read error in the caller's language. */
+  failure: (error: unknown) => unknown;
+}
+
+const NOT_YET = Symbol("not yet");
+const notYet = Promise.resolve(NOT_YET);
+const EMPTY = new Uint8Array(0);
+
+type Read = ReadableStreamReadResult<Uint8Array>;
+
+// A read that has already completed wins the race against `notYet` (its
+// reaction was queued first); one that waits for I/O loses.
+async function settled(read: Promise<Read>): Promise<Read | typeof NOT_YET> {
+  try {
+    return await Promise.race([read, notYet]);
+  } catch {
+    // Left to the stream's pull, which reads the same promise.
+    return NOT_YET;
+  }
+}
+
+function trailersOf(
+  response: ExchangeResponse,
+): { trailers: Promise<Headers>; resolve(): void; reject(e: unknown): void } {
+  let resolve!: (headers: Headers) => void;
+  let reject!: (reason: unknown) => void;
+  const trailers = new Promise<Headers>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  trailers.catch(() => {});
+  return {
+    trailers,
+    resolve: () => resolve(headersOf(response.trailers())),
+    reject,
+  };
+}
+
+/** The response with its body ready for the caller. */
+export async function deliver(d: Delivery): Promise<Sent> {
+  const { conn, pool, response, request } = d;
+  const reader = response.body.getReader();
+  const t = trailersOf(response);
+  const base = {
+    status: response.status,
+    statusText: response.statusText,
+    fields: response.fields,
+    trailers: t.trailers,
+  };
+  // A body the session already holds whole (a small one usually comes with
+  // its head) frees the connection now, before the caller reads it.
+  const nullBody = nullBodyStatus(request.method, response.status);
+  let pending: Promise<Read> | null = reader.read();
+  let first: Uint8Array | null = null;
+  const one = await settled(pending);
+  let whole: Uint8Array | null = null;
+  if (one !== NOT_YET) {
+    if (one.done) {
+      whole = EMPTY;
+    } else {
+      const next = reader.read();
+      const two = await settled(next);
+      if (two !== NOT_YET && two.done) whole = one.value;
+      else {
+        first = one.value;
+        pending = next;
+      }
+    }
+  }
+  if (whole !== null || nullBody) {
+    if (whole === null) {
+      // HEAD, 204, 304 with a framing that says otherwise: nothing is read.
+      void reader.cancel().catch(() => {});
+      pool.release(conn, false);
+    } else {
+      t.resolve();
+      pool.release(conn, conn.reusable);
+    }
+    if (nullBody) return { ...base, body: null, whole: null };
+    const codings = d.decompress
+      ? decodableCodings(fieldValue(response.fields, "content-encoding"))
+      : null;
+    if (codings === null) return { ...base, body: null, whole };
+    const bytes = whole as Uint8Array;
+    const raw = new ReadableStream<Uint8Array>({
+      start(c) {
+        if (bytes.length > 0) c.enqueue(bytes);
+        c.close();
+      },
+    });
+    return { ...base, body: decodeBody(raw, codings), whole: null };
+  }
+  const body = stream(d, reader, first, pending!, t);
+  const codings = d.decompress
+    ? decodableCodings(fieldValue(response.fields, "content-encoding"))
+    : null;
+  return {
+    ...base,
+    body: codings === null ? body : decodeBody(body, codings),
+    whole: null,
+  };
+}
+
+function stream(
+  d: Delivery,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  first: Uint8Array | null,
+  pending: Promise<Read>,
+  t: ReturnType<typeof trailersOf>,
+): ReadableStream<Uint8Array> {
+  const { conn, pool, request } = d;
+  const { signal } = request;
+  let finished = false;
+  let deadline: Deadline | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let next: Promise<Read> | null = pending;
+  const finish = (reusable: boolean) => {
+    if (finished) return false;
+    finished = true;
+    if (deadline !== undefined) d.deadlines.remove(deadline);
+    signal?.removeEventListener("abort", onAbort);
+    pool.release(conn, reusable);
+    return true;
+  };
+  const fail = (reason: unknown) => {
+    if (!finish(false)) return;
+    conn.abort();
+    reader.cancel().catch(() => {});
+    t.reject(reason);
+    try {
+      controller.error(reason);
+    } catch {
+      // Already closed.
+    }
+  };
+  const onAbort = () => fail(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (d.bodyTimeout > 0) {
+    deadline = d.deadlines.add(d.bodyTimeout, () => fail(d.timeout()));
+  }
+  return new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c;
+      if (first !== null) c.enqueue(first);
+    },
+    pull: async (c) => {
+      let result: Read;
+      try {
+        const read = next ?? reader.read();
+        next = null;
+        result = await read;
+      } catch (error) {
+        fail(d.failure(error));
+        return;
+      }
+      if (finished) return;
+      if (result.done) {
+        t.resolve();
+        finish(conn.reusable);
+        c.close();
+      } else {
+        c.enqueue(result.value);
+      }
+    },
+    cancel: (reason) => {
+      if (!finish(false)) return;
+      t.reject(reason);
+      return reader.cancel(reason);
+    },
+  });
+}

@@ -1,0 +1,254 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// The pool of one origin: at most `max` connections, idle ones reused
+// most-recently-used first, waiters served first-in first-out, idle ones
+// closed after the keep-alive timeout. It knows connections only through
+// `PooledConnection`, so the transport under it can change in one file
+// (today `_agent_connection.ts`, over the sessions).
+
+/** One request as a pooled connection sends it. */
+export interface ExchangeRequest {
+  method: string;
+  /** The origin-form target: path and query. */
+  target: string;
+  /** Field names and values, in order; `Host` is added when absent. */
+  headers: [string, string][];
+  /** `null` (no body), bytes (`Content-Length`), or a stream (chunked). */
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+}
+
+/** A response head, and the raw (still encoded) body that follows it. */
+export interface ExchangeResponse {
+  status: number;
+  statusText: string;
+  /** The header fields as received (names as sent), in order. */
+  fields: [string, string][];
+  /** The body as framed on the wire; empty for HEAD, 204 and 304. */
+  body: ReadableStream<Uint8Array>;
+  /** The trailer fields; complete once the body has ended. */
+  trailers(): [string, string][];
+}
+
+/**
+ * One connection of a pool: serves one exchange at a time. Once the body of
+ * an exchange has ended, `reusable` says whether it can serve the next one.
+ */
+export interface PooledConnection {
+  /** Sends a request and reads the response head. */
+  exchange(request: ExchangeRequest): Promise<ExchangeResponse>;
+  /** Whether the last exchange left the connection open and clean. */
+  readonly reusable: boolean;
+  /** Whether a transport is open now (for the stats). */
+  readonly open: boolean;
+  /** How many exchanges the connection started. */
+  readonly exchanges: number;
+  /** Closes at once, failing a read or write in progress. */
+  abort(): void;
+  /** Closes. */
+  close(): void;
+}
+
+/**
+ * What the pools of an agent say about one origin (`Agent.stats()`).
+ *
+ * @example Watch a pool
+ * ```ts
+ * import { Agent, type PoolStats } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("x"));
+ * await using agent = new Agent({ maxConnectionsPerOrigin: 1 });
+ * const origin = `http://127.0.0.1:${server.addr.port}`;
+ * const pending = [agent.request(origin), agent.request(origin)];
+ * const stats: PoolStats = agent.stats()[origin];
+ * assert.equal(stats.busy + stats.queued, 2);
+ * for (const response of await Promise.all(pending)) await response.body.text();
+ * assert.equal(agent.stats()[origin].idle, 1);
+ * ```
+ */
+export interface PoolStats {
+  /** Connections with an open transport. */
+  open: number;
+  /** Connections serving a request now. */
+  busy: number;
+  /** Connections waiting for a request. */
+  idle: number;
+  /** Requests waiting for a connection. */
+  queued: number;
+}
+
+interface Waiter {
+  resolve(conn: PooledConnection): void;
+  reject(reason: unknown): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | null;
+}
+
+interface Idle {
+  conn: PooledConnection;
+  since: number;
+}
+
+/** The connections of one origin. */
+export class Pool {
+  readonly #connect: () => PooledConnection;
+  readonly #max: number;
+  readonly #idleTimeout: number;
+  #idle: Idle[] = [];
+  #busy = new Set<PooledConnection>();
+  #queue: Waiter[] = [];
+  #queueHead = 0;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+
+  constructor(
+    connect: () => PooledConnection,
+    max: number,
+    idleTimeout: number,
+  ) {
+    this.#connect = connect;
+    this.#max = max;
+    this.#idleTimeout = idleTimeout;
+  }
+
+  /** Whether nothing is open, busy or waiting: the agent may drop the pool. */
+  get empty(): boolean {
+    return this.#busy.size === 0 && this.#idle.length === 0 &&
+      this.#queued() === 0;
+  }
+
+  /**
+   * A connection for one exchange: an idle one, a new one under the bound,
+   * or the next one released, in the order asked.
+   */
+  acquire(signal?: AbortSignal): Promise<PooledConnection> | PooledConnection {
+    if (this.#closed) {
+      throw new TypeError("Cannot send request: the agent is closed");
+    }
+    const idle = this.#idle.pop();
+    if (idle !== undefined) {
+      this.#busy.add(idle.conn);
+      return idle.conn;
+    }
+    if (this.#busy.size < this.#max) {
+      const conn = this.#connect();
+      this.#busy.add(conn);
+      return conn;
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal, onAbort: null };
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          const at = this.#queue.indexOf(waiter, this.#queueHead);
+          if (at >= 0) this.#queue.splice(at, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
+      this.#queue.push(waiter);
+    });
+  }
+
+  /**
+   * Gives a connection back after its exchange: to the first waiter, to the
+   * idle list when it can serve again, or closed.
+   */
+  release(conn: PooledConnection, reusable: boolean): void {
+    if (!this.#busy.has(conn)) return;
+    if (!reusable || this.#closed) conn.close();
+    const waiter = this.#shift();
+    if (waiter !== undefined && !this.#closed) {
+      // A closed connection reconnects on its next exchange: the waiter
+      // takes its place under the bound.
+      waiter.resolve(conn);
+      return;
+    }
+    this.#busy.delete(conn);
+    if (!reusable || this.#closed) return;
+    this.#idle.push({ conn, since: Date.now() });
+    this.#arm();
+  }
+
+  /** The counts of this origin. */
+  stats(): PoolStats {
+    let open = 0;
+    for (const conn of this.#busy) if (conn.open) open++;
+    for (const { conn } of this.#idle) if (conn.open) open++;
+    return {
+      open,
+      busy: this.#busy.size,
+      idle: this.#idle.length,
+      queued: this.#queued(),
+    };
+  }
+
+  /** Closes every connection and fails every waiter with `reason`. */
+  close(reason: unknown): void {
+    this.#closed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    for (const { conn } of this.#idle) conn.close();
+    this.#idle = [];
+    for (const conn of this.#busy) conn.abort();
+    for (let w = this.#shift(); w !== undefined; w = this.#shift()) {
+      w.reject(reason);
+    }
+  }
+
+  #queued(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  #shift(): Waiter | undefined {
+    if (this.#queueHead >= this.#queue.length) return undefined;
+    const waiter = this.#queue[this.#queueHead++];
+    // Compact now and then rather than shifting the array on every release.
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    if (waiter.onAbort !== null) {
+      waiter.signal!.removeEventListener("abort", waiter.onAbort);
+    }
+    return waiter;
+  }
+
+  // One timer for the pool: it fires when the oldest idle connection
+  // expires, closes what has expired, and re-arms for the next one.
+  #arm(): void {
+    if (this.#timer !== null || this.#idleTimeout <= 0) return;
+    const oldest = this.#idle[0];
+    if (oldest === undefined) return;
+    const wait = Math.max(0, oldest.since + this.#idleTimeout - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      const now = Date.now();
+      let expired = 0;
+      while (
+        expired < this.#idle.length &&
+        now - this.#idle[expired].since >= this.#idleTimeout
+      ) {
+        this.#idle[expired++].conn.close();
+      }
+      if (expired > 0) this.#idle.splice(0, expired);
+      this.#arm();
+    }, wait);
+    // An idle pool does not keep the process alive.
+    Deno.unrefTimer(this.#timer as unknown as number);
+  }
+}
+
+/** The value of a field (several joined with ", "), or `null`; any case. */
+export function fieldValue(
+  fields: [string, string][],
+  name: string,
+): string | null {
+  let out: string | null = null;
+  for (let i = 0; i < fields.length; i++) {
+    const n = fields[i][0];
+    if (n.length === name.length && n.toLowerCase() === name) {
+      const v = fields[i][1];
+      out = out === null ? v : `${out}, ${v}`;
+    }
+  }
+  return out;
+}
