@@ -2,6 +2,7 @@
 // Review of issue 11: edges the other files leave open.
 import assert from "node:assert/strict";
 import {
+  KvStore,
   MemoryStore,
   type SessionEvent,
   SessionManager,
@@ -11,6 +12,21 @@ const INFO = {
   remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 50000 },
 } as Deno.ServeHandlerInfo;
 
+const STORES: [
+  string,
+  () => Promise<AsyncDisposable & { store: MemoryStore | KvStore }>,
+][] = [
+  ["MemoryStore:", () =>
+    Promise.resolve({
+      store: new MemoryStore(),
+      [Symbol.asyncDispose]: () => Promise.resolve(),
+    })],
+  ["KvStore:", async () => {
+    const store = await KvStore.open(":memory:");
+    return { store, [Symbol.asyncDispose]: () => store.close() };
+  }],
+];
+
 function request(path: string, cookie: string | null): Request {
   return new Request(`http://localhost${path}`, {
     headers: cookie === null ? {} : { cookie },
@@ -19,6 +35,11 @@ function request(path: string, cookie: string | null): Request {
 
 function cookieOf(response: Response): string {
   return response.headers.get("set-cookie")!.split(";")[0];
+}
+
+function cookieOrNull(response: Response): string | null {
+  const set = response.headers.get("set-cookie");
+  return set === null ? null : set.split(";")[0];
 }
 
 Deno.test("SessionManager: a logout racing a login fires one invalidated event, for the session it ended, not one for the marker too", async () => {
@@ -44,3 +65,68 @@ Deno.test("SessionManager: a logout racing a login fires one invalidated event, 
   );
   assert.equal(await manager.hasSession(request("/", after)), false);
 });
+
+for (const [label, open] of STORES) {
+  Deno.test(`${label} a login racing another login on the same pre-login id never hands the first user's attributes to the second`, async () => {
+    await using store = await open();
+    const manager = new SessionManager({
+      store: store.store,
+      bindClientIp: false,
+      bindUserAgent: false,
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => release = resolve);
+    let joined!: () => void;
+    const hasJoined = new Promise<void>((resolve) => joined = resolve);
+    const handle = manager.handler(async (req, _info, session) => {
+      const url = new URL(req.url);
+      switch (url.pathname) {
+        case "/start":
+          session.set("csrf", "t");
+          return new Response("started");
+        case "/login": {
+          const name = url.searchParams.get("name")!;
+          if (name === "mallory") {
+            joined();
+            await gate;
+          } else session.set("secret", "alice's");
+          session.setPrincipal({ name });
+          return new Response("in");
+        }
+        case "/read":
+          return new Response(JSON.stringify({
+            principal: session.getPrincipal()?.name ?? null,
+            keys: [...session.keys()].sort(),
+          }));
+      }
+      return new Response("?", { status: 404 });
+    });
+    // The planted pre-login id, known to both.
+    const planted = cookieOrNull(await handle(request("/start", null), INFO))!;
+    const mallory = Promise.resolve(
+      handle(request("/login?name=mallory", planted), INFO),
+    );
+    await hasJoined;
+    const alice = cookieOrNull(
+      await handle(request("/login?name=alice", planted), INFO),
+    )!;
+    release();
+    const malloryResponse = await mallory;
+    const mine = cookieOrNull(malloryResponse);
+    if (mine !== null && !mine.endsWith("=")) {
+      const seen = JSON.parse(
+        await (await handle(request("/read", mine), INFO)).text(),
+      );
+      assert.ok(
+        !seen.keys.includes("secret"),
+        `the second login got the first user's attributes: ${
+          JSON.stringify(seen)
+        }`,
+      );
+    }
+    const still = JSON.parse(
+      await (await handle(request("/read", alice), INFO)).text(),
+    );
+    assert.equal(still.principal, "alice", "the first login was undone");
+  });
+}
