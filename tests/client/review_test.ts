@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_CHUNKED_LIMITS } from "../../client/_body.ts";
 import { parseResponseHead } from "../../client/_head.ts";
+import { authority } from "../../client/_host.ts";
 import { readResponseHead } from "../../client/_response_reader.ts";
 import {
   HTTPClientSession,
@@ -105,4 +106,12 @@ Deno.test("HTTPClientSession: a 304 followed by body bytes closes the connection
     await text(await session.receiveResponse(new HTTPResponse())),
     "conn 1 ",
   );
+});
+
+Deno.test("authority() leaves an IPv6 zone out of what goes on the wire (RFC 6874), bracketed once", () => {
+  assert.equal(authority("fe80::1%eth0", 8080), "[fe80::1]:8080");
+  assert.equal(authority("[fe80::1%25eth0]", 443, 443), "[fe80::1]");
+  assert.equal(authority("::1", 80), "[::1]:80");
+  assert.equal(authority("[::1]", 80, 80), "[::1]");
+  assert.equal(authority("a%2eb", 80), "a%2eb:80");
 });
