@@ -115,3 +115,27 @@ Deno.test("authority() leaves an IPv6 zone out of what goes on the wire (RFC 687
   assert.equal(authority("[::1]", 80, 80), "[::1]");
   assert.equal(authority("a%2eb", 80), "a%2eb:80");
 });
+
+Deno.test("HTTPClientSession: chunked applied twice (one field or two) is a TypeError before any byte", async () => {
+  await using peer = server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  await using session = new HTTPClientSession("127.0.0.1", peer.port);
+  const post = () =>
+    new HTTPRequest(HTTPRequest.HTTP_POST, "/", HTTPMessage.HTTP_1_1);
+  const inOne = post();
+  inOne.set("Transfer-Encoding", "chunked, chunked");
+  const inTwo = post();
+  inTwo.add("Transfer-Encoding", "chunked");
+  inTwo.add("Transfer-Encoding", "chunked");
+  for (const request of [inOne, inTwo]) {
+    await assert.rejects(
+      session.sendRequest(request),
+      (e: Error) => e instanceof TypeError && /chunked/.test(e.message),
+    );
+  }
+  assert.equal(peer.accepted, 0, "no connection was opened");
+  const once = post();
+  once.set("Transfer-Encoding", "gzip, chunked");
+  const body = await session.sendRequest(once);
+  await body.close();
+  await text(await session.receiveResponse(new HTTPResponse()));
+});
