@@ -94,7 +94,9 @@ export function* findSteps(
   if (stored === null || stored.record.movedTo !== undefined) return null;
   const why = expiredBy(lc, stored.record);
   if (why !== null) {
-    yield* remove(id, "delete expired session");
+    // Parallel requests all find it expired: the one that removes it tells.
+    const gone = yield* remove(id, "delete expired session");
+    if (gone === null) return null;
     lc.emit("expired", {
       sessionId: id,
       principal: stored.record.principal,

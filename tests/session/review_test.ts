@@ -6,6 +6,9 @@ import {
   MemoryStore,
   type SessionEvent,
   SessionManager,
+  type SessionRecord,
+  type SessionStore,
+  type StoredSession,
 } from "../../session/mod.ts";
 
 const INFO = {
@@ -130,3 +133,61 @@ for (const [label, open] of STORES) {
     assert.equal(still.principal, "alice", "the first login was undone");
   });
 }
+
+/** A MemoryStore answering a turn later, as a remote store does. */
+class SlowStore implements SessionStore {
+  constructor(readonly inner: MemoryStore) {}
+  async create(record: SessionRecord, ttl: number): Promise<string | null> {
+    await Promise.resolve();
+    return this.inner.createSync(record, ttl);
+  }
+  async load(id: string): Promise<StoredSession | null> {
+    await Promise.resolve();
+    return this.inner.loadSync(id);
+  }
+  async save(
+    record: SessionRecord,
+    ttl: number,
+    version: string,
+  ): Promise<string | null> {
+    await Promise.resolve();
+    return this.inner.saveSync(record, ttl, version);
+  }
+  async delete(id: string): Promise<StoredSession | null> {
+    await Promise.resolve();
+    return this.inner.deleteSync(id);
+  }
+  async sessionsOf(name: string): Promise<string[]> {
+    await Promise.resolve();
+    return this.inner.sessionsOfSync(name);
+  }
+}
+
+Deno.test("SessionManager: parallel requests on a session past its timeout fire one expired event", async () => {
+  let now = 1_700_000_000_000;
+  // The store's own clock stands still: the manager finds the record expired.
+  const manager = new SessionManager({
+    store: new SlowStore(new MemoryStore({ now: () => 1_700_000_000_000 })),
+    maxInactiveInterval: 60,
+    now: () => now,
+  });
+  const expired: SessionEvent[] = [];
+  manager.addEventListener("expired", (e) => expired.push(e as SessionEvent));
+  const handle = manager.handler((_req, _info, session) => {
+    session.set("seen", true);
+    return new Response("ok");
+  });
+  const cookie = cookieOf(await handle(request("/", null), INFO));
+  now += 61_000;
+  await Promise.all(
+    Array.from({ length: 5 }, () => manager.hasSession(request("/", cookie))),
+  );
+  await Promise.all(
+    Array.from(
+      { length: 5 },
+      () => manager.getSession(request("/", cookie), INFO),
+    ),
+  );
+  assert.equal(expired.length, 1, `expired fired ${expired.length} times`);
+  assert.equal(expired[0].sessionId, cookie.split("=")[1]);
+});
