@@ -3,7 +3,7 @@
 // with its connection after a hostile response.
 import assert from "node:assert/strict";
 import { DEFAULT_CHUNKED_LIMITS } from "../../client/_body.ts";
-import { parseResponseHead } from "../../client/_head.ts";
+import { findHeadEnd, parseResponseHead } from "../../client/_head.ts";
 import { authority } from "../../client/_host.ts";
 import { readResponseHead } from "../../client/_response_reader.ts";
 import {
@@ -138,4 +138,15 @@ Deno.test("HTTPClientSession: chunked applied twice (one field or two) is a Type
   const body = await session.sendRequest(once);
   await body.close();
   await text(await session.receiveResponse(new HTTPResponse()));
+});
+
+Deno.test("findHeadEnd() refuses a bare LF at the start of a head even when the byte before the head is a CR", () => {
+  // "x\r" belongs to what came before (a body's last bytes): the head
+  // starts at the LF.
+  const buf = encoder.encode("x\r\nHTTP/1.1 200 OK\r\n\r\n");
+  assert.throws(
+    () => findHeadEnd(buf, 2, 2, buf.length),
+    (e: Error) => e instanceof MessageException && /bare LF/.test(e.message),
+  );
+  assert.equal(findHeadEnd(buf, 3, 3, buf.length), buf.length);
 });
