@@ -49,13 +49,19 @@ export function unbracketHost(host: string): string {
 
 /**
  * `host:port` for the wire, leaving out `defaultPort` when given and equal.
+ * An IPv6 zone (`%eth0`) means something only on this machine: it is left
+ * out, as RFC 6874 (section 4) asks of what goes out in a Host field or a
+ * request target.
  */
 export function authority(
   host: string,
   port: number,
   defaultPort?: number,
 ): string {
-  const name = bracketHost(host);
+  const zone = host.includes(":") ? host.indexOf("%") : -1;
+  const name = bracketHost(
+    zone < 0 ? host : host.slice(0, zone) + (host.endsWith("]") ? "]" : ""),
+  );
   return port === defaultPort ? name : `${name}:${port}`;
 }
 

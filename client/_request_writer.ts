@@ -5,6 +5,7 @@
 import { encodeChunk, encodeLastChunk } from "./_body.ts";
 import { type Framing, requestFraming, serializeRequestHead } from "./_head.ts";
 import { checkHostField } from "./_host.ts";
+import { tokenList } from "./_tokens.ts";
 import { HTTPMessage } from "./http_message.ts";
 import type { HTTPRequest } from "./http_request.ts";
 import type { MessageHeader } from "./message_header.ts";
@@ -157,8 +158,9 @@ export class RequestWriter {
 
 /**
  * Refuses, before any byte is sent, a request that an intermediary could
- * read otherwise than the server: more than one `Content-Length` field, and
- * a `Host` field that is missing (HTTP/1.1), repeated or malformed.
+ * read otherwise than the server: more than one `Content-Length` field,
+ * chunked applied more than once, and a `Host` field that is missing
+ * (HTTP/1.1), repeated or malformed.
  *
  * @throws {TypeError} Naming the field.
  */
@@ -175,6 +177,14 @@ export function checkRequestFields(request: HTTPRequest): void {
   if (hosts.length > 1) {
     throw new TypeError(
       `Cannot send request: ${hosts.length} Host fields; a request has one`,
+    );
+  }
+  const codings = request.getAll("Transfer-Encoding").flatMap(tokenList);
+  if (codings.filter((coding) => coding === "chunked").length > 1) {
+    throw new TypeError(
+      `Cannot send request: Transfer-Encoding "${
+        codings.join(", ")
+      }" applies chunked more than once`,
     );
   }
   if (hosts.length === 1) checkHostField(hosts[0]);

@@ -94,7 +94,9 @@ export function* findSteps(
   if (stored === null || stored.record.movedTo !== undefined) return null;
   const why = expiredBy(lc, stored.record);
   if (why !== null) {
-    yield* remove(id, "delete expired session");
+    // Parallel requests all find it expired: the one that removes it tells.
+    const gone = yield* remove(id, "delete expired session");
+    if (gone === null) return null;
     lc.emit("expired", {
       sessionId: id,
       principal: stored.record.principal,
@@ -424,6 +426,7 @@ function* rotateSteps(lc: Lifecycle, session: HttpSession): Steps<boolean> {
       yield* backoff(lc, deadline, attempt);
       let fresh = yield* load(fromId, "reload session");
       // Another rotation moved it first: carry on from where it went.
+      let moved = false;
       for (let hops = 0; fresh?.record.movedTo !== undefined; hops++) {
         if (hops === MAX_HOPS || fresh.record.movedTo === record.id) {
           fresh = null;
@@ -431,6 +434,16 @@ function* rotateSteps(lc: Lifecycle, session: HttpSession): Steps<boolean> {
         }
         fromId = fresh.record.movedTo;
         fresh = yield* load(fromId, "reload session");
+        moved = true;
+      }
+      // A rotation that was another login (a pre-login id shared by two
+      // clients, bindings off) took the session: following it would hand
+      // that user's session to this request. Ended, as far as this one goes.
+      if (
+        moved && fresh !== null &&
+        (fresh.record.principal?.name ?? null) !== I.storedPrincipal(session)
+      ) {
+        fresh = null;
       }
       if (fresh === null) {
         // Ended meanwhile: the copy under the new id must not outlive it.

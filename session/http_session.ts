@@ -65,6 +65,8 @@ export interface SessionInternals {
   version(session: HttpSession): string | null;
   /** The last access time the store holds (ms). */
   storedAccess(session: HttpSession): number;
+  /** The principal's name the store held when loaded or last saved. */
+  storedPrincipal(session: HttpSession): string | null;
   /** Marks mutated values as changed; throws TypeError for unstorable ones. */
   collect(session: HttpSession): void;
   /** Whether anything was written since the last save. */
@@ -156,6 +158,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
   #valid = true;
   #version: string | null = null;
   #storedAccess = 0;
+  #storedPrincipal: string | null = null;
   // Keys set or removed since the last save.
   readonly #changes = new Map<string, Change>();
   // Pristine copies of objects handed out by get(), to see in-place changes.
@@ -189,12 +192,14 @@ export class HttpSession implements Iterable<[string, unknown]> {
           session.#storedAccess =
             record.lastAccessedTime;
         session.#principal = record.principal;
+        session.#storedPrincipal = record.principal?.name ?? null;
         session.#attributes = record.attributes;
         session.#version = stored.version;
         return session;
       },
       version: (session) => session.#version,
       storedAccess: (session) => session.#storedAccess,
+      storedPrincipal: (session) => session.#storedPrincipal,
       collect: (session) => session.#collect(),
       changed: (session) =>
         session.#changes.size > 0 || session.#principalChanged ||
@@ -216,6 +221,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
         session.#version = version;
         session.#attributes = record.attributes;
         session.#principal = record.principal;
+        session.#storedPrincipal = record.principal?.name ?? null;
         session.#maxInactiveInterval = record.maxInactiveInterval;
         session.#creationTime = record.creationTime;
         session.#lastAccessedTime =

@@ -283,7 +283,8 @@ export class SessionManager extends EventTarget {
   /**
    * Tells whether the request presents a live session: a well-formed cookie
    * naming a stored session that has not expired. The client binding is not
-   * checked and nothing is changed.
+   * checked and nothing is changed, except that a session found past its
+   * timeout is deleted (as `getSession()` does).
    *
    * @param request The request.
    * @returns `true` when `getSession()` would find a session.

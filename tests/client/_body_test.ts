@@ -118,6 +118,11 @@ Deno.test("ChunkedDecoder enforces the size-line, trailer size and trailer count
     () => decode([encoder.encode(trailer)], { maxHeaderCount: 4 }),
     /more than 4 trailer fields/,
   );
+  // Exactly at the limit is fine.
+  assert.equal(
+    decode([encoder.encode(trailer)], { maxHeaderCount: 5 }).trailer.get("T4"),
+    "v",
+  );
   const big = "0\r\nT: " + "v".repeat(200) + "\r\n\r\n";
   assert.throws(
     () => decode([encoder.encode(big)], { maxHeadSize: 100 }),

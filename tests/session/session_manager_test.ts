@@ -581,6 +581,60 @@ Deno.test("SessionManager gives up a save that keeps losing the race for storeTi
   );
 });
 
+Deno.test("SessionManager retries conflicts until storeTimeout, not a fixed count: 24 lost races, then the save lands", async () => {
+  const { store, manager, handle } = setup({ storeTimeout: 30_000 });
+  const cookie = cookiePair(await handle(requestWith(null), infoFor()));
+  const session = await manager.getSession(requestWith(cookie), infoFor());
+  session!.set("mine", "kept");
+  let races = 0;
+  store.beforeSave = async () => {
+    if (races === 24) return;
+    races++;
+    const other = await store.inner.load(session!.getId());
+    other!.record.attributes.set(`other${races}`, races);
+    await store.inner.save(other!.record, 60_000, other!.version);
+  };
+  await manager.commit(requestWith(cookie), session!, new Response("x"));
+  assert.equal(races, 24);
+  const stored = await store.inner.load(session!.getId());
+  assert.equal(stored!.record.attributes.get("mine"), "kept");
+  assert.equal(stored!.record.attributes.get("other24"), 24);
+});
+
+Deno.test("SessionManager skips a candidate bound to another client and joins the next one that is this client's", async () => {
+  const { handle } = setup();
+  const theirs = cookiePair(
+    await handle(requestWith(null, { userAgent: "other/1" }), infoFor()),
+  );
+  const mine = cookiePair(await handle(requestWith(null), infoFor()));
+  // The other client's id first, as a cookie on a longer path comes first.
+  const both = await handle(requestWith(`${theirs}; ${mine}`), infoFor());
+  assert.equal(await both.text(), "visit 2");
+  assert.equal(both.headers.get("set-cookie"), null);
+});
+
+Deno.test("SessionManager: a touch that loses the race to another request's touch writes nothing more", async () => {
+  let now = 1_000_000;
+  const { store, manager } = setup({ now: () => now });
+  const read: SessionHandler = () => new Response("read");
+  const created = await manager.handler(counter)(requestWith(null), infoFor());
+  const cookie = cookiePair(created);
+  now += 31 * 60_000 * 0.1 + 1; // past the touch fraction of 30 minutes
+  let raced = false;
+  store.beforeSave = async () => {
+    if (raced) return;
+    raced = true;
+    const other = await store.inner.load(cookie.split("=")[1]);
+    other!.record.lastAccessedTime = now;
+    await store.inner.save(other!.record, 60_000, other!.version);
+  };
+  const saves = store.calls.save;
+  const response = await manager.handler(read)(requestWith(cookie), infoFor());
+  assert.equal(await response.text(), "read");
+  assert.ok(raced);
+  assert.equal(store.calls.save - saves, 1, "the touch was written again");
+});
+
 Deno.test("SessionManager reports a failing store as SessionStoreError with its cause", async () => {
   const { store, manager } = setup();
   const cause = new Error("connection refused");
