@@ -341,6 +341,29 @@ function* loadFollowing(
   return fresh;
 }
 
+// A save that followed the session to a new id finds another principal
+// there: a login moved it while this request ran. The request joined under
+// the old id, which whoever planted it also knows, so its writes must not
+// reach the logged-in session (and its cookie must not replace the login's).
+function checkSameLogin(
+  lc: Lifecycle,
+  session: HttpSession,
+  fresh: StoredSession,
+  loadedId: string,
+): void {
+  const principal = fresh.record.principal?.name ?? null;
+  if (
+    fresh.record.id === loadedId || principal === I.storedPrincipal(session)
+  ) {
+    return;
+  }
+  const error = new SessionSecurityError(
+    `Cannot save session "${loadedId}": a login moved it while this request ran; its changes were not kept`,
+  );
+  lc.emit("bindingfailure", { sessionId: loadedId, reason: error.message });
+  throw error;
+}
+
 function deadlineOf(lc: Lifecycle): number {
   return performance.now() + lc.storeTimeout;
 }
@@ -377,8 +400,13 @@ function* saveSteps(
       return true;
     }
     yield* backoff(lc, deadline, attempt);
-    const fresh = yield* loadFollowing(record.id);
+    const loadedId = record.id;
+    const fresh = yield* loadFollowing(loadedId);
     if (fresh === null) return false;
+    if (touchOnly && fresh.record.id !== loadedId) {
+      return true; // moved meanwhile: that write refreshed it
+    }
+    checkSameLogin(lc, session, fresh, loadedId);
     if (
       touchOnly &&
       !touchDue(

@@ -18,7 +18,9 @@ import type { Principal } from "./store.ts";
  *   timeout (`reason`: `"idle"` or `"lifetime"`). Sessions a store drops on
  *   its own without being asked for again are not seen.
  * - `"bindingfailure"`: a request presented a session bound to another client
- *   IP address or User-Agent (`reason` holds the error's message).
+ *   IP address or User-Agent, or a request's changes were refused because a
+ *   login moved its session to a principal meanwhile (`reason` holds the
+ *   error's message).
  *
  * @example Listening for one kind
  * ```ts

@@ -324,6 +324,10 @@ export class SessionManager extends EventTarget {
    * id (or forget it); a copy when the response's headers are immutable.
    * @throws {SessionStoreError} When the store fails or times out, or
    * conflicts keep the save from succeeding within `storeTimeout`.
+   * @throws {SessionSecurityError} When a login moved the session to another
+   * principal while this request ran: its changes are not kept (they would
+   * reach the logged-in session from a pre-login id that others may know).
+   * `handler()` answers 409 then.
    * @throws {TypeError} When an attribute changed in place is not
    * structured-clone data any more.
    * @throws {RangeError} When the session is over `maxSessionSize`.
@@ -406,6 +410,8 @@ export class SessionManager extends EventTarget {
    * - A session bound to another client: a fresh session for this request, or
    *   403 with `onSecurityError: "reject"`.
    * - A store failure: 503 (without details), and the error goes to `onError`.
+   * - A write from a request that joined under a pre-login id while a login
+   *   moved the session to its principal: not kept, and 409 (see `commit()`).
    *
    * With a store that answers synchronously (`MemoryStore`, or any
    * {@linkcode SyncSessionStore}) and a handler that returns a `Response`,
@@ -556,9 +562,17 @@ export class SessionManager extends EventTarget {
   }
 
   #failed(error: unknown, response: Response): Response {
-    if (!(error instanceof SessionStoreError)) throw error;
+    if (
+      !(error instanceof SessionStoreError) &&
+      !(error instanceof SessionSecurityError)
+    ) {
+      throw error;
+    }
     response.body?.cancel().catch(() => {});
-    return this.#unavailable(error);
+    if (error instanceof SessionStoreError) return this.#unavailable(error);
+    // The response told of changes that were not kept (a login moved the
+    // session meanwhile; the "bindingfailure" event has the details).
+    return new Response("Conflict\n", { status: 409 });
   }
 
   #isSecure(request: Request): boolean {

@@ -7,6 +7,7 @@ import {
   type SessionEvent,
   SessionManager,
   type SessionRecord,
+  SessionSecurityError,
   type SessionStore,
   type StoredSession,
 } from "../../session/mod.ts";
@@ -191,3 +192,132 @@ Deno.test("SessionManager: parallel requests on a session past its timeout fire 
   assert.equal(expired.length, 1, `expired fired ${expired.length} times`);
   assert.equal(expired[0].sessionId, cookie.split("=")[1]);
 });
+
+for (const [label, open] of STORES) {
+  Deno.test(`${label} a write from a request on the pre-login id that a login moved meanwhile is refused, not merged into the logged-in session`, async () => {
+    await using store = await open();
+    const manager = new SessionManager({
+      store: store.store,
+      bindClientIp: false,
+      bindUserAgent: false,
+    });
+    const refused: SessionEvent[] = [];
+    manager.addEventListener(
+      "bindingfailure",
+      (e) => refused.push(e as SessionEvent),
+    );
+    const handle = manager.handler((req, _info, session) => {
+      if (req.url.endsWith("/login")) session.setPrincipal({ name: "ada" });
+      else session.set("cart", ["planted"]);
+      return new Response("ok");
+    });
+    const planted = cookieOf(await handle(request("/visit", null), INFO));
+    // Both requests join the pre-login session before either commits.
+    const login = (await manager.getSession(request("/login", planted), INFO))!;
+    const writer = (await manager.getSession(request("/add", planted), INFO))!;
+    login.setPrincipal({ name: "ada" });
+    const loggedIn = cookieOf(
+      await manager.commit(request("/login", planted), login, new Response()),
+    );
+    writer.set("role", "admin");
+    await assert.rejects(
+      manager.commit(request("/add", planted), writer, new Response()),
+      SessionSecurityError,
+    );
+    assert.equal(refused.length, 1);
+    assert.equal(`SESSIONID=${refused[0].sessionId}`, planted);
+    const [record] = await manager.sessionsOf("ada");
+    assert.equal(`SESSIONID=${record.id}`, loggedIn);
+    assert.equal(record.attributes.has("role"), false);
+    // Through handler(): 409, and no cookie that would replace the login's.
+    const racer = (await manager.getSession(request("/add", loggedIn), INFO))!;
+    assert.equal(racer.getPrincipal()?.name, "ada");
+  });
+
+  Deno.test(`${label} handler() answers 409 without a cookie for a write that a login overtook`, async () => {
+    await using store = await open();
+    const manager = new SessionManager({
+      store: store.store,
+      bindClientIp: false,
+      bindUserAgent: false,
+    });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => release = resolve);
+    let joined!: () => void;
+    const inside = new Promise<void>((resolve) => joined = resolve);
+    const handle = manager.handler(async (req, _info, session) => {
+      if (req.url.endsWith("/login")) {
+        session.setPrincipal({ name: "ada" });
+      } else if (req.url.endsWith("/slow")) {
+        joined();
+        await held;
+        session.set("role", "admin");
+      } else {
+        session.set("seen", true);
+      }
+      return new Response("ok");
+    });
+    const planted = cookieOf(await handle(request("/visit", null), INFO));
+    const slow = handle(request("/slow", planted), INFO);
+    await inside;
+    const loggedIn = cookieOf(await handle(request("/login", planted), INFO));
+    release();
+    const answer = await slow;
+    assert.equal(answer.status, 409);
+    assert.equal(cookieOrNull(answer), null);
+    await answer.body?.cancel();
+    const [record] = await manager.sessionsOf("ada");
+    assert.equal(`SESSIONID=${record.id}`, loggedIn);
+    assert.equal(record.attributes.has("role"), false);
+  });
+
+  Deno.test(`${label} the same user's write racing their own changeSessionId is kept`, async () => {
+    await using store = await open();
+    const manager = new SessionManager({ store: store.store });
+    const handle = manager.handler((req, _info, session) => {
+      if (req.url.endsWith("/login")) session.setPrincipal({ name: "ada" });
+      return new Response("ok");
+    });
+    const cookie = cookieOf(await handle(request("/login", null), INFO));
+    const rotating = (await manager.getSession(request("/", cookie), INFO))!;
+    const writer = (await manager.getSession(request("/", cookie), INFO))!;
+    await manager.changeSessionId(rotating);
+    await manager.commit(request("/", cookie), rotating, new Response());
+    writer.set("theme", "dark");
+    await manager.commit(request("/", cookie), writer, new Response());
+    const [record] = await manager.sessionsOf("ada");
+    assert.equal(record.id, rotating.getId());
+    assert.equal(record.attributes.get("theme"), "dark");
+  });
+}
+
+for (const [label, open] of STORES) {
+  Deno.test(`${label} a read-only request on the pre-login id whose touch a login overtook is answered, not refused`, async () => {
+    await using store = await open();
+    let now = 1_000_000;
+    const manager = new SessionManager({
+      store: store.store,
+      bindClientIp: false,
+      bindUserAgent: false,
+      now: () => now,
+    });
+    const handle = manager.handler((req, _info, session) => {
+      if (req.url.endsWith("/visit")) session.set("seen", true);
+      return new Response("ok");
+    });
+    const planted = cookieOf(await handle(request("/visit", null), INFO));
+    now += 600_000; // past the touch fraction of the idle interval
+    const login = (await manager.getSession(request("/login", planted), INFO))!;
+    const reader = (await manager.getSession(request("/page", planted), INFO))!;
+    login.setPrincipal({ name: "ada" });
+    await manager.commit(request("/login", planted), login, new Response());
+    const answer = await manager.commit(
+      request("/page", planted),
+      reader,
+      new Response("page"),
+    );
+    assert.equal(answer.status, 200);
+    assert.equal(cookieOrNull(answer), null);
+    assert.equal(await answer.text(), "page");
+  });
+}
