@@ -586,6 +586,23 @@ export interface RunExchangeOptions extends Partial<ExchangeOptions> {
   body?: Uint8Array | ReadableStream<Uint8Array> | null;
   /** Names the peer in messages. */
   describe?: string;
+  /**
+   * Whether `conn` carried a request before: then an idempotent request the
+   * server drops is sent once more over `reconnect()`'s connection.
+   */
+  reused?: boolean;
+  /** Opens a fresh connection (to send again, or after a proxy's 407). */
+  reconnect?: () => Promise<BufferedConn>;
+  /** Whether the owner aborted: every failure then says so. */
+  aborted?: () => boolean;
+  /** Turns a runtime error into the NetException family. */
+  translate?: (error: unknown, action: string) => Error;
+  /**
+   * Called when the body has ended, before its stream closes, with whether
+   * the connection in use (`conn`, or the last one `reconnect()` gave) may
+   * carry the next request, and the trailer.
+   */
+  released?: (reusable: boolean, trailer: MessageHeader | null) => void;
 }
 
 /** The outcome of `runExchange()`. */
@@ -605,8 +622,8 @@ export interface ExchangeResult {
  * Sends one request over an open connection and reads its response, without
  * a session: the exchange layer's entry point for a pool. A request refused
  * by its checks (a `TypeError`) leaves the connection untouched, as nothing
- * was sent; any other failure closes it. A request is never replayed
- * elsewhere (a fresh connection is the caller's choice).
+ * was sent; any other failure closes it. A request is replayed only when
+ * `reused` and `reconnect` are given (a fresh connection is the caller's).
  *
  * @throws {TypeError} When the request's framing fields conflict.
  * @throws {NetException} When sending or receiving fails.
@@ -617,46 +634,74 @@ export async function runExchange(
   options: RunExchangeOptions = {},
 ): Promise<ExchangeResult> {
   let open: BufferedConn | null = conn;
-  let settle!: (reusable: boolean) => void;
-  const reusable = new Promise<boolean>((resolve) => settle = resolve);
+  let reused = options.reused ?? false;
+  let settled = false;
+  let settleReusable!: (reusable: boolean) => void;
+  const reusable = new Promise<boolean>((resolve) => settleReusable = resolve);
+  const released = options.released;
+  const settle = (keep: boolean, trailer: MessageHeader | null) => {
+    if (settled) return;
+    settled = true;
+    released?.(keep, trailer);
+    settleReusable(keep);
+  };
+  const reconnect = options.reconnect;
+  const aborted = options.aborted ?? (() => false);
   const link: Link = {
     conn: () => open,
-    reused: () => false,
-    reconnect: () =>
-      Promise.reject(
-        new NoMessageException("Cannot send request: the connection is closed"),
-      ),
+    reused: () => reused,
+    reconnect: reconnect === undefined
+      ? () =>
+        Promise.reject(
+          new NoMessageException(
+            "Cannot send request: the connection is closed",
+          ),
+        )
+      : async () => {
+        open?.close();
+        open = null;
+        const fresh = await reconnect();
+        open = fresh;
+        reused = false;
+      },
     close: () => {
-      conn.close();
+      open?.close();
       open = null;
-      settle(false);
+      // Before the body, a close may precede a reconnect: the verdict comes
+      // from the outcome. A body lost closes for good.
+      if (exchange.body !== null) settle(false, null);
     },
-    aborted: () => false,
-    translate: (error, action) =>
-      translateError(error, action, {
-        aborted: false,
-        lookupHost: options.describe ?? "",
-        tls: null,
-      }),
+    aborted,
+    translate: options.translate ??
+      ((error, action) =>
+        translateError(error, action, {
+          aborted: aborted(),
+          lookupHost: options.describe ?? "",
+          tls: null,
+        })),
     describe: () => options.describe ?? "the server",
     bodyFailed: () => {},
-    release: (keep, _trailer, upgraded) => {
+    release: (keep, trailer, upgraded) => {
+      const current = open;
       if (upgraded) {
         // The connection now speaks another protocol: the caller's.
-        settle(false);
-      } else if (keep && conn.buffered === 0) {
-        conn.readAhead();
-        settle(true);
-      } else link.close();
+        settle(false, trailer);
+      } else if (keep && current !== null && current.buffered === 0) {
+        current.readAhead();
+        settle(true, trailer);
+      } else {
+        settle(false, trailer);
+        link.close();
+      }
     },
   };
-  const exchange = new Exchange(link, request, {
+  const exchange: Exchange = new Exchange(link, request, {
     sendTimeout: options.sendTimeout ?? 0,
     receiveTimeout: options.receiveTimeout ?? 0,
-    limits: { ...DEFAULT_CHUNKED_LIMITS, ...options.limits },
+    limits: options.limits ?? DEFAULT_CHUNKED_LIMITS,
     keepAlive: options.keepAlive ?? true,
-    trailer: options.trailer ?? new MessageHeader(),
-    forward: null,
+    trailer: options.trailer ?? EMPTY_TRAILER,
+    forward: options.forward ?? null,
   });
   try {
     await exchange.start();
@@ -676,6 +721,10 @@ export async function runExchange(
     return { response, body: stream, reusable };
   } catch (error) {
     link.close();
+    settle(false, null);
     throw error;
   }
 }
+
+// Never written to: runExchange sends no trailer unless given one.
+const EMPTY_TRAILER = new MessageHeader();
