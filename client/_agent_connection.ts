@@ -52,6 +52,8 @@ export interface ConnectionOptions {
 export type ConnectInfo = Omit<AgentConnectEventInit, "origin">;
 
 const READ_BUFFER = 64 * 1024;
+// Per read and per write, as the sessions' default.
+const IO_TIMEOUT = 60_000;
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 const IDEMPOTENT = new Set([
   "GET",
@@ -224,6 +226,8 @@ class ExchangeConnection implements PooledConnection {
       !(body instanceof ReadableStream);
     const result = await runExchange(conn, message, {
       body,
+      sendTimeout: IO_TIMEOUT,
+      receiveTimeout: IO_TIMEOUT,
       describe: route.describe,
       reused: reused && replayable,
       reconnect: () => this.#open(target),
@@ -243,7 +247,10 @@ class ExchangeConnection implements PooledConnection {
       status: response.getStatus(),
       statusText: response.getReason(),
       fields: [...response],
-      body: result.body,
+      get body() {
+        return result.body;
+      },
+      whole: result.whole,
       trailers: () => this.#trailer === null ? [] : [...this.#trailer],
     };
   }

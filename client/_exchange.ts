@@ -215,6 +215,11 @@ export class Exchange {
 
   /** Receives the final response into `response` and returns its body. */
   async receive(response: HTTPResponse): Promise<ReadableStream<Uint8Array>> {
+    return (await this.receiveBody(response)).stream;
+  }
+
+  /** Receives the final response into `response`; its body follows. */
+  async receiveBody(response: HTTPResponse): Promise<ResponseBody> {
     const writer = this.writer;
     if (this.pendingWrite !== null || this.queued > 0) {
       await this.#drainWrites();
@@ -275,7 +280,7 @@ export class Exchange {
         translate: (error, action) => link.translate(error, action),
       },
     );
-    return this.body.stream;
+    return this.body;
   }
 
   /**
@@ -609,7 +614,12 @@ export interface RunExchangeOptions extends Partial<ExchangeOptions> {
 export interface ExchangeResult {
   response: HTTPResponse;
   /** The response body; read it to its end to release the connection. */
-  body: ReadableStream<Uint8Array>;
+  readonly body: ReadableStream<Uint8Array>;
+  /**
+   * The whole body when it had all arrived with the head: the connection is
+   * released already, and `body` is made only when asked for.
+   */
+  whole: Uint8Array | null;
   /**
    * Settles when the body ended: `true` when the connection may carry the
    * next request; `false` when it was closed (not kept alive, the body
@@ -717,8 +727,15 @@ export async function runExchange(
       }
     }
     const response = new HTTPResponse();
-    const stream = await exchange.receive(response);
-    return { response, body: stream, reusable };
+    const received = await exchange.receiveBody(response);
+    return {
+      response,
+      get body() {
+        return received.stream;
+      },
+      whole: received.whole,
+      reusable,
+    };
   } catch (error) {
     link.close();
     settle(false, null);

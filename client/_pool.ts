@@ -23,7 +23,12 @@ export interface ExchangeResponse {
   /** The header fields as received (names as sent), in order. */
   fields: [string, string][];
   /** The body as framed on the wire; empty for HEAD, 204 and 304. */
-  body: ReadableStream<Uint8Array>;
+  readonly body: ReadableStream<Uint8Array>;
+  /**
+   * The whole body when it had all arrived with the head (the connection is
+   * then released already, and `body` need not be made), or `null`.
+   */
+  readonly whole?: Uint8Array | null;
   /** The trailer fields; complete once the body has ended. */
   trailers(): [string, string][];
 }

@@ -32,6 +32,11 @@ export interface BodyOwner {
 /** A response body stream, and how to stop it from outside. */
 export interface ResponseBody {
   readonly stream: ReadableStream<Uint8Array>;
+  /**
+   * The whole body when it had all arrived with the head (the connection is
+   * then released already), or `null` when it is still to be read.
+   */
+  readonly whole: Uint8Array | null;
   /** Whether the body ended, failed or was cancelled. */
   readonly finished: boolean;
   /**
@@ -43,6 +48,7 @@ export interface ResponseBody {
 }
 
 const ACTION = "Cannot read response body";
+const EMPTY = new Uint8Array(0);
 
 /** Builds the stream of the body that `reader` frames on `conn`. */
 export function responseBody(
@@ -60,6 +66,7 @@ export function responseBody(
   };
   const handle = {
     stream: null as unknown as ReadableStream<Uint8Array>,
+    whole: null,
     get finished() {
       return finished;
     },
@@ -78,24 +85,38 @@ export function responseBody(
     },
   };
   // A body already in the buffer is delivered at once, which frees the
-  // connection before the caller reads it; its stream needs no pull and no
+  // connection before the caller reads it; its stream is made only when
+  // asked for (a pool takes `whole` instead), and needs no pull and no
   // auto-allocation, which makes it cheaper (3.0 against 4.8 µs).
   const length = reader.framing.kind === "length" ? reader.framing.length : 0;
   if (reader.done || (length > 0 && conn.buffered >= length)) {
-    handle.stream = new ReadableStream({
-      type: "bytes",
-      start: (c) => {
-        // Kept to error the stream while its bytes are still unread.
-        controller = c;
-        if (length > 0) {
-          c.enqueue(conn.buf.slice(conn.start, conn.start + length));
-          conn.start += length;
-          reader.consumeData(length);
-        }
-        end(c);
+    let bytes = EMPTY;
+    if (length > 0) {
+      bytes = conn.buf.slice(conn.start, conn.start + length);
+      conn.start += length;
+      reader.consumeData(length);
+    }
+    finished = true;
+    owner.ended(reader);
+    let stream: ReadableStream<Uint8Array> | null = null;
+    return {
+      whole: bytes,
+      get stream() {
+        return stream ??= new ReadableStream({
+          type: "bytes",
+          start: (c) => {
+            // Kept to error the stream while its bytes are still unread.
+            controller = c;
+            if (bytes.length > 0) c.enqueue(bytes);
+            c.close();
+          },
+        });
       },
-    });
-    return handle;
+      get finished() {
+        return true;
+      },
+      abandon: handle.abandon,
+    };
   }
   const pull = async (c: ReadableByteStreamController) => {
     if (finished) return;
