@@ -10,7 +10,7 @@
 import { DEFAULT_CHUNKED_LIMITS } from "./_body.ts";
 import { BufferedConn } from "./_buffered_conn.ts";
 import { connect, type ConnectTarget } from "./_connector.ts";
-import { runExchange } from "./_exchange.ts";
+import { type ExchangeResult, runExchange } from "./_exchange.ts";
 import { authority } from "./_host.ts";
 import type { ProxyAuthCache } from "./_proxy.ts";
 import { translateError } from "./_translate_error.ts";
@@ -242,17 +242,7 @@ class ExchangeConnection implements PooledConnection {
         this.#trailer = trailer;
       },
     });
-    const response = result.response;
-    return {
-      status: response.getStatus(),
-      statusText: response.getReason(),
-      fields: [...response],
-      get body() {
-        return result.body;
-      },
-      whole: result.whole,
-      trailers: () => this.#trailer === null ? [] : [...this.#trailer],
-    };
+    return new Received(result, this);
   }
 
   // A new connection in place of the last one; `onConnect` is told.
@@ -301,6 +291,11 @@ class ExchangeConnection implements PooledConnection {
     return conn;
   }
 
+  /** The trailer of the last response, once its body has ended. */
+  trailers(): [string, string][] {
+    return this.#trailer === null ? [] : [...this.#trailer];
+  }
+
   abort(): void {
     this.#aborted = true;
     this.#connecting?.abort();
@@ -311,6 +306,34 @@ class ExchangeConnection implements PooledConnection {
   close(): void {
     this.#reusable = false;
     this.#conn?.close();
+  }
+}
+
+/** A response as the pool takes it; its body stream is made when asked for. */
+class Received implements ExchangeResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly fields: [string, string][];
+  readonly whole: Uint8Array | null;
+  readonly #result: ExchangeResult;
+  readonly #conn: ExchangeConnection;
+
+  constructor(result: ExchangeResult, conn: ExchangeConnection) {
+    const response = result.response;
+    this.status = response.getStatus();
+    this.statusText = response.getReason();
+    this.fields = [...response];
+    this.whole = result.whole;
+    this.#result = result;
+    this.#conn = conn;
+  }
+
+  get body(): ReadableStream<Uint8Array> {
+    return this.#result.body;
+  }
+
+  trailers(): [string, string][] {
+    return this.#conn.trailers();
   }
 }
 

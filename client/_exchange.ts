@@ -728,18 +728,33 @@ export async function runExchange(
     }
     const response = new HTTPResponse();
     const received = await exchange.receiveBody(response);
-    return {
-      response,
-      get body() {
-        return received.stream;
-      },
-      whole: received.whole,
-      reusable,
-    };
+    return new Result(response, received, reusable);
   } catch (error) {
     link.close();
     settle(false, null);
     throw error;
+  }
+}
+
+class Result implements ExchangeResult {
+  readonly response: HTTPResponse;
+  readonly whole: Uint8Array | null;
+  readonly reusable: Promise<boolean>;
+  readonly #body: ResponseBody;
+
+  constructor(
+    response: HTTPResponse,
+    body: ResponseBody,
+    reusable: Promise<boolean>,
+  ) {
+    this.response = response;
+    this.#body = body;
+    this.whole = body.whole;
+    this.reusable = reusable;
+  }
+
+  get body(): ReadableStream<Uint8Array> {
+    return this.#body.stream;
   }
 }
 

@@ -98,25 +98,7 @@ export function responseBody(
     }
     finished = true;
     owner.ended(reader);
-    let stream: ReadableStream<Uint8Array> | null = null;
-    return {
-      whole: bytes,
-      get stream() {
-        return stream ??= new ReadableStream({
-          type: "bytes",
-          start: (c) => {
-            // Kept to error the stream while its bytes are still unread.
-            controller = c;
-            if (bytes.length > 0) c.enqueue(bytes);
-            c.close();
-          },
-        });
-      },
-      get finished() {
-        return true;
-      },
-      abandon: handle.abandon,
-    };
+    return new WholeBody(bytes, (c) => controller = c, handle.abandon);
   }
   const pull = async (c: ReadableByteStreamController) => {
     if (finished) return;
@@ -207,4 +189,41 @@ function takeBuffered(
     conn.start = reader.advance(conn.buf, conn.start, conn.end);
   }
   return total;
+}
+
+/** A body that came whole with its head; its stream is made when asked for. */
+class WholeBody implements ResponseBody {
+  readonly whole: Uint8Array;
+  readonly abandon: (error: () => Error) => boolean;
+  #started: (c: ReadableByteStreamController) => void;
+  #stream: ReadableStream<Uint8Array> | null = null;
+
+  constructor(
+    whole: Uint8Array,
+    started: (c: ReadableByteStreamController) => void,
+    abandon: (error: () => Error) => boolean,
+  ) {
+    this.whole = whole;
+    this.#started = started;
+    this.abandon = abandon;
+  }
+
+  get finished(): boolean {
+    return true;
+  }
+
+  get stream(): ReadableStream<Uint8Array> {
+    if (this.#stream !== null) return this.#stream;
+    const bytes = this.whole;
+    const started = this.#started;
+    return this.#stream = new ReadableStream({
+      type: "bytes",
+      start: (c) => {
+        // Kept to error the stream while its bytes are still unread.
+        started(c);
+        if (bytes.length > 0) c.enqueue(bytes);
+        c.close();
+      },
+    });
+  }
 }
