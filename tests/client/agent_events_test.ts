@@ -95,3 +95,68 @@ Deno.test("Agent's connect event names the proxy and its address when tunnelled"
   assert.equal(seen[0].secure, true);
   assert.equal(seen[0].origin, `https://localhost:${server.port}`);
 });
+
+Deno.test("Agent forwards an http request through a proxy: absolute target, Proxy-Authorization, one connect event naming the proxy", async () => {
+  const heads: string[] = [];
+  await using proxy = startRawServer(async (conn, reader: RawReader) => {
+    for (;;) {
+      const head = await reader.head();
+      if (head === null) return;
+      heads.push(head);
+      await send(
+        conn,
+        "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: keep-alive\r\n\r\nforwarded",
+      );
+    }
+  });
+  await using agent = new Agent({
+    proxy: {
+      host: "127.0.0.1",
+      port: proxy.port,
+      username: "user",
+      password: "pass",
+    },
+  });
+  const seen = record(agent);
+  for (const path of ["/a", "/b?q=1"]) {
+    const response = await agent.request(`http://app.example:8080${path}`);
+    assert.equal(await response.body.text(), "forwarded");
+  }
+  assert.equal(heads.length, 2);
+  assert.match(heads[0], /^GET http:\/\/app\.example:8080\/a HTTP\/1\.1\r\n/);
+  assert.match(heads[1], /^GET http:\/\/app\.example:8080\/b\?q=1 HTTP\/1\.1/);
+  for (const head of heads) {
+    assert.match(head, /\r\nProxy-Authorization: Basic dXNlcjpwYXNz/i);
+    assert.match(head, /\r\nhost: app\.example:8080/i);
+  }
+  assert.equal(proxy.accepted, 1);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].origin, "http://app.example:8080");
+  assert.equal(seen[0].proxy, `http://127.0.0.1:${proxy.port}`);
+  assert.equal((seen[0].remoteAddr as Deno.NetAddr).port, proxy.port);
+  assert.equal(seen[0].secure, false);
+  assert.equal(seen[0].alpnProtocol, null);
+});
+
+Deno.test("Agent's connect event for a Unix socket names the socket", async () => {
+  const path = `${Deno.cwd()}/.test.sock`;
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // Not there.
+  }
+  const server = Deno.serve({ path, onListen() {} }, () => new Response("u"));
+  try {
+    await using agent = new Agent({
+      unixSockets: { "http://app.internal": path },
+    });
+    const seen = record(agent);
+    assert.equal(await (await agent.fetch("http://app.internal/")).text(), "u");
+    assert.equal(seen.length, 1);
+    assert.deepEqual(seen[0].remoteAddr, { transport: "unix", path });
+    assert.equal(seen[0].origin, "http://app.internal:80");
+    assert.equal(seen[0].proxy, null);
+  } finally {
+    await server.shutdown();
+  }
+});
