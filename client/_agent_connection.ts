@@ -19,7 +19,7 @@ import { Context } from "./context.ts";
 import { ConnectionResetException } from "./errors.ts";
 import { HTTPMessage } from "./http_message.ts";
 import { HTTPRequest } from "./http_request.ts";
-import type { MessageHeader } from "./message_header.ts";
+import { fieldPairs, type MessageHeader } from "./message_header.ts";
 import type {
   ExchangeRequest,
   ExchangeResponse,
@@ -293,7 +293,7 @@ class ExchangeConnection implements PooledConnection {
 
   /** The trailer of the last response, once its body has ended. */
   trailers(): [string, string][] {
-    return this.#trailer === null ? [] : [...this.#trailer];
+    return this.#trailer === null ? [] : fieldPairs(this.#trailer);
   }
 
   abort(): void {
@@ -322,7 +322,7 @@ class Received implements ExchangeResponse {
     const response = result.response;
     this.status = response.getStatus();
     this.statusText = response.getReason();
-    this.fields = [...response];
+    this.fields = fieldPairs(response);
     this.whole = result.whole;
     this.#result = result;
     this.#conn = conn;
