@@ -20,10 +20,11 @@ import { ConnectionResetException } from "./errors.ts";
 import { HTTPMessage } from "./http_message.ts";
 import { HTTPRequest } from "./http_request.ts";
 import { fieldPairs, type MessageHeader } from "./message_header.ts";
-import type {
-  ExchangeRequest,
-  ExchangeResponse,
-  PooledConnection,
+import {
+  type ExchangeRequest,
+  type ExchangeResponse,
+  IDEMPOTENT,
+  type PooledConnection,
 } from "./_pool.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
 
@@ -55,14 +56,6 @@ const READ_BUFFER = 64 * 1024;
 // Per read and per write, as the sessions' default.
 const IO_TIMEOUT = 60_000;
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
-const IDEMPOTENT = new Set([
-  "GET",
-  "HEAD",
-  "OPTIONS",
-  "PUT",
-  "DELETE",
-  "TRACE",
-]);
 
 /** What the connections of one pool share: where and how they connect. */
 class Route {

@@ -3,7 +3,17 @@
 // most-recently-used first, waiters served first-in first-out, idle ones
 // closed after the keep-alive timeout. It knows connections only through
 // `PooledConnection`, so the transport under it can change in one file
-// (today `_agent_connection.ts`, over the sessions).
+// (`_agent_connection.ts`, over the exchange layer).
+
+/** The methods whose request may be sent again after a dropped connection. */
+export const IDEMPOTENT: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "OPTIONS",
+  "PUT",
+  "DELETE",
+  "TRACE",
+]);
 
 /** One request as a pooled connection sends it. */
 export interface ExchangeRequest {

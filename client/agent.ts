@@ -28,6 +28,7 @@ import {
 import {
   type ExchangeRequest,
   type ExchangeResponse,
+  IDEMPOTENT,
   Pool,
   type PooledConnection,
   type PoolStats,
@@ -149,14 +150,6 @@ const DEFAULTS = {
   bodyTimeout: 300_000,
   maxRedirections: 20,
 };
-const IDEMPOTENT = new Set([
-  "GET",
-  "HEAD",
-  "OPTIONS",
-  "PUT",
-  "DELETE",
-  "TRACE",
-]);
 
 /**
  * Many origins, a pool of keep-alive connections per origin, and two ways to
