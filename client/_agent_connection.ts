@@ -12,6 +12,7 @@ import { BufferedConn } from "./_buffered_conn.ts";
 import { connect, type ConnectTarget } from "./_connector.ts";
 import { type ExchangeResult, runExchange } from "./_exchange.ts";
 import { authority } from "./_host.ts";
+import { bridgedParts } from "./_tls_bridge.ts";
 import type { ProxyAuthCache } from "./_proxy.ts";
 import { translateError } from "./_translate_error.ts";
 import type { AgentConnectEventInit } from "./agent_events.ts";
@@ -270,11 +271,15 @@ class ExchangeConnection implements PooledConnection {
     this.#conn = conn;
     const onConnect = route.options.onConnect;
     if (onConnect !== undefined) {
-      const tls = "handshake" in raw
-        ? await (raw as Deno.TlsConn).handshake()
+      // Through an https proxy's tunnel, the TLS connection and the proxy's
+      // address hide behind a loopback bridge.
+      const parts = bridgedParts(raw);
+      const inner = parts?.tls ?? raw;
+      const tls = "handshake" in inner
+        ? await (inner as Deno.TlsConn).handshake()
         : null;
       onConnect({
-        remoteAddr: address(raw.remoteAddr),
+        remoteAddr: address(parts?.peer ?? raw.remoteAddr),
         localAddr: address(raw.localAddr),
         proxy: route.proxyName,
         secure: route.context !== null,

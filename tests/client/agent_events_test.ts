@@ -65,10 +65,10 @@ Deno.test("Agent dispatches connect for each of the connections a burst opens, o
   assert.ok(seen.every((event) => !event.secure));
 });
 
-Deno.test("Agent's connect event names the proxy and its address when tunnelled", async () => {
-  await using server = startAgentServer();
+/** A CONNECT proxy (over TLS when asked) that pipes to 127.0.0.1:<port>. */
+function tunnellingProxy(tls: boolean) {
   const heads: string[] = [];
-  await using proxy = startRawServer(async (conn, reader: RawReader) => {
+  const server = startRawServer(async (conn, reader: RawReader) => {
     const head = await reader.head();
     if (head === null) return;
     heads.push(head);
@@ -79,22 +79,34 @@ Deno.test("Agent's connect event names the proxy and its address when tunnelled"
       conn.readable.pipeTo(upstream.writable).catch(() => {}),
       upstream.readable.pipeTo(conn.writable).catch(() => {}),
     ]);
+  }, { tls });
+  return { server, heads };
+}
+
+for (const protocol of ["http", "https"] as const) {
+  Deno.test(`Agent's connect event names the proxy and its address when tunnelled through an ${protocol} proxy`, async () => {
+    await using server = startAgentServer();
+    const { server: proxy, heads } = tunnellingProxy(protocol === "https");
+    await using _ = proxy;
+    await using agent = new Agent({
+      context: new Context({ caCerts: [CA_PEM] }),
+      proxy: { host: "localhost", port: proxy.port, protocol },
+    });
+    const seen = record(agent);
+    const response = await agent.fetch(`${server.other}/plain`);
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+    assert.equal(heads.length, 1);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].proxy, `${protocol}://localhost:${proxy.port}`);
+    // The proxy's address, not the loopback bridge's.
+    assert.equal((seen[0].remoteAddr as Deno.NetAddr).port, proxy.port);
+    assert.equal(seen[0].secure, true);
+    // ALPN with the server, end to end through the tunnel.
+    assert.equal(seen[0].alpnProtocol, "http/1.1");
+    assert.equal(seen[0].origin, `https://localhost:${server.port}`);
   });
-  await using agent = new Agent({
-    context: new Context({ caCerts: [CA_PEM] }),
-    proxy: { host: "127.0.0.1", port: proxy.port },
-  });
-  const seen = record(agent);
-  const response = await agent.fetch(`${server.other}/plain`);
-  assert.equal(response.status, 200);
-  await response.body?.cancel();
-  assert.equal(heads.length, 1);
-  assert.equal(seen.length, 1);
-  assert.equal(seen[0].proxy, `http://127.0.0.1:${proxy.port}`);
-  assert.equal((seen[0].remoteAddr as Deno.NetAddr).port, proxy.port);
-  assert.equal(seen[0].secure, true);
-  assert.equal(seen[0].origin, `https://localhost:${server.port}`);
-});
+}
 
 Deno.test("Agent forwards an http request through a proxy: absolute target, Proxy-Authorization, one connect event naming the proxy", async () => {
   const heads: string[] = [];
