@@ -65,6 +65,19 @@ function trailersOf(
 /** The response with its body ready for the caller. */
 export async function deliver(d: Delivery): Promise<Sent> {
   const { conn, pool, response, request } = d;
+  const nullBody = nullBodyStatus(request.method, response.status);
+  const arrived = response.whole ?? null;
+  if (arrived !== null) {
+    // It came with its head: the connection is free already.
+    pool.release(conn, conn.reusable);
+    const base = {
+      status: response.status,
+      statusText: response.statusText,
+      fields: response.fields,
+      trailers: Promise.resolve(new Headers()),
+    };
+    return wholeBody(d, base, nullBody, arrived);
+  }
   const reader = response.body.getReader();
   const t = trailersOf(response);
   const base = {
@@ -73,9 +86,8 @@ export async function deliver(d: Delivery): Promise<Sent> {
     fields: response.fields,
     trailers: t.trailers,
   };
-  // A body the session already holds whole (a small one usually comes with
-  // its head) frees the connection now, before the caller reads it.
-  const nullBody = nullBodyStatus(request.method, response.status);
+  // A body the transport already holds whole (a small one usually comes
+  // with its head) frees the connection now, before the caller reads it.
   let pending: Promise<Read> | null = reader.read();
   let first: Uint8Array | null = null;
   const one = await settled(pending);
@@ -102,19 +114,7 @@ export async function deliver(d: Delivery): Promise<Sent> {
       t.resolve();
       pool.release(conn, conn.reusable);
     }
-    if (nullBody) return { ...base, body: null, whole: null };
-    const codings = d.decompress
-      ? decodableCodings(fieldValue(response.fields, "content-encoding"))
-      : null;
-    if (codings === null) return { ...base, body: null, whole };
-    const bytes = whole as Uint8Array;
-    const raw = new ReadableStream<Uint8Array>({
-      start(c) {
-        if (bytes.length > 0) c.enqueue(bytes);
-        c.close();
-      },
-    });
-    return { ...base, body: decodeBody(raw, codings), whole: null };
+    return wholeBody(d, base, nullBody, whole);
   }
   const body = stream(d, reader, first, pending!, t);
   const codings = d.decompress
@@ -125,6 +125,30 @@ export async function deliver(d: Delivery): Promise<Sent> {
     body: codings === null ? body : decodeBody(body, codings),
     whole: null,
   };
+}
+
+type Head = Omit<Sent, "body" | "whole">;
+
+// A body that has all arrived: handed out as bytes, or decoded.
+function wholeBody(
+  d: Delivery,
+  base: Head,
+  nullBody: boolean,
+  whole: Uint8Array | null,
+): Sent {
+  if (nullBody) return { ...base, body: null, whole: null };
+  const codings = d.decompress
+    ? decodableCodings(fieldValue(d.response.fields, "content-encoding"))
+    : null;
+  if (codings === null) return { ...base, body: null, whole };
+  const bytes = whole as Uint8Array;
+  const raw = new ReadableStream<Uint8Array>({
+    start(c) {
+      if (bytes.length > 0) c.enqueue(bytes);
+      c.close();
+    },
+  });
+  return { ...base, body: decodeBody(raw, codings), whole: null };
 }
 
 function stream(

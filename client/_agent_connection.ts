@@ -1,32 +1,31 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-// The one adapter between the agent's pools and a transport: today a
-// session (HTTPClientSession / HTTPSClientSession) per pooled connection,
-// driven through its public API only. The session reconnects by itself when
-// its connection went stale, and sends an idempotent request without body
-// once more when a reused connection drops it.
-//
-// Where it can (no proxy, no client certificate, no Unix socket) the adapter
-// opens the TCP connection itself, with Nagle's algorithm off, and gives it
-// to a new session: the sessions do not set TCP_NODELAY yet, and a request
-// written right after the TLS handshake then waits for the server's delayed
-// ACK (about 40 ms on Linux) on every new connection.
-import type { Context } from "./context.ts";
-import {
-  ConnectionRefusedException,
-  ConnectionResetException,
-  HostNotFoundException,
-  NetException,
-  TimeoutException,
-} from "./errors.ts";
-import { HTTPClientSession } from "./http_client_session.ts";
+// The one adapter between the agent's pools and a transport: a pooled
+// connection is a BufferedConn opened by the connector (TCP with NODELAY,
+// TLS, a Unix socket, a proxy's tunnel or forwarding, the TLS bridge) and
+// driven by the exchange layer's runExchange(). A connection that cannot
+// carry the next request (not released as reusable, closed by the server
+// while idle, holding bytes nobody asked for) is replaced by a fresh one; an
+// idempotent request that a reused connection drops is sent once more on a
+// fresh one.
+import { DEFAULT_CHUNKED_LIMITS } from "./_body.ts";
+import { BufferedConn } from "./_buffered_conn.ts";
+import { connect, type ConnectTarget } from "./_connector.ts";
+import { type ExchangeResult, runExchange } from "./_exchange.ts";
+import { authority } from "./_host.ts";
+import { bridgedParts } from "./_tls_bridge.ts";
+import type { ProxyAuthCache } from "./_proxy.ts";
+import { translateError } from "./_translate_error.ts";
+import type { AgentConnectEventInit } from "./agent_events.ts";
+import { Context } from "./context.ts";
+import { ConnectionResetException } from "./errors.ts";
 import { HTTPMessage } from "./http_message.ts";
 import { HTTPRequest } from "./http_request.ts";
-import { HTTPResponse } from "./http_response.ts";
-import { HTTPSClientSession } from "./https_client_session.ts";
-import type {
-  ExchangeRequest,
-  ExchangeResponse,
-  PooledConnection,
+import { fieldPairs, type MessageHeader } from "./message_header.ts";
+import {
+  type ExchangeRequest,
+  type ExchangeResponse,
+  IDEMPOTENT,
+  type PooledConnection,
 } from "./_pool.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
 
@@ -47,112 +46,138 @@ export interface ConnectionOptions {
   keepAliveTimeout: number;
   /** A proxy for the origin's scheme, or `null`. */
   proxy: ProxyConfig | null;
+  /** Told of every new connection once it is established. */
+  onConnect?: (info: ConnectInfo) => void;
 }
 
-/** A pooled connection over a new session to `origin`. */
+/** A new connection, as the agent's `"connect"` event reports it. */
+export type ConnectInfo = Omit<AgentConnectEventInit, "origin">;
+
+const READ_BUFFER = 64 * 1024;
+// Per read and per write, as the sessions' default.
+const IO_TIMEOUT = 60_000;
+const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
+
+/** What the connections of one pool share: where and how they connect. */
+class Route {
+  readonly origin: Origin;
+  readonly options: ConnectionOptions;
+  /** The proxy connections go through, or `null`. */
+  readonly proxy: ProxyConfig | null;
+  /** Plain forwarding through the proxy (no CONNECT tunnel). */
+  readonly forwarding: boolean;
+  /** What forwarded request targets start with: `http://host:port`. */
+  readonly prefix: string;
+  readonly describe: string;
+  readonly proxyCache: ProxyAuthCache = { digest: null };
+  readonly context: Context | null;
+  readonly proxyName: string | null;
+
+  constructor(origin: Origin, options: ConnectionOptions) {
+    this.origin = origin;
+    this.options = options;
+    const secure = origin.scheme === "https";
+    const proxy = options.proxy;
+    this.proxy = origin.socketPath === undefined && proxy !== null &&
+        !proxy.bypasses(origin.host)
+      ? proxy
+      : null;
+    this.forwarding = this.proxy !== null && !(secure && this.proxy.tunnel);
+    this.prefix = `${origin.scheme}://${
+      authority(origin.host, origin.port, secure ? 443 : 80)
+    }`;
+    this.context = secure ? options.context ?? new Context() : null;
+    const target = origin.socketPath ?? authority(origin.host, origin.port);
+    this.proxyName = this.proxy === null
+      ? null
+      : `${this.proxy.protocol}://${
+        authority(this.proxy.host, this.proxy.port)
+      }`;
+    this.describe = this.proxy === null
+      ? target
+      : `${target} through proxy ${
+        authority(this.proxy.host, this.proxy.port)
+      }`;
+  }
+
+  target(challengeUri: string, signal: AbortSignal): ConnectTarget {
+    const { origin, context } = this;
+    return {
+      host: origin.host,
+      port: origin.port,
+      unixPath: origin.socketPath ?? null,
+      given: null,
+      proxy: this.proxy,
+      tls: context === null ? null : { hostname: origin.host, context },
+      proxyCache: this.proxyCache,
+      limits: DEFAULT_CHUNKED_LIMITS,
+      challengeUri,
+      timeout: this.options.connectTimeout,
+      describe: this.describe,
+      signal,
+    };
+  }
+
+  translate(error: unknown, action: string, aborted: boolean): Error {
+    const context = this.context;
+    return translateError(error, action, {
+      aborted,
+      lookupHost: this.proxy?.host ?? this.origin.host,
+      tls: context === null ? null : {
+        host: this.origin.host,
+        hasCertificate: context.certificate !== undefined,
+      },
+    });
+  }
+}
+
+// The Route of each ConnectionOptions and origin, made once per pool.
+const routes = new WeakMap<ConnectionOptions, Map<Origin, Route>>();
+
+function routeOf(origin: Origin, options: ConnectionOptions): Route {
+  let byOrigin = routes.get(options);
+  if (byOrigin === undefined) {
+    byOrigin = new Map();
+    routes.set(options, byOrigin);
+  }
+  let route = byOrigin.get(origin);
+  if (route === undefined) {
+    route = new Route(origin, options);
+    byOrigin.set(origin, route);
+  }
+  return route;
+}
+
+/** A pooled connection to `origin`; it connects on its first exchange. */
 export function connectOrigin(
   origin: Origin,
   options: ConnectionOptions,
 ): PooledConnection {
-  return new SessionConnection(origin, options);
+  return new ExchangeConnection(routeOf(origin, options));
 }
 
-const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
-
-class SessionConnection implements PooledConnection {
-  readonly #origin: Origin;
-  readonly #options: ConnectionOptions;
-  readonly #direct: boolean;
-  #session: HTTPClientSession;
+class ExchangeConnection implements PooledConnection {
+  readonly #route: Route;
+  #conn: BufferedConn | null = null;
+  #reusable = false;
   #exchanges = 0;
   #aborted = false;
   // Ends a connect in progress when the exchange is aborted.
   #connecting: AbortController | null = null;
+  #trailer: MessageHeader | null = null;
 
-  constructor(origin: Origin, options: ConnectionOptions) {
-    this.#origin = origin;
-    this.#options = options;
-    this.#direct = origin.socketPath === undefined &&
-      options.context?.certificate === undefined &&
-      (options.proxy === null || options.proxy.bypasses(origin.host));
-    this.#session = this.#configure(this.#newSession());
-  }
-
-  #newSession(tcp?: Deno.TcpConn): HTTPClientSession {
-    const origin = this.#origin;
-    const options = this.#options;
-    let session: HTTPClientSession;
-    if (tcp !== undefined) {
-      session = origin.scheme === "https"
-        ? new HTTPSClientSession(tcp, origin.host, options.context)
-        : new HTTPClientSession(tcp);
-    } else if (origin.socketPath !== undefined) {
-      session = new HTTPClientSession({ path: origin.socketPath });
-      session.setHost(origin.host);
-    } else if (origin.scheme === "https") {
-      session = new HTTPSClientSession(
-        origin.host,
-        origin.port,
-        options.context,
-      );
-    } else {
-      session = new HTTPClientSession(origin.host, origin.port);
-    }
-    return session;
-  }
-
-  #configure(session: HTTPClientSession): HTTPClientSession {
-    const options = this.#options;
-    session.setConnectTimeout(options.connectTimeout);
-    session.setKeepAliveTimeout(options.keepAliveTimeout);
-    if (options.proxy !== null && !this.#direct) {
-      session.setProxyConfig(options.proxy);
-    }
-    return session;
-  }
-
-  // A session over a new no-delay connection, when the last one is gone.
-  async #reconnect(): Promise<void> {
-    const { host, port } = this.#origin;
-    const timeout = this.#options.connectTimeout;
-    const action = `Cannot connect to ${host}:${port}`;
-    let tcp: Deno.TcpConn;
-    const connecting = new AbortController();
-    this.#connecting = connecting;
-    try {
-      tcp = await Deno.connect({
-        hostname: host,
-        port,
-        signal: timeout > 0
-          ? AbortSignal.any([connecting.signal, AbortSignal.timeout(timeout)])
-          : connecting.signal,
-      });
-    } catch (error) {
-      if (this.#aborted) {
-        throw new ConnectionResetException(
-          `${action}: the request was aborted`,
-          { cause: error },
-        );
-      }
-      throw connectError(error, action, host, timeout);
-    } finally {
-      this.#connecting = null;
-    }
-    if (this.#aborted) {
-      tcp.close();
-      throw new ConnectionResetException(`${action}: the request was aborted`);
-    }
-    tcp.setNoDelay(true);
-    this.#session.close();
-    this.#session = this.#configure(this.#newSession(tcp));
+  constructor(route: Route) {
+    this.#route = route;
   }
 
   get reusable(): boolean {
-    return this.#session.connected();
+    const conn = this.#conn;
+    return this.#reusable && conn !== null && !conn.closed && !conn.disturbed;
   }
 
   get open(): boolean {
-    return this.#session.connected();
+    const conn = this.#conn;
+    return conn !== null && !conn.closed;
   }
 
   get exchanges(): number {
@@ -161,11 +186,23 @@ class SessionConnection implements PooledConnection {
 
   async exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
     this.#aborted = false;
-    if (this.#direct && !this.#session.connected()) await this.#reconnect();
-    const session = this.#session;
+    const route = this.#route;
+    let conn = this.#conn;
+    // Stale: closed by the server while idle, or not left clean.
+    if (conn !== null && !this.reusable) {
+      conn.close();
+      conn = this.#conn = null;
+    }
+    this.#reusable = false;
+    this.#trailer = null;
+    const reused = conn !== null;
+    const target = route.forwarding
+      ? route.prefix + request.target
+      : request.target;
+    if (conn === null) conn = await this.#open(target);
     const message = new HTTPRequest(
       request.method,
-      request.target,
+      target,
       HTTPMessage.HTTP_1_1,
     );
     for (const [name, value] of request.headers) message.add(name, value);
@@ -178,67 +215,132 @@ class SessionConnection implements PooledConnection {
       message.setContentLength(0);
     }
     this.#exchanges++;
-    const sink = await session.sendRequest(message);
-    if (body instanceof Uint8Array) {
-      if (body.length > 0) {
-        const writer = sink.getWriter();
-        await writer.write(body);
-        await writer.close();
-      }
-    } else if (body !== null) {
-      await body.pipeTo(sink);
+    const proxy = route.proxy;
+    const replayable = IDEMPOTENT.has(request.method) &&
+      !(body instanceof ReadableStream);
+    const result = await runExchange(conn, message, {
+      body,
+      sendTimeout: IO_TIMEOUT,
+      receiveTimeout: IO_TIMEOUT,
+      describe: route.describe,
+      reused: reused && replayable,
+      reconnect: () => this.#open(target),
+      aborted: () => this.#aborted,
+      translate: (error, action) =>
+        route.translate(error, action, this.#aborted),
+      forward: route.forwarding && proxy!.username !== ""
+        ? { config: proxy!, cache: route.proxyCache }
+        : null,
+      released: (reusable, trailer) => {
+        this.#reusable = reusable;
+        this.#trailer = trailer;
+      },
+    });
+    return new Received(result, this);
+  }
+
+  // A new connection in place of the last one; `onConnect` is told.
+  async #open(challengeTarget: string): Promise<BufferedConn> {
+    this.#conn?.close();
+    this.#conn = null;
+    const route = this.#route;
+    const connecting = new AbortController();
+    this.#connecting = connecting;
+    const challengeUri = challengeTarget.startsWith("/")
+      ? route.prefix + challengeTarget
+      : challengeTarget;
+    let raw: Deno.Conn;
+    try {
+      raw = await connect(route.target(challengeUri, connecting.signal));
+    } catch (error) {
+      throw route.translate(
+        error,
+        `Cannot connect to ${route.describe}`,
+        this.#aborted,
+      );
+    } finally {
+      this.#connecting = null;
     }
-    const response = new HTTPResponse();
-    const raw = await session.receiveResponse(response);
-    return {
-      status: response.getStatus(),
-      statusText: response.getReason(),
-      fields: [...response],
-      body: raw,
-      trailers: () => [...session.responseTrailer()],
-    };
+    if (this.#aborted) {
+      raw.close();
+      throw new ConnectionResetException(
+        `Cannot connect to ${route.describe}: the request was aborted`,
+      );
+    }
+    const conn = new BufferedConn(raw, READ_BUFFER);
+    this.#conn = conn;
+    const onConnect = route.options.onConnect;
+    if (onConnect !== undefined) {
+      // Through an https proxy's tunnel, the TLS connection and the proxy's
+      // address hide behind a loopback bridge.
+      const parts = bridgedParts(raw);
+      const inner = parts?.tls ?? raw;
+      const tls = "handshake" in inner
+        ? await (inner as Deno.TlsConn).handshake()
+        : null;
+      onConnect({
+        remoteAddr: address(parts?.peer ?? raw.remoteAddr),
+        localAddr: address(raw.localAddr),
+        proxy: route.proxyName,
+        secure: route.context !== null,
+        alpnProtocol: tls?.alpnProtocol ?? null,
+      });
+    }
+    return conn;
+  }
+
+  /** The trailer of the last response, once its body has ended. */
+  trailers(): [string, string][] {
+    return this.#trailer === null ? [] : fieldPairs(this.#trailer);
   }
 
   abort(): void {
     this.#aborted = true;
     this.#connecting?.abort();
-    this.#session.abort();
+    this.#reusable = false;
+    this.#conn?.close();
   }
 
   close(): void {
-    this.#session.close();
+    this.#reusable = false;
+    this.#conn?.close();
   }
 }
 
-function connectError(
-  error: unknown,
-  action: string,
-  host: string,
-  timeout: number,
-): Error {
-  const options = { cause: error };
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof DOMException && error.name === "TimeoutError") {
-    return new TimeoutException(
-      `${action}: no connection within ${timeout} ms`,
-      options,
-    );
+/** A response as the pool takes it; its body stream is made when asked for. */
+class Received implements ExchangeResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly fields: [string, string][];
+  readonly whole: Uint8Array | null;
+  readonly #result: ExchangeResult;
+  readonly #conn: ExchangeConnection;
+
+  constructor(result: ExchangeResult, conn: ExchangeConnection) {
+    const response = result.response;
+    this.status = response.getStatus();
+    this.statusText = response.getReason();
+    this.fields = fieldPairs(response);
+    this.whole = result.whole;
+    this.#result = result;
+    this.#conn = conn;
   }
-  if (error instanceof Deno.errors.ConnectionRefused) {
-    return new ConnectionRefusedException(
-      `${action}: connection refused`,
-      options,
-    );
+
+  get body(): ReadableStream<Uint8Array> {
+    return this.#result.body;
   }
-  if (
-    /lookup address|Name or service not known|No address associated/i.test(
-      message,
-    )
-  ) {
-    return new HostNotFoundException(
-      `${action}: cannot resolve "${host}"`,
-      options,
-    );
+
+  trailers(): [string, string][] {
+    return this.#conn.trailers();
   }
-  return new NetException(`${action}: ${message}`, options);
+}
+
+/**
+ * An address with its transport: a TlsConn's addresses come without one
+ * (Deno 2.9), and a TLS connection runs over TCP.
+ */
+export function address(addr: Deno.Addr): Deno.NetAddr | Deno.UnixAddr {
+  if ("path" in addr) return { transport: "unix", path: addr.path };
+  const net = addr as Deno.NetAddr;
+  return { transport: "tcp", hostname: net.hostname, port: net.port };
 }

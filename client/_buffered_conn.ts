@@ -133,15 +133,16 @@ export class BufferedConn {
       this.buf = bigger;
     }
     if (this.end === this.buf.length) return Promise.resolve(0);
-    return this.#timed(
+    return this.#timedMap(
       this.conn.read(this.buf.subarray(this.end)),
       timeout,
       what,
-    ).then((n) => {
-      if (n === null) return 0;
-      this.end += n;
-      return n;
-    });
+      (n) => {
+        if (n === null) return 0;
+        this.end += n;
+        return n;
+      },
+    );
   }
 
   /**
@@ -176,8 +177,14 @@ export class BufferedConn {
   /** Writes every byte of `data`. */
   write(data: Uint8Array, timeout: number, what: string): Promise<void> {
     this.#use();
-    return this.#timed(this.conn.write(data), timeout, what).then((n) =>
-      n < data.length ? this.write(data.subarray(n), timeout, what) : undefined
+    return this.#timedMap(
+      this.conn.write(data),
+      timeout,
+      what,
+      (n): Promise<void> | undefined =>
+        n < data.length
+          ? this.write(data.subarray(n), timeout, what)
+          : undefined,
     );
   }
 
@@ -191,6 +198,17 @@ export class BufferedConn {
     } catch {
       // Already closed by the runtime: nothing more to release.
     }
+  }
+
+  #timedMap<T, U>(
+    op: Promise<T>,
+    timeout: number,
+    what: string,
+    then: (value: T) => U | Promise<U>,
+  ): Promise<U> {
+    // A closed connection must not arm a timer that nothing would clear.
+    if (this.#closed) return op.then(then);
+    return this.#deadline.map(op, timeout, what, then);
   }
 
   #timed<T>(op: Promise<T>, timeout: number, what: string): Promise<T> {

@@ -18,7 +18,11 @@ import {
 import { type ProxyAuthCache, proxyHandshake } from "./_proxy.ts";
 import { bridge, bridgedConn } from "./_tls_bridge.ts";
 import type { Context } from "./context.ts";
-import { SSLException, TimeoutException } from "./errors.ts";
+import {
+  ConnectionResetException,
+  SSLException,
+  TimeoutException,
+} from "./errors.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
 
 /** TLS to the server: the name its certificate must carry, and the context. */
@@ -52,6 +56,8 @@ export interface ConnectTarget {
   timeout: number;
   /** The target as messages name it. */
   describe: string;
+  /** Ends the connect: what was opened is closed, and it rejects. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -68,8 +74,9 @@ export async function connect(target: ConnectTarget): Promise<Deno.Conn> {
     abort.abort();
     for (const conn of opened) closeQuietly(conn);
   });
+  const signal = target.signal;
   const track = <T extends { close(): void }>(conn: T): T => {
-    if (deadline.expired) {
+    if (deadline.expired || signal?.aborted) {
       closeQuietly(conn);
       throw new TimeoutException("timed out");
     }
@@ -77,9 +84,28 @@ export async function connect(target: ConnectTarget): Promise<Deno.Conn> {
     return conn;
   };
   const steps = new Steps(target, abort.signal, track);
+  const racers = [steps.open(), deadline.expiry()];
+  let onAbort: (() => void) | undefined;
+  if (signal !== undefined) {
+    racers.push(
+      new Promise<never>((_, reject) => {
+        onAbort = () => {
+          abort.abort();
+          for (const conn of opened) closeQuietly(conn);
+          reject(
+            new ConnectionResetException(
+              `Cannot connect to ${target.describe}: the request was aborted`,
+            ),
+          );
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    );
+  }
   deadline.begin(target.timeout);
   try {
-    return await Promise.race([steps.open(), deadline.expiry()]);
+    return await Promise.race(racers);
   } catch (error) {
     for (const conn of opened) closeQuietly(conn);
     if (deadline.expired) {
@@ -91,6 +117,7 @@ export async function connect(target: ConnectTarget): Promise<Deno.Conn> {
     throw error;
   } finally {
     deadline.clear();
+    if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
   }
 }
 

@@ -73,12 +73,25 @@ export class Deadline {
    * when it runs out.
    */
   run<T>(op: Promise<T>, ms: number, what: string): Promise<T> {
-    if (!(ms > 0)) return op;
+    return this.map(op, ms, what, identity);
+  }
+
+  /**
+   * As `run()`, and maps the value with `then` in the same handler: one
+   * promise for the operation and what follows it.
+   */
+  map<T, U>(
+    op: Promise<T>,
+    ms: number,
+    what: string,
+    then: (value: T) => U | Promise<U>,
+  ): Promise<U> {
+    if (!(ms > 0)) return op.then(then);
     this.begin(ms);
     // Handlers rather than an async function: one promise per operation.
     return op.then((value) => {
       this.end(ms);
-      return value;
+      return then(value);
     }, (error) => {
       this.end(ms);
       throw this.#expired
@@ -115,4 +128,8 @@ export class Deadline {
     this.#reject?.(new Error("deadline expired"));
     this.#onExpire();
   }
+}
+
+function identity<T>(value: T): T {
+  return value;
 }

@@ -215,6 +215,11 @@ export class Exchange {
 
   /** Receives the final response into `response` and returns its body. */
   async receive(response: HTTPResponse): Promise<ReadableStream<Uint8Array>> {
+    return (await this.receiveBody(response)).stream;
+  }
+
+  /** Receives the final response into `response`; its body follows. */
+  async receiveBody(response: HTTPResponse): Promise<ResponseBody> {
     const writer = this.writer;
     if (this.pendingWrite !== null || this.queued > 0) {
       await this.#drainWrites();
@@ -275,7 +280,7 @@ export class Exchange {
         translate: (error, action) => link.translate(error, action),
       },
     );
-    return this.body.stream;
+    return this.body;
   }
 
   /**
@@ -586,13 +591,35 @@ export interface RunExchangeOptions extends Partial<ExchangeOptions> {
   body?: Uint8Array | ReadableStream<Uint8Array> | null;
   /** Names the peer in messages. */
   describe?: string;
+  /**
+   * Whether `conn` carried a request before: then an idempotent request the
+   * server drops is sent once more over `reconnect()`'s connection.
+   */
+  reused?: boolean;
+  /** Opens a fresh connection (to send again, or after a proxy's 407). */
+  reconnect?: () => Promise<BufferedConn>;
+  /** Whether the owner aborted: every failure then says so. */
+  aborted?: () => boolean;
+  /** Turns a runtime error into the NetException family. */
+  translate?: (error: unknown, action: string) => Error;
+  /**
+   * Called when the body has ended, before its stream closes, with whether
+   * the connection in use (`conn`, or the last one `reconnect()` gave) may
+   * carry the next request, and the trailer.
+   */
+  released?: (reusable: boolean, trailer: MessageHeader | null) => void;
 }
 
 /** The outcome of `runExchange()`. */
 export interface ExchangeResult {
   response: HTTPResponse;
   /** The response body; read it to its end to release the connection. */
-  body: ReadableStream<Uint8Array>;
+  readonly body: ReadableStream<Uint8Array>;
+  /**
+   * The whole body when it had all arrived with the head: the connection is
+   * released already, and `body` is made only when asked for.
+   */
+  whole: Uint8Array | null;
   /**
    * Settles when the body ended: `true` when the connection may carry the
    * next request; `false` when it was closed (not kept alive, the body
@@ -605,8 +632,8 @@ export interface ExchangeResult {
  * Sends one request over an open connection and reads its response, without
  * a session: the exchange layer's entry point for a pool. A request refused
  * by its checks (a `TypeError`) leaves the connection untouched, as nothing
- * was sent; any other failure closes it. A request is never replayed
- * elsewhere (a fresh connection is the caller's choice).
+ * was sent; any other failure closes it. A request is replayed only when
+ * `reused` and `reconnect` are given (a fresh connection is the caller's).
  *
  * @throws {TypeError} When the request's framing fields conflict.
  * @throws {NetException} When sending or receiving fails.
@@ -617,46 +644,74 @@ export async function runExchange(
   options: RunExchangeOptions = {},
 ): Promise<ExchangeResult> {
   let open: BufferedConn | null = conn;
-  let settle!: (reusable: boolean) => void;
-  const reusable = new Promise<boolean>((resolve) => settle = resolve);
+  let reused = options.reused ?? false;
+  let settled = false;
+  let settleReusable!: (reusable: boolean) => void;
+  const reusable = new Promise<boolean>((resolve) => settleReusable = resolve);
+  const released = options.released;
+  const settle = (keep: boolean, trailer: MessageHeader | null) => {
+    if (settled) return;
+    settled = true;
+    released?.(keep, trailer);
+    settleReusable(keep);
+  };
+  const reconnect = options.reconnect;
+  const aborted = options.aborted ?? (() => false);
   const link: Link = {
     conn: () => open,
-    reused: () => false,
-    reconnect: () =>
-      Promise.reject(
-        new NoMessageException("Cannot send request: the connection is closed"),
-      ),
+    reused: () => reused,
+    reconnect: reconnect === undefined
+      ? () =>
+        Promise.reject(
+          new NoMessageException(
+            "Cannot send request: the connection is closed",
+          ),
+        )
+      : async () => {
+        open?.close();
+        open = null;
+        const fresh = await reconnect();
+        open = fresh;
+        reused = false;
+      },
     close: () => {
-      conn.close();
+      open?.close();
       open = null;
-      settle(false);
+      // Before the body, a close may precede a reconnect: the verdict comes
+      // from the outcome. A body lost closes for good.
+      if (exchange.body !== null) settle(false, null);
     },
-    aborted: () => false,
-    translate: (error, action) =>
-      translateError(error, action, {
-        aborted: false,
-        lookupHost: options.describe ?? "",
-        tls: null,
-      }),
+    aborted,
+    translate: options.translate ??
+      ((error, action) =>
+        translateError(error, action, {
+          aborted: aborted(),
+          lookupHost: options.describe ?? "",
+          tls: null,
+        })),
     describe: () => options.describe ?? "the server",
     bodyFailed: () => {},
-    release: (keep, _trailer, upgraded) => {
+    release: (keep, trailer, upgraded) => {
+      const current = open;
       if (upgraded) {
         // The connection now speaks another protocol: the caller's.
-        settle(false);
-      } else if (keep && conn.buffered === 0) {
-        conn.readAhead();
-        settle(true);
-      } else link.close();
+        settle(false, trailer);
+      } else if (keep && current !== null && current.buffered === 0) {
+        current.readAhead();
+        settle(true, trailer);
+      } else {
+        settle(false, trailer);
+        link.close();
+      }
     },
   };
-  const exchange = new Exchange(link, request, {
+  const exchange: Exchange = new Exchange(link, request, {
     sendTimeout: options.sendTimeout ?? 0,
     receiveTimeout: options.receiveTimeout ?? 0,
-    limits: { ...DEFAULT_CHUNKED_LIMITS, ...options.limits },
+    limits: options.limits ?? DEFAULT_CHUNKED_LIMITS,
     keepAlive: options.keepAlive ?? true,
-    trailer: options.trailer ?? new MessageHeader(),
-    forward: null,
+    trailer: options.trailer ?? EMPTY_TRAILER,
+    forward: options.forward ?? null,
   });
   try {
     await exchange.start();
@@ -672,10 +727,36 @@ export async function runExchange(
       }
     }
     const response = new HTTPResponse();
-    const stream = await exchange.receive(response);
-    return { response, body: stream, reusable };
+    const received = await exchange.receiveBody(response);
+    return new Result(response, received, reusable);
   } catch (error) {
     link.close();
+    settle(false, null);
     throw error;
   }
 }
+
+class Result implements ExchangeResult {
+  readonly response: HTTPResponse;
+  readonly whole: Uint8Array | null;
+  readonly reusable: Promise<boolean>;
+  readonly #body: ResponseBody;
+
+  constructor(
+    response: HTTPResponse,
+    body: ResponseBody,
+    reusable: Promise<boolean>,
+  ) {
+    this.response = response;
+    this.#body = body;
+    this.whole = body.whole;
+    this.reusable = reusable;
+  }
+
+  get body(): ReadableStream<Uint8Array> {
+    return this.#body.stream;
+  }
+}
+
+// Never written to: runExchange sends no trailer unless given one.
+const EMPTY_TRAILER = new MessageHeader();

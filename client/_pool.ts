@@ -3,7 +3,17 @@
 // most-recently-used first, waiters served first-in first-out, idle ones
 // closed after the keep-alive timeout. It knows connections only through
 // `PooledConnection`, so the transport under it can change in one file
-// (today `_agent_connection.ts`, over the sessions).
+// (`_agent_connection.ts`, over the exchange layer).
+
+/** The methods whose request may be sent again after a dropped connection. */
+export const IDEMPOTENT: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "OPTIONS",
+  "PUT",
+  "DELETE",
+  "TRACE",
+]);
 
 /** One request as a pooled connection sends it. */
 export interface ExchangeRequest {
@@ -23,7 +33,12 @@ export interface ExchangeResponse {
   /** The header fields as received (names as sent), in order. */
   fields: [string, string][];
   /** The body as framed on the wire; empty for HEAD, 204 and 304. */
-  body: ReadableStream<Uint8Array>;
+  readonly body: ReadableStream<Uint8Array>;
+  /**
+   * The whole body when it had all arrived with the head (the connection is
+   * then released already, and `body` need not be made), or `null`.
+   */
+  readonly whole?: Uint8Array | null;
   /** The trailer fields; complete once the body has ended. */
   trailers(): [string, string][];
 }

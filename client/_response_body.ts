@@ -32,6 +32,11 @@ export interface BodyOwner {
 /** A response body stream, and how to stop it from outside. */
 export interface ResponseBody {
   readonly stream: ReadableStream<Uint8Array>;
+  /**
+   * The whole body when it had all arrived with the head (the connection is
+   * then released already), or `null` when it is still to be read.
+   */
+  readonly whole: Uint8Array | null;
   /** Whether the body ended, failed or was cancelled. */
   readonly finished: boolean;
   /**
@@ -43,6 +48,7 @@ export interface ResponseBody {
 }
 
 const ACTION = "Cannot read response body";
+const EMPTY = new Uint8Array(0);
 
 /** Builds the stream of the body that `reader` frames on `conn`. */
 export function responseBody(
@@ -50,6 +56,21 @@ export function responseBody(
   reader: BodyReader,
   owner: BodyOwner,
 ): ResponseBody {
+  // A body already in the buffer is delivered at once, which frees the
+  // connection before the caller reads it; its stream is made only when
+  // asked for (a pool takes `whole` instead), and needs no pull and no
+  // auto-allocation, which makes it cheaper (3.0 against 4.8 µs).
+  const length = reader.framing.kind === "length" ? reader.framing.length : 0;
+  if (reader.done || (length > 0 && conn.buffered >= length)) {
+    let bytes = EMPTY;
+    if (length > 0) {
+      bytes = conn.buf.slice(conn.start, conn.start + length);
+      conn.start += length;
+      reader.consumeData(length);
+    }
+    owner.ended(reader);
+    return new WholeBody(bytes);
+  }
   let finished = false;
   let controller: ReadableByteStreamController | null = null;
   const end = (c: ReadableByteStreamController) => {
@@ -60,6 +81,7 @@ export function responseBody(
   };
   const handle = {
     stream: null as unknown as ReadableStream<Uint8Array>,
+    whole: null,
     get finished() {
       return finished;
     },
@@ -77,26 +99,6 @@ export function responseBody(
       return open;
     },
   };
-  // A body already in the buffer is delivered at once, which frees the
-  // connection before the caller reads it; its stream needs no pull and no
-  // auto-allocation, which makes it cheaper (3.0 against 4.8 µs).
-  const length = reader.framing.kind === "length" ? reader.framing.length : 0;
-  if (reader.done || (length > 0 && conn.buffered >= length)) {
-    handle.stream = new ReadableStream({
-      type: "bytes",
-      start: (c) => {
-        // Kept to error the stream while its bytes are still unread.
-        controller = c;
-        if (length > 0) {
-          c.enqueue(conn.buf.slice(conn.start, conn.start + length));
-          conn.start += length;
-          reader.consumeData(length);
-        }
-        end(c);
-      },
-    });
-    return handle;
-  }
   const pull = async (c: ReadableByteStreamController) => {
     if (finished) return;
     const request = c.byobRequest!;
@@ -186,4 +188,46 @@ function takeBuffered(
     conn.start = reader.advance(conn.buf, conn.start, conn.end);
   }
   return total;
+}
+
+/** A body that came whole with its head; its stream is made when asked for. */
+class WholeBody implements ResponseBody {
+  readonly whole: Uint8Array;
+  #controller: ReadableByteStreamController | null = null;
+  #stream: ReadableStream<Uint8Array> | null = null;
+
+  constructor(whole: Uint8Array) {
+    this.whole = whole;
+  }
+
+  get finished(): boolean {
+    return true;
+  }
+
+  abandon(error: () => Error): boolean {
+    // Read from the connection already: only bytes still queued for the
+    // reader are errored (a negative desired size says some are).
+    const controller = this.#controller;
+    if (controller === null || !(controller.desiredSize! < 0)) return false;
+    try {
+      controller.error(error());
+    } catch {
+      // The stream was already closed or errored by its reader.
+    }
+    return false;
+  }
+
+  get stream(): ReadableStream<Uint8Array> {
+    if (this.#stream !== null) return this.#stream;
+    const bytes = this.whole;
+    return this.#stream = new ReadableStream({
+      type: "bytes",
+      start: (c) => {
+        // Kept to error the stream while its bytes are still unread.
+        this.#controller = c;
+        if (bytes.length > 0) c.enqueue(bytes);
+        c.close();
+      },
+    });
+  }
 }

@@ -15,6 +15,8 @@ const CHUNK = 16 * 1024 + 512;
 export interface Bridge {
   /** The end to start TLS on. */
   inner: Deno.TcpConn;
+  /** The proxy's address: the peer `outer` is connected to. */
+  peer: Deno.Addr;
   /** Closes everything: both loopback ends and `outer`. */
   close(): void;
   /** Lets idle pumps not hold the process alive, or hold it again. */
@@ -63,6 +65,7 @@ export async function bridge(outer: Deno.Conn): Promise<Bridge> {
   pump(outer, side, close);
   return {
     inner: inner!,
+    peer: outer.remoteAddr,
     close,
     ref(held) {
       for (const conn of [side, outer]) {
@@ -97,6 +100,29 @@ async function pump(
  * `tls`; closing it closes the bridge; ref/unref reach the pumps too.
  */
 export function bridgedConn(tls: Deno.TlsConn, b: Bridge): Deno.Conn {
+  const conn = makeBridged(tls, b);
+  bridged.set(conn, { tls, peer: b.peer });
+  return conn;
+}
+
+// What a bridged connection hides: the TLS connection over the loopback
+// pair (its handshake, for ALPN), and the proxy's address.
+const bridged = new WeakMap<
+  Deno.Conn,
+  { tls: Deno.TlsConn; peer: Deno.Addr }
+>();
+
+/**
+ * For a connection made by `bridgedConn()`: the TLS connection inside and the
+ * proxy's address (its own `remoteAddr` is the loopback end); else `null`.
+ */
+export function bridgedParts(
+  conn: Deno.Conn,
+): { tls: Deno.TlsConn; peer: Deno.Addr } | null {
+  return bridged.get(conn) ?? null;
+}
+
+function makeBridged(tls: Deno.TlsConn, b: Bridge): Deno.Conn {
   const conn = {
     get localAddr() {
       return tls.localAddr;

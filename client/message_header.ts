@@ -13,6 +13,12 @@ export let appendTrusted: (
 ) => void;
 
 /**
+ * The fields as `[name, value]` pairs, in order, without an iterator (a
+ * pool copies every response's fields). Internal: not exported by `mod.ts`.
+ */
+export let fieldPairs: (header: MessageHeader) => [string, string][];
+
+/**
  * An ordered, case-insensitive, multi-valued collection of header fields, as
  * Poco's `MessageHeader` (a `NameValueCollection`).
  *
@@ -42,6 +48,13 @@ export class MessageHeader implements Iterable<[string, string]> {
   static {
     appendTrusted = (header, name, value) =>
       header.#push(name, name.toLowerCase(), value);
+    fieldPairs = (header) => {
+      const names = header.#names;
+      const values = header.#values;
+      const out: [string, string][] = new Array(names.length);
+      for (let i = 0; i < names.length; i++) out[i] = [names[i], values[i]];
+      return out;
+    };
   }
 
   #names: string[] = [];

@@ -116,7 +116,11 @@ Deno.test("Agent pool: a connection the server closed while idle is replaced", a
     assert.equal(await response.body.text(), "ok");
     await delay(60);
   }
-  assert.equal(server.accepted, 3);
+  // A POST is never sent twice: it goes out on a new connection at once,
+  // the closed one seen before use.
+  const post = await agent.request(url, { method: "POST", body: "x" });
+  assert.equal(await post.body.text(), "ok");
+  assert.equal(server.accepted, 4);
 });
 
 Deno.test("Agent pool: an idempotent request with a body dropped by a reused connection is sent again; a POST is not", async () => {
@@ -313,4 +317,56 @@ Deno.test("Agent options are checked", () => {
   assert.throws(() => new Agent({ maxConnectionsPerOrigin: 0 }), RangeError);
   assert.throws(() => new Agent({ headersTimeout: -1 }), RangeError);
   assert.throws(() => new Agent({ keepAliveTimeout: 1.5 }), RangeError);
+});
+
+Deno.test("Agent pool: a dropped request is sent again on a fresh connection, not on another idle one that may drop it too", async () => {
+  // The first two connections answer one request each, then drop the next;
+  // later ones answer every request.
+  await using server = startRawServer(async (conn, reader, index) => {
+    if (index < 2) {
+      await reader.request();
+      await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nold");
+      await reader.request();
+      return;
+    }
+    while (await reader.request() !== null) {
+      await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
+    }
+  });
+  await using agent = agentFor({ maxConnectionsPerOrigin: 2 });
+  const url = `http://127.0.0.1:${server.port}/`;
+  // Two requests at once: two connections, both idle afterwards.
+  const first = await Promise.all([agent.request(url), agent.request(url)]);
+  for (const response of first) assert.equal(await response.body.text(), "old");
+  assert.equal(agent.stats()[`http://127.0.0.1:${server.port}`].idle, 2);
+  assert.equal(await (await agent.request(url)).body.text(), "fresh");
+  assert.equal(server.accepted, 3);
+});
+
+Deno.test("Agent pool: aborting a request in the TLS handshake frees its place in the pool at once", async () => {
+  // Accepts TCP but never answers the TLS handshake.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const accepted = listener.accept();
+  const agent = agentFor({ connectTimeout: 0 });
+  const controller = new AbortController();
+  const pending = agent.fetch(`https://127.0.0.1:${port}/`, {
+    signal: controller.signal,
+  });
+  const conn = await accepted;
+  // The client hello has come: the agent waits in the TLS handshake.
+  assert.ok((await conn.read(new Uint8Array(4096)) ?? 0) > 0);
+  controller.abort();
+  await assert.rejects(pending, (e: Error) => e.name === "AbortError");
+  const origin = `https://127.0.0.1:${port}`;
+  for (let i = 0; i < 50 && agent.stats()[origin]?.busy !== 0; i++) {
+    await delay(10);
+  }
+  assert.equal(agent.stats()[origin].busy, 0);
+  // Deno cannot cancel a pending TLS handshake: the socket is freed when the
+  // peer ends it.
+  conn.close();
+  await agent.close();
+  listener.close();
+  await delay(20);
 });
