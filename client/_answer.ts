@@ -30,4 +30,8 @@ export class Answer implements AgentResponse {
   get headers(): Headers {
     return this.#headers ??= headersOf(this.#fields);
   }
+
+  get fields(): [string, string][] {
+    return this.#fields;
+  }
 }

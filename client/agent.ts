@@ -134,6 +134,11 @@ export interface AgentResponse {
   statusText: string;
   /** The header fields. */
   headers: Headers;
+  /**
+   * The header fields as received: in the server's order, with its case,
+   * repeated names kept (what `headers` sorts and lower-cases away).
+   */
+  fields: [string, string][];
   /** The body (decoded); read it, or cancel it, to free the connection. */
   body: ReadableStream<Uint8Array> & BodyHelpers;
   /** The trailer fields; resolves once the body has ended. */

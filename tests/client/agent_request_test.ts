@@ -8,6 +8,7 @@ import {
   startAgentServer,
   testAgent,
 } from "./_agent_server.ts";
+import { send, startRawServer } from "./_helpers.ts";
 
 const agentFor = testAgent;
 
@@ -83,4 +84,27 @@ Deno.test("agent.fetch is bound: it works when passed around", async () => {
   const response = await f(`${server.base}/echo`);
   assert.equal(response.status, 200);
   assert.equal(((await response.json()) as Echo).method, "GET");
+});
+
+Deno.test("Agent.request() gives the fields as received: the server's order, case and repeats", async () => {
+  await using server = startRawServer(async (conn, reader) => {
+    await reader.head();
+    await send(
+      conn,
+      "HTTP/1.1 200 OK\r\nX-Zeta: 1\r\nContent-Length: 2\r\nSet-Cookie: a=1\r\nx-alpha: 2\r\nSet-Cookie: b=2\r\n\r\nok",
+    );
+  });
+  await using agent = agentFor();
+  const { fields, headers, body } = await agent.request(
+    `http://127.0.0.1:${server.port}/`,
+  );
+  assert.equal(await body.text(), "ok");
+  assert.deepEqual(fields, [
+    ["X-Zeta", "1"],
+    ["Content-Length", "2"],
+    ["Set-Cookie", "a=1"],
+    ["x-alpha", "2"],
+    ["Set-Cookie", "b=2"],
+  ]);
+  assert.deepEqual(headers.getSetCookie(), ["a=1", "b=2"]);
 });
