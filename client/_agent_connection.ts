@@ -29,6 +29,8 @@ import type {
   PooledConnection,
 } from "./_pool.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
+import type { AgentConnectEventInit } from "./agent_events.ts";
+import { authority } from "./_host.ts";
 
 /** Where the connections of one pool go. */
 export interface Origin {
@@ -47,7 +49,12 @@ export interface ConnectionOptions {
   keepAliveTimeout: number;
   /** A proxy for the origin's scheme, or `null`. */
   proxy: ProxyConfig | null;
+  /** Told of every new connection once it is established. */
+  onConnect?: (info: ConnectInfo) => void;
 }
+
+/** A new connection, as the agent's `"connect"` event reports it. */
+export type ConnectInfo = Omit<AgentConnectEventInit, "origin">;
 
 /** A pooled connection over a new session to `origin`. */
 export function connectOrigin(
@@ -66,6 +73,8 @@ class SessionConnection implements PooledConnection {
   #session: HTTPClientSession;
   #exchanges = 0;
   #aborted = false;
+  // The transport last reported to `onConnect`.
+  #reported: Deno.Conn | null = null;
   // Ends a connect in progress when the exchange is aborted.
   #connecting: AbortController | null = null;
 
@@ -179,6 +188,7 @@ class SessionConnection implements PooledConnection {
     }
     this.#exchanges++;
     const sink = await session.sendRequest(message);
+    await this.#report();
     if (body instanceof Uint8Array) {
       if (body.length > 0) {
         const writer = sink.getWriter();
@@ -190,6 +200,7 @@ class SessionConnection implements PooledConnection {
     }
     const response = new HTTPResponse();
     const raw = await session.receiveResponse(response);
+    await this.#report();
     return {
       status: response.getStatus(),
       statusText: response.getReason(),
@@ -197,6 +208,31 @@ class SessionConnection implements PooledConnection {
       body: raw,
       trailers: () => [...session.responseTrailer()],
     };
+  }
+
+  // Tells `onConnect` of a transport the session opened since the last one.
+  async #report(): Promise<void> {
+    const onConnect = this.#options.onConnect;
+    const conn = this.#session.socket();
+    if (onConnect === undefined || conn === null || conn === this.#reported) {
+      return;
+    }
+    this.#reported = conn;
+    const proxy = this.#options.proxy;
+    const proxied = proxy !== null && !this.#direct &&
+      this.#origin.socketPath === undefined;
+    const tls = "handshake" in conn
+      ? await (conn as Deno.TlsConn).handshake()
+      : null;
+    onConnect({
+      remoteAddr: address(conn.remoteAddr),
+      localAddr: address(conn.localAddr),
+      proxy: proxied
+        ? `${proxy.protocol}://${authority(proxy.host, proxy.port)}`
+        : null,
+      secure: this.#origin.scheme === "https",
+      alpnProtocol: tls?.alpnProtocol ?? null,
+    });
   }
 
   abort(): void {
@@ -241,4 +277,14 @@ function connectError(
     );
   }
   return new NetException(`${action}: ${message}`, options);
+}
+
+/**
+ * An address with its transport: a TlsConn's addresses come without one
+ * (Deno 2.9), and a TLS connection runs over TCP.
+ */
+export function address(addr: Deno.Addr): Deno.NetAddr | Deno.UnixAddr {
+  if ("path" in addr) return { transport: "unix", path: addr.path };
+  const net = addr as Deno.NetAddr;
+  return { transport: "tcp", hostname: net.hostname, port: net.port };
 }

@@ -1,5 +1,10 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-import { connectOrigin, type Origin } from "./_agent_connection.ts";
+import {
+  type ConnectInfo,
+  connectOrigin,
+  type Origin,
+} from "./_agent_connection.ts";
+import { AgentConnectEvent } from "./agent_events.ts";
 import { encodeBody, type EncodedBody, NO_BODY } from "./_body_encode.ts";
 import { type Deadline, Deadlines } from "./_deadlines.ts";
 import { ACCEPT_ENCODING } from "./_decode.ts";
@@ -172,6 +177,10 @@ const IDEMPOTENT = new Set([
  *   head or streaming the body, with the signal's reason.
  * - `fetch()` rejects network failures with a `TypeError` whose `cause` is
  *   the `NetException`; `request()` throws the `NetException` itself.
+ * - Events: it is an `EventTarget` dispatching an
+ *   {@linkcode AgentConnectEvent} (`"connect"`) for every new connection,
+ *   once established (after TLS); a request over a reused connection
+ *   dispatches nothing.
  *
  * Permissions: `--allow-net` for the hosts (and the proxy), `--allow-read`
  * and `--allow-write` for Unix sockets, `--allow-env` for `proxy: "env"`.
@@ -209,7 +218,7 @@ const IDEMPOTENT = new Set([
  * assert.equal(await body.text(), "got hello");
  * ```
  */
-export class Agent implements AsyncDisposable {
+export class Agent extends EventTarget implements AsyncDisposable {
   /**
    * The Fetch standard's `fetch`, bound to this agent: hand it to any
    * library that takes a `fetch`. Differences from Deno's `fetch`: HTTP/1.1
@@ -262,6 +271,7 @@ export class Agent implements AsyncDisposable {
    * @throws {TypeError} When a Unix socket is given for an https origin.
    */
   constructor(options: AgentOptions = {}) {
+    super();
     const numbers = { ...DEFAULTS };
     for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
       const value = options[key];
@@ -477,6 +487,8 @@ export class Agent implements AsyncDisposable {
         connectTimeout: this.#options.connectTimeout,
         keepAliveTimeout: this.#options.keepAliveTimeout,
         proxy: this.#proxyFor(scheme),
+        onConnect: (info: ConnectInfo) =>
+          this.dispatchEvent(new AgentConnectEvent({ origin: key, ...info })),
       };
       pool = new Pool(
         () => connectOrigin(origin, connection),

@@ -46,4 +46,5 @@ export * from "./http_client_session.ts";
 export * from "./https_client_session.ts";
 export * from "./proxy_config.ts";
 export * from "./agent.ts";
+export * from "./agent_events.ts";
 export * from "./credentials.ts";
