@@ -7,11 +7,13 @@
 // what the Agent hides (every hop's head, the size before decoding).
 import {
   Agent,
+  type AgentResponse,
   Context,
   type ProxyConfig,
   SSLException,
 } from "../client/mod.ts";
 import { CliError } from "./_errors.ts";
+import { ConnectTrace } from "./_verbose.ts";
 
 /** A request as pocket sends it. */
 export interface TransportRequest {
@@ -56,6 +58,18 @@ export interface TransportOptions {
   info: ((line: string) => Promise<void>) | null;
 }
 
+/**
+ * The response fields as received (wire order, the server's case), for
+ * `-i`, `-D` and `-v` to print as curl does. `AgentResponse` gives them as
+ * `fields` once the Agent has it; until then they come from its `Headers`,
+ * sorted and lower-cased.
+ */
+function fieldsOf(response: AgentResponse): [string, string][] {
+  const raw = (response as AgentResponse & { fields?: [string, string][] })
+    .fields;
+  return raw ?? fieldList(response.headers);
+}
+
 /** The response fields as a list, `Set-Cookie` fields kept apart. */
 function fieldList(headers: Headers): [string, string][] {
   const fields: [string, string][] = [];
@@ -74,6 +88,7 @@ export class Transport implements AsyncDisposable {
   readonly #options: TransportOptions;
   #agent: Promise<Agent> | null = null;
   #abort = new AbortController();
+  #trace: ConnectTrace | null = null;
 
   /** @param options What the command line says about connections. */
   constructor(options: TransportOptions) {
@@ -105,13 +120,15 @@ export class Transport implements AsyncDisposable {
       sent.push(["Transfer-Encoding", "chunked"]);
     }
     const target = url.pathname + url.search;
+    this.#trace?.start();
     const response = await agent.request(url, {
       method,
       headers,
       body,
       signal: this.#abort.signal,
     });
-    const fields = fieldList(response.headers);
+    await this.#trace?.report(url);
+    const fields = fieldsOf(response);
     const version = "HTTP/1.1";
     const { status, statusText } = response;
     let headSize = `${version} ${status} ${statusText}\r\n\r\n`.length;
@@ -137,8 +154,8 @@ export class Transport implements AsyncDisposable {
 
   /** The run's Agent, made on the first request. */
   agent(): Promise<Agent> {
-    this.#agent ??= this.#tlsContext().then((context) =>
-      new Agent({
+    this.#agent ??= this.#tlsContext().then((context) => {
+      const agent = new Agent({
         context,
         connectTimeout: this.#options.connectTimeout,
         headersTimeout: 0,
@@ -146,8 +163,11 @@ export class Transport implements AsyncDisposable {
         maxRedirections: 0,
         decompress: false,
         ...(this.#options.proxy ? { proxy: this.#options.proxy } : {}),
-      })
-    );
+      });
+      const info = this.#options.info;
+      if (info) this.#trace = new ConnectTrace(agent, info);
+      return agent;
+    });
     return this.#agent;
   }
 
