@@ -3,7 +3,6 @@
 // events: a request during which no connection opened went over a reused
 // one. The certificate comes from a second handshake, as Deno's TLS
 // connection does not show the peer's.
-import tls from "node:tls";
 import {
   type Agent,
   AgentConnectEvent,
@@ -88,7 +87,12 @@ export class ConnectTrace {
  * The certificate `host:port` presents, read from a handshake of its own.
  * It is not verified again: the Agent's connection verified it.
  */
-function peerCertificate(host: string, port: number): Promise<X509Certificate> {
+async function peerCertificate(
+  host: string,
+  port: number,
+): Promise<X509Certificate> {
+  // Loaded for -v only: pocket's other runs do not pay for node:tls.
+  const { default: tls } = await import("node:tls");
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       host,
