@@ -113,7 +113,11 @@ export class Transport implements AsyncDisposable {
       body = upload.length >= 0 ? await new Response(stream).bytes() : stream;
       if (request.expect100) headers.push(["Expect", "100-continue"]);
     }
+    // The head as the Agent writes it: it adds Accept when none is given.
     const sent: [string, string][] = [["Host", url.host], ...headers];
+    if (!headers.some(([name]) => name.toLowerCase() === "accept")) {
+      sent.push(["Accept", "*/*"]);
+    }
     if (body instanceof Uint8Array) {
       sent.push(["Content-Length", String(body.length)]);
     } else if (body !== null) {
