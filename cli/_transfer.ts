@@ -254,6 +254,8 @@ async function attempt(run: Run, transport: Transport): Promise<string | null> {
         hop.url.pathname + hop.url.search,
       );
       if (answer !== null) {
+        // curl shows the challenge's head too.
+        if (options.include || options.head) await writeHead(sink, head);
         await drain(response.body);
         authorization = answer;
         challenges++;
