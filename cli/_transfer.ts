@@ -41,6 +41,8 @@ interface Run {
   heads: Sink | null;
   stats: TransferStats;
   upload: Upload | null;
+  /** The run's one Agent, over every try. */
+  transport: Transport;
 }
 
 /** The method the options imply when `-X` is not given. */
@@ -70,7 +72,26 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
   try {
     sink = new Sink(outputPath(options), io.stdout);
     const upload = options.body ? await openUpload(options.body, io) : null;
-    code = await withRetries({ options, io, jar, sink, heads, stats, upload });
+    await using transport = new Transport({
+      cacert: options.cacert,
+      cert: options.cert,
+      key: options.key,
+      connectTimeout: options.connectTimeout,
+      proxy: options.proxy,
+      info: options.verbose
+        ? (line) => writeText(io.stderr, `* ${line}\n`)
+        : null,
+    });
+    code = await withRetries({
+      options,
+      io,
+      jar,
+      sink,
+      heads,
+      stats,
+      upload,
+      transport,
+    });
     if (code === 0) await sink.finish();
   } catch (error) {
     const [failure, message] = describeError(error, options.proxy?.host);
@@ -149,21 +170,11 @@ async function cookieJar(options: Options): Promise<CookieJar> {
 }
 
 async function withRetries(run: Run): Promise<number> {
-  const { options, io, sink, stats } = run;
+  const { options, io, sink, stats, transport } = run;
   const started = performance.now();
   for (let retry = 0;; retry++) {
     let failure: unknown = null;
     let retryAfter: string | null = null;
-    await using transport = new Transport({
-      cacert: options.cacert,
-      cert: options.cert,
-      key: options.key,
-      connectTimeout: options.connectTimeout,
-      proxy: options.proxy,
-      info: options.verbose
-        ? (line) => writeText(io.stderr, `* ${line}\n`)
-        : null,
-    });
     let timedOut = false;
     const timer = options.maxTime
       ? setTimeout(() => {
@@ -172,7 +183,7 @@ async function withRetries(run: Run): Promise<number> {
       }, options.maxTime)
       : undefined;
     try {
-      retryAfter = await attempt(run, transport);
+      retryAfter = await attempt(run);
     } catch (error) {
       failure = timedOut
         ? new CliError(
@@ -211,8 +222,8 @@ async function withRetries(run: Run): Promise<number> {
  * One try: redirects followed and challenges answered until a final
  * response, whose head and body are written. Returns its `Retry-After`.
  */
-async function attempt(run: Run, transport: Transport): Promise<string | null> {
-  const { options, io, jar, sink, stats, upload } = run;
+async function attempt(run: Run): Promise<string | null> {
+  const { options, io, jar, sink, stats, upload, transport } = run;
   const origin = options.url;
   let hop: Hop = {
     method: options.method ?? impliedMethod(options),
@@ -254,6 +265,8 @@ async function attempt(run: Run, transport: Transport): Promise<string | null> {
         hop.url.pathname + hop.url.search,
       );
       if (answer !== null) {
+        // curl shows the challenge's head too.
+        if (options.include || options.head) await writeHead(sink, head);
         await drain(response.body);
         authorization = answer;
         challenges++;

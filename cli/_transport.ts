@@ -1,20 +1,19 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The one place pocket talks to the network: `Transport.send()` takes a
-// request and gives a response head and body stream. It runs on
-// HTTPClientSession / HTTPSClientSession, one session per origin, kept for
-// reuse across redirects and retries. (When the Agent lands, this file and
-// _follow.ts and _decompress.ts are what it replaces.)
+// request and gives a response head and body stream. It runs on one `Agent`
+// per run (its pools keep connections for redirects and retries), with the
+// Agent's own redirects and decoding off: pocket follows redirects by curl's
+// rules (_follow.ts) and decodes by curl's (_decompress.ts), as both show
+// what the Agent hides (every hop's head, the size before decoding).
 import {
+  Agent,
+  type AgentResponse,
   Context,
-  HTTPClientSession,
-  HTTPMessage,
-  HTTPRequest,
-  HTTPResponse,
-  HTTPSClientSession,
   type ProxyConfig,
   SSLException,
 } from "../client/mod.ts";
 import { CliError } from "./_errors.ts";
+import { ConnectTrace } from "./_verbose.ts";
 
 /** A request as pocket sends it. */
 export interface TransportRequest {
@@ -59,62 +58,37 @@ export interface TransportOptions {
   info: ((line: string) => Promise<void>) | null;
 }
 
-type Info = (line: string) => Promise<void>;
-
-/** Where a session connects: the proxy, or the server. */
-function hop(session: HTTPClientSession): [string, number, string] {
-  if (session.getProxyHost() === "" || session.bypassProxy()) {
-    return [session.getHost(), session.getPort(), ""];
-  }
-  return [
-    session.getProxyHost(),
-    session.getProxyPort(),
-    ` (the proxy, for ${session.getHost()}:${session.getPort()})`,
-  ];
+/**
+ * The response fields as received (wire order, the server's case), for
+ * `-i`, `-D` and `-v` to print as curl does. `AgentResponse` gives them as
+ * `fields` once the Agent has it; until then they come from its `Headers`,
+ * sorted and lower-cased.
+ */
+function fieldsOf(response: AgentResponse): [string, string][] {
+  const raw = (response as AgentResponse & { fields?: [string, string][] })
+    .fields;
+  return raw ?? fieldList(response.headers);
 }
 
-/** The `-v` lines of a connection just opened, as curl prints them. */
-async function traceConnected(
-  info: Info,
-  session: HTTPClientSession,
-): Promise<void> {
-  const [host, , via] = hop(session);
-  const conn = session.socket();
-  if (conn === null) return;
-  const remote = conn.remoteAddr as Deno.NetAddr;
-  // Deno.connect resolves the name itself: the address is all it shows.
-  await info(
-    `Connected to ${host} (${remote.hostname}) port ${remote.port}${via}`,
-  );
-  if (!(session instanceof HTTPSClientSession)) return;
-  const alpn = "handshake" in conn
-    ? (await (conn as Deno.TlsConn).handshake()).alpnProtocol
-    : null;
-  await info(
-    "TLS handshake done (Deno does not show the TLS version or the cipher)",
-  );
-  await info(
-    alpn
-      ? `ALPN: server accepted ${alpn}`
-      : "ALPN: server did not agree on a protocol",
-  );
-  try {
-    // A second handshake: Deno's TLS connection does not expose the peer.
-    const certificate = await session.serverCertificate();
-    await info("Server certificate (from a second handshake):");
-    await info(` subject: ${certificate.subjectName()}`);
-    await info(` issuer: ${certificate.issuerName()}`);
-    await info(` expire date: ${certificate.expiresOn().toUTCString()}`);
-  } catch (error) {
-    await info(`Server certificate not shown: ${(error as Error).message}`);
+/** The response fields as a list, `Set-Cookie` fields kept apart. */
+function fieldList(headers: Headers): [string, string][] {
+  const fields: [string, string][] = [];
+  for (const [name, value] of headers) {
+    if (name === "set-cookie") continue;
+    fields.push([name, value]);
   }
+  for (const cookie of headers.getSetCookie()) {
+    fields.push(["set-cookie", cookie]);
+  }
+  return fields;
 }
 
-/** Sends requests, one session per origin. */
+/** Sends requests on one Agent. */
 export class Transport implements AsyncDisposable {
   readonly #options: TransportOptions;
-  readonly #sessions = new Map<string, HTTPClientSession>();
-  #context: Promise<Context> | null = null;
+  #agent: Promise<Agent> | null = null;
+  #abort = new AbortController();
+  #trace: ConnectTrace | null = null;
 
   /** @param options What the command line says about connections. */
   constructor(options: TransportOptions) {
@@ -127,113 +101,99 @@ export class Transport implements AsyncDisposable {
    * origin.
    */
   async send(request: TransportRequest): Promise<TransportResponse> {
-    const session = await this.#session(request.url);
-    const info = this.#options.info;
-    const reused = session.connected();
-    if (info && reused) {
-      await info(`Re-using existing connection with host ${session.getHost()}`);
-    } else if (info) {
-      const [host, port, via] = hop(session);
-      await info(`  Trying ${host}:${port}${via}...`);
-    }
-    const { url } = request;
-    const target = url.pathname + url.search;
-    const message = new HTTPRequest(
-      request.method,
-      target,
-      HTTPMessage.HTTP_1_1,
-    );
-    for (const [name, value] of request.headers) message.add(name, value);
+    const agent = await this.agent();
+    const { url, method } = request;
+    const headers = [...request.headers];
     const upload = request.body;
+    let body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null =
+      null;
     if (upload) {
-      if (upload.length >= 0) message.setContentLength(upload.length);
-      else message.setChunkedTransferEncoding(true);
-      if (request.expect100) message.setExpectContinue(true);
+      const stream = await upload.open();
+      // A known length goes as bytes, so it is sent with Content-Length.
+      body = upload.length >= 0 ? await new Response(stream).bytes() : stream;
+      if (request.expect100) headers.push(["Expect", "100-continue"]);
     }
-    const stream = await session.sendRequest(message);
-    if (info && !reused) await traceConnected(info, session);
-    const requestHead: [string, [string, string][]] = [
-      `${message.getMethod()} ${message.getURI()} ${message.getVersion()}`,
-      [...message],
-    ];
-    const response = new HTTPResponse();
-    let sendBody = upload !== null;
-    if (upload && request.expect100) {
-      sendBody = await session.peekResponse(response);
+    // The head as the Agent writes it: it adds Accept when none is given.
+    const sent: [string, string][] = [["Host", url.host], ...headers];
+    if (!headers.some(([name]) => name.toLowerCase() === "accept")) {
+      sent.push(["Accept", "*/*"]);
     }
-    if (sendBody && upload) {
-      await (await upload.open()).pipeTo(stream);
-    } else if (!upload) {
-      await stream.close();
+    if (body instanceof Uint8Array) {
+      sent.push(["Content-Length", String(body.length)]);
+    } else if (body !== null) {
+      sent.push(["Transfer-Encoding", "chunked"]);
     }
-    const body = await session.receiveResponse(response);
-    const headers: [string, string][] = [...response];
-    const version = response.getVersion();
-    const status = response.getStatus();
-    const reason = response.getReason();
-    let headSize = `${version} ${status} ${reason}\r\n\r\n`.length;
-    for (const [n, v] of headers) headSize += n.length + v.length + 4;
+    const target = url.pathname + url.search;
+    this.#trace?.start();
+    const response = await agent.request(url, {
+      method,
+      headers,
+      body,
+      signal: this.#abort.signal,
+    });
+    await this.#trace?.report(url);
+    const fields = fieldsOf(response);
+    const version = "HTTP/1.1";
+    const { status, statusText } = response;
+    let headSize = `${version} ${status} ${statusText}\r\n\r\n`.length;
+    for (const [n, v] of fields) headSize += n.length + v.length + 4;
+    const length = response.headers.get("content-length");
     return {
       version,
       status,
-      reason,
-      headers,
+      reason: statusText,
+      headers: fields,
       headSize,
-      contentLength: response.getContentLength(),
-      body,
-      requestHead,
+      contentLength: length === null ? -1 : Number(length),
+      body: response.body,
+      requestHead: [`${method} ${target} ${version}`, sent],
     };
   }
 
-  /** Aborts every connection (for `--max-time`). */
+  /** Aborts every request in flight (for `--max-time`). */
   abort(): void {
-    for (const session of this.#sessions.values()) session.abort();
+    this.#abort.abort(new DOMException("The run timed out", "AbortError"));
+    this.#abort = new AbortController();
   }
 
-  async #session(url: URL): Promise<HTTPClientSession> {
-    const host = url.hostname.replace(/^\[|\]$/g, "");
-    const secure = url.protocol === "https:";
-    const port = Number(url.port || (secure ? 443 : 80));
-    const key = `${url.protocol}//${host}:${port}`;
-    let session = this.#sessions.get(key);
-    if (session) return session;
-    session = secure
-      ? new HTTPSClientSession(host, port, await this.#tlsContext())
-      : new HTTPClientSession(host, port);
-    if (this.#options.connectTimeout) {
-      session.setConnectTimeout(this.#options.connectTimeout);
-    }
-    if (this.#options.proxy) {
-      // http targets are forwarded (absolute URIs), https ones tunnelled.
-      session.setProxyConfig(this.#options.proxy.with({ tunnel: secure }));
-    }
-    this.#sessions.set(key, session);
-    return session;
+  /** The run's Agent, made on the first request. */
+  agent(): Promise<Agent> {
+    this.#agent ??= this.#tlsContext().then((context) => {
+      const agent = new Agent({
+        context,
+        connectTimeout: this.#options.connectTimeout,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        maxRedirections: 0,
+        decompress: false,
+        ...(this.#options.proxy ? { proxy: this.#options.proxy } : {}),
+      });
+      const info = this.#options.info;
+      if (info) this.#trace = new ConnectTrace(agent, info);
+      return agent;
+    });
+    return this.#agent;
   }
 
-  #tlsContext(): Promise<Context> {
+  #tlsContext(): Promise<Context | undefined> {
     const { cacert, cert, key } = this.#options;
-    this.#context ??= (cacert || cert)
-      ? Context.fromFiles({
-        caFile: cacert,
-        certificateFile: cert,
-        privateKeyFile: key,
-      }).catch((error) => {
-        throw new CliError(
-          error instanceof SSLException ? 77 : 2,
-          (error as Error).message,
-          { cause: error },
-        );
-      })
-      : Promise.resolve(new Context());
-    return this.#context;
+    if (!cacert && !cert) return Promise.resolve(undefined);
+    return Context.fromFiles({
+      caFile: cacert,
+      certificateFile: cert,
+      privateKeyFile: key,
+    }).catch((error) => {
+      throw new CliError(
+        error instanceof SSLException ? 77 : 2,
+        (error as Error).message,
+        { cause: error },
+      );
+    });
   }
 
-  /** Closes every session. */
+  /** Closes every connection. */
   async [Symbol.asyncDispose](): Promise<void> {
-    for (const session of this.#sessions.values()) {
-      await session[Symbol.asyncDispose]();
-    }
-    this.#sessions.clear();
+    const agent = await this.#agent?.catch(() => null);
+    await agent?.close();
   }
 }

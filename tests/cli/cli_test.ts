@@ -134,8 +134,11 @@ Deno.test("pocket exits as curl does: 22 with --fail, 7, 6, 3, 2, 28", async () 
   assert.equal((await pocket(["http://[::1"])).code, 3);
   assert.equal((await pocket(["--frobnicate", base])).code, 2);
   assert.equal((await pocket([])).code, 2);
+  const started = performance.now();
   const slow = await pocket(["-m", "0.5", `${base}/hang`]);
   assert.equal(slow.code, 28);
+  // -m ends the transfer itself, well before any read timeout (60 s).
+  assert.ok(performance.now() - started < 20_000, "ended by -m");
   assert.equal(
     slow.stderr,
     "pocket: (28) Operation timed out after 500 milliseconds with 0 bytes received\n",

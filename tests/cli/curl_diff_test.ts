@@ -132,6 +132,14 @@ Deno.test("pocket -u as curl: Basic at once, --digest answering the challenge", 
     assert.equal(pocket.stdout, "digest ok\n");
   });
   await t.step(
+    "--digest -i shows the 401's head, then the answer's",
+    () =>
+      check(
+        ["-si", "--digest", "-u", "ann:s3cret", `${base}/digest`],
+        "--digest -i",
+      ),
+  );
+  await t.step(
     "--digest, wrong password",
     () =>
       check(
