@@ -7,7 +7,6 @@
 // what the Agent hides (every hop's head, the size before decoding).
 import {
   Agent,
-  type AgentResponse,
   Context,
   type ProxyConfig,
   SSLException,
@@ -56,31 +55,6 @@ export interface TransportOptions {
   proxy: ProxyConfig | null;
   /** Writes a `-v` info line (`* ...`), or null when not verbose. */
   info: ((line: string) => Promise<void>) | null;
-}
-
-/**
- * The response fields as received (wire order, the server's case), for
- * `-i`, `-D` and `-v` to print as curl does. `AgentResponse` gives them as
- * `fields` once the Agent has it; until then they come from its `Headers`,
- * sorted and lower-cased.
- */
-function fieldsOf(response: AgentResponse): [string, string][] {
-  const raw = (response as AgentResponse & { fields?: [string, string][] })
-    .fields;
-  return raw ?? fieldList(response.headers);
-}
-
-/** The response fields as a list, `Set-Cookie` fields kept apart. */
-function fieldList(headers: Headers): [string, string][] {
-  const fields: [string, string][] = [];
-  for (const [name, value] of headers) {
-    if (name === "set-cookie") continue;
-    fields.push([name, value]);
-  }
-  for (const cookie of headers.getSetCookie()) {
-    fields.push(["set-cookie", cookie]);
-  }
-  return fields;
 }
 
 /** Sends requests on one Agent. */
@@ -132,7 +106,8 @@ export class Transport implements AsyncDisposable {
       signal: this.#abort.signal,
     });
     await this.#trace?.report(url);
-    const fields = fieldsOf(response);
+    // As received (wire order, the server's case), for -i, -D and -v.
+    const fields = response.fields;
     const version = "HTTP/1.1";
     const { status, statusText } = response;
     let headSize = `${version} ${status} ${statusText}\r\n\r\n`.length;
