@@ -273,7 +273,7 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-/** Runs the runners in turns, one connection each per turn. */
+/** Runs the runners in turns, one connection each per turn, in rotating order. */
 async function measure(
   runners: [string, Runner][],
   rounds: number,
@@ -283,7 +283,13 @@ async function measure(
   for (let i = 0; i < 10; i++) for (const [, run] of runners) await run();
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < perRound; i++) {
-      for (const [name, run] of runners) {
+      // Each runner goes first in turn: the one after another pays for the
+      // server's work on the connection just closed.
+      const turn = [
+        ...runners.slice(i % runners.length),
+        ...runners.slice(0, i % runners.length),
+      ];
+      for (const [name, run] of turn) {
         const t0 = performance.now();
         await run();
         times.get(name)!.push(performance.now() - t0);
