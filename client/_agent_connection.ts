@@ -10,7 +10,7 @@
 import { DEFAULT_CHUNKED_LIMITS } from "./_body.ts";
 import { BufferedConn } from "./_buffered_conn.ts";
 import { connect, type ConnectTarget } from "./_connector.ts";
-import { type ExchangeResult, runExchange } from "./_exchange.ts";
+import { type ExchangeResult, runExchange } from "./_run_exchange.ts";
 import { authority } from "./_host.ts";
 import { bridgedParts } from "./_tls_bridge.ts";
 import type { ProxyAuthCache } from "./_proxy.ts";

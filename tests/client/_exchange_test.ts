@@ -2,7 +2,7 @@
 // The exchange layer without a session: runExchange() over an open connection.
 import assert from "node:assert/strict";
 import { BufferedConn } from "../../client/_buffered_conn.ts";
-import { runExchange } from "../../client/_exchange.ts";
+import { runExchange } from "../../client/_run_exchange.ts";
 import { HTTPMessage, HTTPRequest } from "../../client/mod.ts";
 import { send, startRawServer, text } from "./_helpers.ts";
 
