@@ -445,3 +445,21 @@ export async function startMutualTlsServer(): Promise<MutualTlsServer> {
     },
   };
 }
+
+/**
+ * Relays `conn` to 127.0.0.1:`port` both ways until either side closes: the
+ * tunnel of a scripted proxy after its CONNECT 2xx.
+ */
+export async function relayTo(conn: Deno.Conn, port: number): Promise<void> {
+  const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await Promise.all([
+      conn.readable.pipeTo(upstream.writable).catch(() => {}),
+      upstream.readable.pipeTo(conn.writable).catch(() => {}),
+    ]);
+  } finally {
+    try {
+      upstream.close();
+    } catch { /* closed by pipeTo */ }
+  }
+}

@@ -22,7 +22,7 @@ import {
 } from "../../client/_tcp.ts";
 import {
   CA_PEM,
-  type RawReader,
+  relayTo,
   send,
   SMALL_BODY,
   startRawServer,
@@ -103,22 +103,8 @@ function fakeProxy(tls = false) {
       return;
     }
     await send(conn, "HTTP/1.1 200 Connection established\r\n\r\n");
-    await tunnel(conn, reader, Number(connect[1]));
+    await relayTo(conn, Number(connect[1]));
   }, { tls });
-}
-
-async function tunnel(conn: Deno.Conn, _reader: RawReader, port: number) {
-  const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await Promise.all([
-      conn.readable.pipeTo(upstream.writable).catch(() => {}),
-      upstream.readable.pipeTo(conn.writable).catch(() => {}),
-    ]);
-  } finally {
-    try {
-      upstream.close();
-    } catch { /* closed by pipeTo */ }
-  }
 }
 
 const on = (calls: NoDelayCall[], remote: number) =>

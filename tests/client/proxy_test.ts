@@ -26,7 +26,7 @@ import {
 import {
   CA_PEM,
   LARGE_BODY,
-  type RawReader,
+  relayTo,
   send,
   startRawServer,
   startTestServer,
@@ -280,28 +280,15 @@ function connectProxy(
     const scripted = answer?.(head, index);
     if (scripted !== null && scripted !== undefined) {
       if (scripted !== "") await send(conn, scripted);
-      if (scripted.startsWith("HTTP/1.1 200")) await pipeTo(conn, reader, head);
+      if (scripted.startsWith("HTTP/1.1 200")) {
+        await relayTo(conn, Number(/^CONNECT [^ ]*:(\d+) /.exec(head)![1]));
+      }
       return;
     }
     await send(conn, "HTTP/1.1 200 Connection established\r\n\r\n");
-    await pipeTo(conn, reader, head);
+    await relayTo(conn, Number(/^CONNECT [^ ]*:(\d+) /.exec(head)![1]));
   });
   return { server, heads };
-}
-
-async function pipeTo(conn: Deno.Conn, _reader: RawReader, head: string) {
-  const port = Number(/^CONNECT [^ ]*:(\d+) /.exec(head)![1]);
-  const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await Promise.all([
-      conn.readable.pipeTo(upstream.writable).catch(() => {}),
-      upstream.readable.pipeTo(conn.writable).catch(() => {}),
-    ]);
-  } finally {
-    try {
-      upstream.close();
-    } catch { /* closed by pipeTo */ }
-  }
 }
 
 const context = new Context({ caCerts: [CA_PEM] });
