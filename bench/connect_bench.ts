@@ -11,7 +11,7 @@
  * each TLS server in another process show the cause: `Deno.connect` +
  * `setNoDelay(true)` + `Deno.startTls`, the request written right after the
  * handshake, and the same waiting one connect time first (what the client
- * does, see client/_tcp.ts).
+ * does, see client/_connection/tcp.ts).
  *
  * Run: `deno task bench:connect [--rounds N] [--json /tmp/out.json]`; each
  * round is 100 connections per runner (`--per-round N`), after 10 warm-up

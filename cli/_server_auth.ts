@@ -9,7 +9,7 @@ import {
   parseChallenges,
   parseNtlmType2,
   pickDigest,
-} from "../client/_proxy_auth.ts";
+} from "../client/_protocol/auth.ts";
 import type { ServerAuth } from "./_args.ts";
 
 /** A user name and password. */

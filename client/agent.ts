@@ -3,18 +3,18 @@ import {
   type ConnectInfo,
   connectOrigin,
   type Origin,
-} from "./_agent_connection.ts";
+} from "./_agent/connection.ts";
 import { AgentConnectEvent } from "./agent_events.ts";
-import { encodeBody, type EncodedBody, NO_BODY } from "./_body_encode.ts";
-import { type Deadline, Deadlines } from "./_deadlines.ts";
-import { ACCEPT_ENCODING } from "./_decode.ts";
-import { deliver } from "./_agent_body.ts";
-import { Answer } from "./_answer.ts";
+import { encodeBody, type EncodedBody, NO_BODY } from "./_agent/body_init.ts";
+import { type Deadline, Deadlines } from "./_agent/deadlines.ts";
+import { ACCEPT_ENCODING } from "./_protocol/content_coding.ts";
+import { deliver } from "./_agent/body.ts";
+import { Answer } from "./_agent/answer.ts";
 import {
   authorize,
   authorizePreemptively,
   type AuthState,
-} from "./_agent_auth.ts";
+} from "./_agent/auth.ts";
 import {
   EMPTY_HEADERS,
   follow,
@@ -24,7 +24,7 @@ import {
   parseUrl,
   type Sent,
   toResponse,
-} from "./_fetch.ts";
+} from "./_agent/fetch.ts";
 import {
   type ExchangeRequest,
   type ExchangeResponse,
@@ -32,7 +32,7 @@ import {
   Pool,
   type PooledConnection,
   type PoolStats,
-} from "./_pool.ts";
+} from "./_agent/pool.ts";
 import type { Context } from "./context.ts";
 import type { HTTPCredentials } from "./credentials.ts";
 import {
@@ -42,7 +42,7 @@ import {
   TimeoutException,
 } from "./errors.ts";
 import { ProxyConfig, type ProxyConfigInit } from "./proxy_config.ts";
-import { type BodyHelpers, withHelpers } from "./_body_helpers.ts";
+import { type BodyHelpers, withHelpers } from "./_agent/body_helpers.ts";
 
 export type { BodyHelpers, PoolStats };
 

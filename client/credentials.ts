@@ -9,7 +9,7 @@ import {
   parseChallenges,
   parseNtlmType2,
   pickDigest,
-} from "./_proxy_auth.ts";
+} from "./_protocol/auth.ts";
 import { NetException } from "./errors.ts";
 import type { HTTPRequest } from "./http_request.ts";
 import type { HTTPResponse } from "./http_response.ts";

@@ -1,21 +1,24 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The facade of the client: Poco's HTTPClientSession. It keeps the settings
 // and one connection, and lets one exchange at a time run over it; the work
-// is done below it: _connector.ts opens connections, _exchange.ts drives a
+// is done below it: _connection/connector.ts opens connections, _exchange/exchange.ts drives a
 // request and its response with the sans-I/O reader and writer
-// (_response_reader.ts, _request_writer.ts), _translate_error.ts names
+// (_protocol/response_reader.ts, _protocol/request_writer.ts), _connection/translate_error.ts names
 // failures.
-import { type ChunkedLimits, DEFAULT_CHUNKED_LIMITS } from "./_body.ts";
-import { BodySink } from "./_body_sink.ts";
-import type { ConnectTarget } from "./_connector.ts";
-import { Exchange } from "./_exchange.ts";
-import { authority, checkHost } from "./_host.ts";
-import { closeQuietly } from "./_io.ts";
+import {
+  type ChunkedLimits,
+  DEFAULT_CHUNKED_LIMITS,
+} from "./_protocol/chunked.ts";
+import { BodySink } from "./_exchange/request_body_sink.ts";
+import type { ConnectTarget } from "./_connection/connector.ts";
+import { Exchange } from "./_exchange/exchange.ts";
+import { authority, checkHost } from "./_protocol/host.ts";
+import { closeQuietly } from "./_connection/io.ts";
 import { ConnectionResetException } from "./errors.ts";
-import type { ProxyAuthCache } from "./_proxy.ts";
-import { SessionConnection } from "./_session_connection.ts";
-import { sessionHooks } from "./_session_hooks.ts";
-import { translateError } from "./_translate_error.ts";
+import type { ProxyAuthCache } from "./_connection/proxy_tunnel.ts";
+import { SessionConnection } from "./_facade/session_connection.ts";
+import { sessionHooks } from "./_facade/session_hooks.ts";
+import { translateError } from "./_connection/translate_error.ts";
 import type { HTTPRequest } from "./http_request.ts";
 import type { HTTPResponse } from "./http_response.ts";
 import { MessageHeader } from "./message_header.ts";

@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import { MessageHeader } from "./message_header.ts";
-import { tokenList } from "./_tokens.ts";
+import { tokenList } from "./_protocol/tokens.ts";
 
 const DIGITS = /^[0-9]{1,15}$/;
 

@@ -1,8 +1,12 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-import { bracketHost } from "./_host.ts";
+import { bracketHost } from "./_protocol/host.ts";
 import { parseCookie, stringifyCookie } from "cookie";
 import { HTTPMessage } from "./http_message.ts";
-import { printable, tokenList, validateHeaderName } from "./_tokens.ts";
+import {
+  printable,
+  tokenList,
+  validateHeaderName,
+} from "./_protocol/tokens.ts";
 
 // Visible ASCII: a request target has no space, no control and no raw non-ASCII.
 const REQUEST_TARGET = /^[\x21-\x7e]+$/;

@@ -1,7 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import { parseSetCookie } from "cookie";
 import { HTTPMessage } from "./http_message.ts";
-import { validateHeaderValue } from "./_tokens.ts";
+import { validateHeaderValue } from "./_protocol/tokens.ts";
 
 const REASONS: ReadonlyMap<number, string> = new Map([
   [100, "Continue"],

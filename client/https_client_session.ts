@@ -10,9 +10,9 @@ import {
   type HTTPClientSessionOptions,
 } from "./http_client_session.ts";
 import { X509Certificate } from "./x509_certificate.ts";
-import { authority } from "./_host.ts";
-import { sessionHooks } from "./_session_hooks.ts";
-import { certificateReason } from "./_translate_error.ts";
+import { authority } from "./_protocol/host.ts";
+import { sessionHooks } from "./_facade/session_hooks.ts";
+import { certificateReason } from "./_connection/translate_error.ts";
 import {
   checkServerIdentity,
   connect as connectNodeTls,

@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import { NotFoundException } from "./errors.ts";
-import { validateHeaderName, validateHeaderValue } from "./_tokens.ts";
+import { validateHeaderName, validateHeaderValue } from "./_protocol/tokens.ts";
 
 /**
  * Appends a field whose name and value were already checked (by the response

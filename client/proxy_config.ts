@@ -1,5 +1,5 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-import { checkHost } from "./_host.ts";
+import { checkHost } from "./_protocol/host.ts";
 
 /**
  * How a session talks to its proxy: plain TCP (`"http"`) or TLS (`"https"`).

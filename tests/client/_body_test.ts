@@ -4,7 +4,7 @@ import {
   ChunkedDecoder,
   encodeChunk,
   encodeLastChunk,
-} from "../../client/_body.ts";
+} from "../../client/_protocol/chunked.ts";
 import { MessageException, MessageHeader } from "../../client/mod.ts";
 import { decoder, encoder } from "./_helpers.ts";
 

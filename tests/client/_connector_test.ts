@@ -1,9 +1,9 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The connection layer: the deadline primitive and the connector (NODELAY: _tcp_test.ts).
 import assert from "node:assert/strict";
-import { DEFAULT_CHUNKED_LIMITS } from "../../client/_body.ts";
-import { connect } from "../../client/_connector.ts";
-import { Deadline } from "../../client/_deadline.ts";
+import { DEFAULT_CHUNKED_LIMITS } from "../../client/_protocol/chunked.ts";
+import { connect } from "../../client/_connection/connector.ts";
+import { Deadline } from "../../client/_connection/deadline.ts";
 import { ProxyConfig, TimeoutException } from "../../client/mod.ts";
 import { startRawServer } from "./_helpers.ts";
 

@@ -7,7 +7,7 @@ import {
   requestFraming,
   responseFraming,
   serializeRequestHead,
-} from "../../client/_head.ts";
+} from "../../client/_protocol/head.ts";
 import {
   HTTPMessage,
   HTTPRequest,

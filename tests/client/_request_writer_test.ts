@@ -1,8 +1,15 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The sans-I/O request writer and the host checks: what reaches the wire.
 import assert from "node:assert/strict";
-import { authority, checkHost, checkHostField } from "../../client/_host.ts";
-import { BodyState, RequestWriter } from "../../client/_request_writer.ts";
+import {
+  authority,
+  checkHost,
+  checkHostField,
+} from "../../client/_protocol/host.ts";
+import {
+  BodyState,
+  RequestWriter,
+} from "../../client/_protocol/request_writer.ts";
 import { HTTPMessage, HTTPRequest, MessageHeader } from "../../client/mod.ts";
 import { decoder } from "./_helpers.ts";
 

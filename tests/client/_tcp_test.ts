@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // TCP_NODELAY on every TCP connection the client opens, and the wait for a
-// TLS 1.3 server's session tickets (client/_tcp.ts). Deno has no getter for
+// TLS 1.3 server's session tickets (client/_connection/tcp.ts). Deno has no getter for
 // TCP_NODELAY, so the tests watch `setNoDelay` on the TcpConn prototype; the
 // latency itself is measured by `deno task bench:connect`, not here.
 import assert from "node:assert/strict";
@@ -19,7 +19,7 @@ import {
   SETTLE_MAX_MS,
   settleTls,
   tuneTcp,
-} from "../../client/_tcp.ts";
+} from "../../client/_connection/tcp.ts";
 import {
   CA_PEM,
   relayTo,

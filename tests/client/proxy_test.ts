@@ -22,7 +22,7 @@ import {
   parseChallenges,
   parseNtlmType2,
   pickDigest,
-} from "../../client/_proxy_auth.ts";
+} from "../../client/_protocol/auth.ts";
 import {
   CA_PEM,
   LARGE_BODY,

@@ -2,10 +2,10 @@
 // Review of issue 12: limits at their exact value, and what a session does
 // with its connection after a hostile response.
 import assert from "node:assert/strict";
-import { DEFAULT_CHUNKED_LIMITS } from "../../client/_body.ts";
-import { findHeadEnd, parseResponseHead } from "../../client/_head.ts";
-import { authority } from "../../client/_host.ts";
-import { readResponseHead } from "../../client/_response_reader.ts";
+import { DEFAULT_CHUNKED_LIMITS } from "../../client/_protocol/chunked.ts";
+import { findHeadEnd, parseResponseHead } from "../../client/_protocol/head.ts";
+import { authority } from "../../client/_protocol/host.ts";
+import { readResponseHead } from "../../client/_protocol/response_reader.ts";
 import {
   HTTPClientSession,
   HTTPMessage,

@@ -9,7 +9,7 @@ import {
   NetException,
   SSLException,
   TimeoutException,
-} from "./errors.ts";
+} from "../errors.ts";
 
 /** What the translator needs to know about the connection. */
 export interface TranslateContext {

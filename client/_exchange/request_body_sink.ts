@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The request body's WritableStream, and the exchange it feeds.
-import type { Exchange } from "./_exchange.ts";
+import type { Exchange } from "./exchange.ts";
 
 /**
  * The request body's `WritableStream` and the exchange it feeds. A stream

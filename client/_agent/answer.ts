@@ -1,8 +1,8 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-import type { AgentResponse } from "./agent.ts";
-import type { BodyHelpers } from "./_body_helpers.ts";
-import type { Sent } from "./_fetch.ts";
-import { headersOf } from "./_headers.ts";
+import type { AgentResponse } from "../agent.ts";
+import type { BodyHelpers } from "./body_helpers.ts";
+import type { Sent } from "./fetch.ts";
+import { headersOf } from "./headers.ts";
 
 // What request() resolves to; its Headers is made when first asked for.
 export class Answer implements AgentResponse {

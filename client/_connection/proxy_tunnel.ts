@@ -3,16 +3,16 @@
 // (with authentication), and the challenge request that Digest and NTLM need
 // before plain forwarding. Raw connections, no timers: the caller bounds the
 // whole handshake with one deadline that closes the connection.
-import type { ChunkedLimits } from "./_body.ts";
-import { BufferedConn } from "./_buffered_conn.ts";
-import { encodeHead, responseFraming } from "./_head.ts";
-import { closeQuietly, writeAll } from "./_io.ts";
+import type { ChunkedLimits } from "../_protocol/chunked.ts";
+import { BufferedConn } from "./buffered_conn.ts";
+import { encodeHead, responseFraming } from "../_protocol/head.ts";
+import { closeQuietly, writeAll } from "./io.ts";
 import {
   BodyReader,
   isFinal,
   MAX_INTERIM_RESPONSES,
   readResponseHead,
-} from "./_response_reader.ts";
+} from "../_protocol/response_reader.ts";
 import {
   basicAuthorization,
   digestAuthorization,
@@ -22,14 +22,14 @@ import {
   parseChallenges,
   parseNtlmType2,
   pickDigest,
-} from "./_proxy_auth.ts";
+} from "../_protocol/auth.ts";
 import {
   MessageException,
   NoMessageException,
   ProxyException,
-} from "./errors.ts";
-import { HTTPResponse } from "./http_response.ts";
-import type { ProxyConfig } from "./proxy_config.ts";
+} from "../errors.ts";
+import { HTTPResponse } from "../http_response.ts";
+import type { ProxyConfig } from "../proxy_config.ts";
 
 /** What a session keeps between handshakes: the last Digest challenge. */
 export interface ProxyAuthCache {

@@ -2,15 +2,15 @@
 // Server authentication for the agent: a 401 answered with the origin's
 // HTTPCredentials on the same pooled connection (NTLM needs that), and the
 // answer sent up front to an origin that was answered before.
-import type { HTTPCredentials } from "./credentials.ts";
-import type { Outgoing } from "./_fetch.ts";
-import { HTTPRequest } from "./http_request.ts";
-import { HTTPResponse } from "./http_response.ts";
+import type { HTTPCredentials } from "../credentials.ts";
+import type { Outgoing } from "./fetch.ts";
+import { HTTPRequest } from "../http_request.ts";
+import { HTTPResponse } from "../http_response.ts";
 import {
   type ExchangeRequest,
   type ExchangeResponse,
   fieldValue,
-} from "./_pool.ts";
+} from "./pool.ts";
 
 /** The credentials of an agent, and the origins they were accepted by. */
 export interface AuthState {

@@ -1,7 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // How HTTPSClientSession changes what HTTPClientSession does, without
 // protected methods in the public API: it registers its hooks here.
-import type { TlsTarget } from "./_connector.ts";
+import type { TlsTarget } from "../_connection/connector.ts";
 
 /** What a secure session adds to a session. */
 export interface SessionHooks {

@@ -1,29 +1,29 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The connector: the one place where the client opens a connection. It opens
-// TCP (NODELAY and the wait for TLS tickets: see _tcp.ts), a Unix socket, or takes a given
+// TCP (NODELAY and the wait for TLS tickets: see _connection/tcp.ts), a Unix socket, or takes a given
 // connection; goes through a proxy (forwarding, with the Digest or NTLM
 // challenge first, or a CONNECT tunnel); and adds TLS, over a bridge when the
 // proxy itself speaks TLS. All of it under one deadline: when it runs out,
 // everything opened so far is closed and a TimeoutException is thrown.
-import type { ChunkedLimits } from "./_body.ts";
-import { Deadline } from "./_deadline.ts";
-import { authority, unbracketHost } from "./_host.ts";
-import { closeQuietly } from "./_io.ts";
+import type { ChunkedLimits } from "../_protocol/chunked.ts";
+import { Deadline } from "./deadline.ts";
+import { authority, unbracketHost } from "../_protocol/host.ts";
+import { closeQuietly } from "./io.ts";
 import {
   connectTcp,
   connectTime,
   inheritConnectTime,
   settleTls,
-} from "./_tcp.ts";
-import { type ProxyAuthCache, proxyHandshake } from "./_proxy.ts";
-import { bridge, bridgedConn } from "./_tls_bridge.ts";
-import type { Context } from "./context.ts";
+} from "./tcp.ts";
+import { type ProxyAuthCache, proxyHandshake } from "./proxy_tunnel.ts";
+import { bridge, bridgedConn } from "./tls_bridge.ts";
+import type { Context } from "../context.ts";
 import {
   ConnectionResetException,
   SSLException,
   TimeoutException,
-} from "./errors.ts";
-import type { ProxyConfig } from "./proxy_config.ts";
+} from "../errors.ts";
+import type { ProxyConfig } from "../proxy_config.ts";
 
 /** TLS to the server: the name its certificate must carry, and the context. */
 export interface TlsTarget {
@@ -170,7 +170,7 @@ class Steps {
           key: context.privateKey!,
         }),
       );
-      // A TlsConn has no setNoDelay: this path keeps Nagle (see _tcp.ts).
+      // A TlsConn has no setNoDelay: this path keeps Nagle (see _connection/tcp.ts).
       await tls.handshake();
       return tls;
     }

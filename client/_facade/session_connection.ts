@@ -3,11 +3,11 @@
 // between exchanges (with a read pending while idle), replaced when it cannot
 // carry the next request, and released or closed when a response ends. It is
 // the Link the session's exchanges run over.
-import { BufferedConn } from "./_buffered_conn.ts";
-import { connect, type ConnectTarget } from "./_connector.ts";
-import type { Link } from "./_exchange.ts";
-import type { MessageHeader } from "./message_header.ts";
-import type { ProxyConfig } from "./proxy_config.ts";
+import { BufferedConn } from "../_connection/buffered_conn.ts";
+import { connect, type ConnectTarget } from "../_connection/connector.ts";
+import type { Link } from "../_exchange/exchange.ts";
+import type { MessageHeader } from "../message_header.ts";
+import type { ProxyConfig } from "../proxy_config.ts";
 
 const READ_BUFFER = 64 * 1024;
 

@@ -7,27 +7,27 @@
 // while idle, holding bytes nobody asked for) is replaced by a fresh one; an
 // idempotent request that a reused connection drops is sent once more on a
 // fresh one.
-import { DEFAULT_CHUNKED_LIMITS } from "./_body.ts";
-import { BufferedConn } from "./_buffered_conn.ts";
-import { connect, type ConnectTarget } from "./_connector.ts";
-import { type ExchangeResult, runExchange } from "./_run_exchange.ts";
-import { authority } from "./_host.ts";
-import { bridgedParts } from "./_tls_bridge.ts";
-import type { ProxyAuthCache } from "./_proxy.ts";
-import { translateError } from "./_translate_error.ts";
-import type { AgentConnectEventInit } from "./agent_events.ts";
-import { Context } from "./context.ts";
-import { ConnectionResetException } from "./errors.ts";
-import { HTTPMessage } from "./http_message.ts";
-import { HTTPRequest } from "./http_request.ts";
-import { fieldPairs, type MessageHeader } from "./message_header.ts";
+import { DEFAULT_CHUNKED_LIMITS } from "../_protocol/chunked.ts";
+import { BufferedConn } from "../_connection/buffered_conn.ts";
+import { connect, type ConnectTarget } from "../_connection/connector.ts";
+import { type ExchangeResult, runExchange } from "../_exchange/run_exchange.ts";
+import { authority } from "../_protocol/host.ts";
+import { bridgedParts } from "../_connection/tls_bridge.ts";
+import type { ProxyAuthCache } from "../_connection/proxy_tunnel.ts";
+import { translateError } from "../_connection/translate_error.ts";
+import type { AgentConnectEventInit } from "../agent_events.ts";
+import { Context } from "../context.ts";
+import { ConnectionResetException } from "../errors.ts";
+import { HTTPMessage } from "../http_message.ts";
+import { HTTPRequest } from "../http_request.ts";
+import { fieldPairs, type MessageHeader } from "../message_header.ts";
 import {
   type ExchangeRequest,
   type ExchangeResponse,
   IDEMPOTENT,
   type PooledConnection,
-} from "./_pool.ts";
-import type { ProxyConfig } from "./proxy_config.ts";
+} from "./pool.ts";
+import type { ProxyConfig } from "../proxy_config.ts";
 
 /** Where the connections of one pool go. */
 export interface Origin {

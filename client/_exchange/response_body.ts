@@ -1,8 +1,8 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The body of a response as a byte stream: a BodyReader (sans-I/O framing)
 // driven over a BufferedConn.
-import type { BufferedConn } from "./_buffered_conn.ts";
-import type { BodyReader } from "./_response_reader.ts";
+import type { BufferedConn } from "../_connection/buffered_conn.ts";
+import type { BodyReader } from "../_protocol/response_reader.ts";
 
 // What one TLS record holds, and so what one TLS read returns: a larger
 // chunk only costs a larger zeroed allocation per read.

@@ -2,9 +2,9 @@
 // The Fetch standard over an agent's exchanges: turning fetch's arguments
 // into a request, following redirects ("HTTP-redirect fetch"), and mapping
 // the result to a real Response.
-import { encodeBody, type EncodedBody, NO_BODY } from "./_body_encode.ts";
-import { appendFields } from "./_headers.ts";
-import { fieldValue } from "./_pool.ts";
+import { encodeBody, type EncodedBody, NO_BODY } from "./body_init.ts";
+import { appendFields } from "./headers.ts";
+import { fieldValue } from "./pool.ts";
 
 /** A response as the agent hands it up: the body already decoded. */
 export interface Sent {

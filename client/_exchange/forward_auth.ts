@@ -2,12 +2,15 @@
 // Sans-I/O: proxy authentication of requests forwarded through a proxy
 // (plain HTTP through a proxy, or HTTPS with `tunnel: false`): the
 // Proxy-Authorization each request carries, and what a 407 means.
-import { preemptiveAuthorization, type ProxyAuthCache } from "./_proxy.ts";
-import { parseChallenges, pickDigest } from "./_proxy_auth.ts";
-import { ProxyException } from "./errors.ts";
-import type { HTTPRequest } from "./http_request.ts";
-import type { HTTPResponse } from "./http_response.ts";
-import type { ProxyConfig } from "./proxy_config.ts";
+import {
+  preemptiveAuthorization,
+  type ProxyAuthCache,
+} from "../_connection/proxy_tunnel.ts";
+import { parseChallenges, pickDigest } from "../_protocol/auth.ts";
+import { ProxyException } from "../errors.ts";
+import type { HTTPRequest } from "../http_request.ts";
+import type { HTTPResponse } from "../http_response.ts";
+import type { ProxyConfig } from "../proxy_config.ts";
 
 /** The proxy credentials of one forwarded request. */
 export class ForwardAuth {

@@ -11,11 +11,11 @@
 //   the caller takes (copying them, or reading straight into its own
 //   destination) and reports with consumeData(); eof() gives the verdict
 //   when the connection ends.
-import { ChunkedDecoder, type ChunkedLimits } from "./_body.ts";
-import { findHeadEnd, type Framing, parseResponseHead } from "./_head.ts";
-import { MessageException } from "./errors.ts";
-import { HTTPResponse } from "./http_response.ts";
-import type { MessageHeader } from "./message_header.ts";
+import { ChunkedDecoder, type ChunkedLimits } from "./chunked.ts";
+import { findHeadEnd, type Framing, parseResponseHead } from "./head.ts";
+import { MessageException } from "../errors.ts";
+import { HTTPResponse } from "../http_response.ts";
+import type { MessageHeader } from "../message_header.ts";
 
 /** Interim (1xx) responses skipped before a final one, at the most. */
 export const MAX_INTERIM_RESPONSES = 10;

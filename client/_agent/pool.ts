@@ -3,7 +3,7 @@
 // most-recently-used first, waiters served first-in first-out, idle ones
 // closed after the keep-alive timeout. It knows connections only through
 // `PooledConnection`, so the transport under it can change in one file
-// (`_agent_connection.ts`, over the exchange layer).
+// (`_agent/connection.ts`, over the exchange layer).
 
 /** The methods whose request may be sent again after a dropped connection. */
 export const IDEMPOTENT: ReadonlySet<string> = new Set([

@@ -2,13 +2,13 @@
 // Sans-I/O: the request writer. It serializes the head once, then turns each
 // body write into the pieces to put on the wire, checking the body against
 // its framing (Content-Length or chunked) and keeping the body's state.
-import { encodeChunk, encodeLastChunk } from "./_body.ts";
-import { type Framing, requestFraming, serializeRequestHead } from "./_head.ts";
-import { checkHostField } from "./_host.ts";
-import { tokenList } from "./_tokens.ts";
-import { HTTPMessage } from "./http_message.ts";
-import type { HTTPRequest } from "./http_request.ts";
-import type { MessageHeader } from "./message_header.ts";
+import { encodeChunk, encodeLastChunk } from "./chunked.ts";
+import { type Framing, requestFraming, serializeRequestHead } from "./head.ts";
+import { checkHostField } from "./host.ts";
+import { tokenList } from "./tokens.ts";
+import { HTTPMessage } from "../http_message.ts";
+import type { HTTPRequest } from "../http_request.ts";
+import type { MessageHeader } from "../message_header.ts";
 
 /** Where the body of a request stands. */
 export const enum BodyState {

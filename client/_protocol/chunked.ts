@@ -1,13 +1,13 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // Sans-I/O: chunked transfer coding, both ways (RFC 9112, section 7.1).
-import { MessageException } from "./errors.ts";
-import { MessageHeader } from "./message_header.ts";
+import { MessageException } from "../errors.ts";
+import { MessageHeader } from "../message_header.ts";
 import {
   decodeHead,
   DEFAULT_HEAD_LIMITS,
   type HeadLimits,
   parseFieldLines,
-} from "./_head.ts";
+} from "./head.ts";
 
 const HEX = /^[0-9A-Fa-f]+$/;
 // The largest chunk size taken: 2^53 - 1, the largest exact number. A size

@@ -1,11 +1,11 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // Sans-I/O: request heads to bytes, response heads from bytes, body framing.
-import { MessageException } from "./errors.ts";
-import { HTTPMessage } from "./http_message.ts";
-import type { HTTPRequest } from "./http_request.ts";
-import type { HTTPResponse } from "./http_response.ts";
-import { appendTrusted, type MessageHeader } from "./message_header.ts";
-import { CTL_BUT_TAB, printable, TOKEN, tokenList } from "./_tokens.ts";
+import { MessageException } from "../errors.ts";
+import { HTTPMessage } from "../http_message.ts";
+import type { HTTPRequest } from "../http_request.ts";
+import type { HTTPResponse } from "../http_response.ts";
+import { appendTrusted, type MessageHeader } from "../message_header.ts";
+import { CTL_BUT_TAB, printable, TOKEN, tokenList } from "./tokens.ts";
 
 /** Limits on what the parser accepts from a peer. */
 export interface HeadLimits {

@@ -1,7 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // Received fields into a Headers object, appended one by one (cheaper than
 // copying a Headers or an array through a constructor's init).
-import { MessageException } from "./errors.ts";
+import { MessageException } from "../errors.ts";
 
 /** Appends `fields` to `headers`; a field Headers refuses is a `MessageException`. */
 export function appendFields(

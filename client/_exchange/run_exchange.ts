@@ -8,15 +8,15 @@
 //   });
 //   // read `body` (a ReadableStream) to its end; then `await reusable` says
 //   // whether `conn` may carry the next request (it is closed when not).
-import { DEFAULT_CHUNKED_LIMITS } from "./_body.ts";
-import type { BufferedConn } from "./_buffered_conn.ts";
-import { Exchange, type ExchangeOptions, type Link } from "./_exchange.ts";
-import type { ResponseBody } from "./_response_body.ts";
-import { translateError } from "./_translate_error.ts";
-import { NoMessageException } from "./errors.ts";
-import type { HTTPRequest } from "./http_request.ts";
-import { HTTPResponse } from "./http_response.ts";
-import { MessageHeader } from "./message_header.ts";
+import { DEFAULT_CHUNKED_LIMITS } from "../_protocol/chunked.ts";
+import type { BufferedConn } from "../_connection/buffered_conn.ts";
+import { Exchange, type ExchangeOptions, type Link } from "./exchange.ts";
+import type { ResponseBody } from "./response_body.ts";
+import { translateError } from "../_connection/translate_error.ts";
+import { NoMessageException } from "../errors.ts";
+import type { HTTPRequest } from "../http_request.ts";
+import { HTTPResponse } from "../http_response.ts";
+import { MessageHeader } from "../message_header.ts";
 
 /** What `runExchange()` takes besides the connection and the request. */
 export interface RunExchangeOptions extends Partial<ExchangeOptions> {

@@ -3,7 +3,7 @@
 // proxy handshake, TLS, each read and write) is a Deadline whose expiry
 // closes what the timed work waits on, which ends that work with an error
 // the caller turns into a TimeoutException.
-import { TimeoutException } from "./errors.ts";
+import { TimeoutException } from "../errors.ts";
 
 /**
  * A re-armable deadline with one lazily armed timer. `begin(ms)` starts a

@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // One read buffer and one write path over a Deno.Conn, with timeouts.
-import { Deadline } from "./_deadline.ts";
+import { Deadline } from "./deadline.ts";
 
 const DEFAULT_BUFFER_SIZE = 64 * 1024;
 

@@ -2,16 +2,16 @@
 // The body of an agent's response: the connection goes back to its pool
 // when the body has ended (at once when the session already holds all of
 // it), the signal and the body deadline end it, content codings are undone.
-import type { Deadline, Deadlines } from "./_deadlines.ts";
-import { decodableCodings, decodeBody } from "./_decode.ts";
-import { nullBodyStatus, type Outgoing, type Sent } from "./_fetch.ts";
+import type { Deadline, Deadlines } from "./deadlines.ts";
+import { decodableCodings, decodeBody } from "../_protocol/content_coding.ts";
+import { nullBodyStatus, type Outgoing, type Sent } from "./fetch.ts";
 import {
   type ExchangeResponse,
   fieldValue,
   type Pool,
   type PooledConnection,
-} from "./_pool.ts";
-import { headersOf } from "./_headers.ts";
+} from "./pool.ts";
+import { headersOf } from "./headers.ts";
 
 /** What delivering one body needs from the agent. */
 export interface Delivery {

@@ -6,8 +6,8 @@
 // are then a plain TCP pair, and two pumps copy bytes between the accepted
 // end and the TLS connection to the proxy. The server's TLS runs end to end
 // over the other end. Cost: one loopback hop and two copies per read each way.
-import { closeQuietly } from "./_io.ts";
-import { connectTcp, tuneTcp } from "./_tcp.ts";
+import { closeQuietly } from "./io.ts";
+import { connectTcp, tuneTcp } from "./tcp.ts";
 
 const CHUNK = 16 * 1024 + 512;
 

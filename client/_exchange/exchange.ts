@@ -7,34 +7,34 @@
 // request (keep-alive release).
 //
 // The entry point without a session facade (for a pool or an Agent) is
-// runExchange() in _run_exchange.ts.
+// runExchange() in _exchange/run_exchange.ts.
 //
 // The session facades drive the same class step by step (sendRequest gives
 // the body's WritableStream, receiveResponse the response) through a Link,
 // which is how the exchange reaches the connection its owner manages.
-import type { ChunkedLimits } from "./_body.ts";
-import type { BufferedConn } from "./_buffered_conn.ts";
-import { type Framing, responseFraming } from "./_head.ts";
-import { BodySink } from "./_body_sink.ts";
-import { ForwardAuth } from "./_forward_auth.ts";
-import type { ProxyAuthCache } from "./_proxy.ts";
-import { BodyState, RequestWriter } from "./_request_writer.ts";
-import { type ResponseBody, responseBody } from "./_response_body.ts";
+import type { ChunkedLimits } from "../_protocol/chunked.ts";
+import type { BufferedConn } from "../_connection/buffered_conn.ts";
+import { type Framing, responseFraming } from "../_protocol/head.ts";
+import { BodySink } from "./request_body_sink.ts";
+import { ForwardAuth } from "./forward_auth.ts";
+import type { ProxyAuthCache } from "../_connection/proxy_tunnel.ts";
+import { BodyState, RequestWriter } from "../_protocol/request_writer.ts";
+import { type ResponseBody, responseBody } from "./response_body.ts";
 import {
   BodyReader,
   isFinal,
   MAX_INTERIM_RESPONSES,
   readResponseHead,
-} from "./_response_reader.ts";
+} from "../_protocol/response_reader.ts";
 import {
   ConnectionResetException,
   MessageException,
   NoMessageException,
-} from "./errors.ts";
-import type { HTTPRequest } from "./http_request.ts";
-import { HTTPResponse } from "./http_response.ts";
-import type { MessageHeader } from "./message_header.ts";
-import type { ProxyConfig } from "./proxy_config.ts";
+} from "../errors.ts";
+import type { HTTPRequest } from "../http_request.ts";
+import { HTTPResponse } from "../http_response.ts";
+import type { MessageHeader } from "../message_header.ts";
+import type { ProxyConfig } from "../proxy_config.ts";
 
 // Small enough to copy into one write with the request head.
 const COALESCE_LIMIT = 16 * 1024;
