@@ -1,10 +1,10 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The exchange layer without a session: runExchange() over an open connection.
 import assert from "node:assert/strict";
-import { BufferedConn } from "../../client/_connection/buffered_conn.ts";
-import { runExchange } from "../../client/_exchange/run_exchange.ts";
-import { HTTPMessage, HTTPRequest } from "../../client/mod.ts";
-import { send, startRawServer, text } from "./_helpers.ts";
+import { BufferedConn } from "../../../client/_connection/buffered_conn.ts";
+import { runExchange } from "../../../client/_exchange/run_exchange.ts";
+import { HTTPMessage, HTTPRequest } from "../../../client/mod.ts";
+import { send, startRawServer, text } from "../_helpers.ts";
 
 function request(method: string, uri: string): HTTPRequest {
   const r = new HTTPRequest(method, uri, HTTPMessage.HTTP_1_1);

@@ -7,14 +7,14 @@ import {
   requestFraming,
   responseFraming,
   serializeRequestHead,
-} from "../../client/_protocol/head.ts";
+} from "../../../client/_protocol/head.ts";
 import {
   HTTPMessage,
   HTTPRequest,
   HTTPResponse,
   MessageException,
-} from "../../client/mod.ts";
-import { decoder, encoder } from "./_helpers.ts";
+} from "../../../client/mod.ts";
+import { decoder, encoder } from "../_helpers.ts";
 
 function parse(head: string, limits = DEFAULT_HEAD_LIMITS): HTTPResponse {
   const response = new HTTPResponse();

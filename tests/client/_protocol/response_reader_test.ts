@@ -1,16 +1,16 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The sans-I/O response reader, fed with bytes at every split point.
 import assert from "node:assert/strict";
-import { DEFAULT_CHUNKED_LIMITS } from "../../client/_protocol/chunked.ts";
-import { responseFraming } from "../../client/_protocol/head.ts";
+import { DEFAULT_CHUNKED_LIMITS } from "../../../client/_protocol/chunked.ts";
+import { responseFraming } from "../../../client/_protocol/head.ts";
 import {
   BodyReader,
   isFinal,
   MAX_LEADING_EMPTY_LINES,
   readResponseHead,
-} from "../../client/_protocol/response_reader.ts";
-import { HTTPResponse, MessageException } from "../../client/mod.ts";
-import { decoder, encoder } from "./_helpers.ts";
+} from "../../../client/_protocol/response_reader.ts";
+import { HTTPResponse, MessageException } from "../../../client/mod.ts";
+import { decoder, encoder } from "../_helpers.ts";
 
 /**
  * Reads one response (interim heads skipped) from `pieces` as the exchange

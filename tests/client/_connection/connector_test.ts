@@ -1,11 +1,11 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The connection layer: the deadline primitive and the connector (NODELAY: _tcp_test.ts).
 import assert from "node:assert/strict";
-import { DEFAULT_CHUNKED_LIMITS } from "../../client/_protocol/chunked.ts";
-import { connect } from "../../client/_connection/connector.ts";
-import { Deadline } from "../../client/_connection/deadline.ts";
-import { ProxyConfig, TimeoutException } from "../../client/mod.ts";
-import { startRawServer } from "./_helpers.ts";
+import { DEFAULT_CHUNKED_LIMITS } from "../../../client/_protocol/chunked.ts";
+import { connect } from "../../../client/_connection/connector.ts";
+import { Deadline } from "../../../client/_connection/deadline.ts";
+import { ProxyConfig, TimeoutException } from "../../../client/mod.ts";
+import { startRawServer } from "../_helpers.ts";
 
 Deno.test("Deadline.run() ends a pending operation with TimeoutException and runs onExpire once", async () => {
   let expired = 0;
@@ -71,7 +71,7 @@ Deno.test("connect() bounds a proxy handshake by the connect timeout and closes 
       }),
       tls: {
         hostname: "localhost",
-        context: new (await import("../../client/mod.ts")).Context(),
+        context: new (await import("../../../client/mod.ts")).Context(),
       },
       proxyCache: { digest: null },
       limits: { ...DEFAULT_CHUNKED_LIMITS },

@@ -4,9 +4,9 @@ import {
   ChunkedDecoder,
   encodeChunk,
   encodeLastChunk,
-} from "../../client/_protocol/chunked.ts";
-import { MessageException, MessageHeader } from "../../client/mod.ts";
-import { decoder, encoder } from "./_helpers.ts";
+} from "../../../client/_protocol/chunked.ts";
+import { MessageException, MessageHeader } from "../../../client/mod.ts";
+import { decoder, encoder } from "../_helpers.ts";
 
 /** Feeds `pieces` to a decoder the way the session does; returns data and trailer. */
 function decode(pieces: Uint8Array[], limits = {}) {

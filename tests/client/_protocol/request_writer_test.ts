@@ -5,13 +5,17 @@ import {
   authority,
   checkHost,
   checkHostField,
-} from "../../client/_protocol/host.ts";
+} from "../../../client/_protocol/host.ts";
 import {
   BodyState,
   RequestWriter,
-} from "../../client/_protocol/request_writer.ts";
-import { HTTPMessage, HTTPRequest, MessageHeader } from "../../client/mod.ts";
-import { decoder } from "./_helpers.ts";
+} from "../../../client/_protocol/request_writer.ts";
+import {
+  HTTPMessage,
+  HTTPRequest,
+  MessageHeader,
+} from "../../../client/mod.ts";
+import { decoder } from "../_helpers.ts";
 
 function post(fields: [string, string][], version = HTTPMessage.HTTP_1_1) {
   const request = new HTTPRequest(HTTPRequest.HTTP_POST, "/", version);

@@ -11,7 +11,7 @@ import {
   HTTPRequest,
   HTTPResponse,
   HTTPSClientSession,
-} from "../../client/mod.ts";
+} from "../../../client/mod.ts";
 import {
   connectTcp,
   connectTime,
@@ -19,7 +19,7 @@ import {
   SETTLE_MAX_MS,
   settleTls,
   tuneTcp,
-} from "../../client/_connection/tcp.ts";
+} from "../../../client/_connection/tcp.ts";
 import {
   CA_PEM,
   relayTo,
@@ -28,7 +28,7 @@ import {
   startRawServer,
   startTestServer,
   text,
-} from "./_helpers.ts";
+} from "../_helpers.ts";
 
 const context = new Context({ caCerts: [CA_PEM] });
 
