@@ -7,8 +7,9 @@
  *   for bodies. Over `fetch` it adds proxies with Basic, Digest and NTLM,
  *   Unix sockets, trailers, `Expect: 100-continue`, the server's certificate,
  *   strict parsing (a truncated body is an error), and one kept-alive
- *   connection you control. It follows no redirects and decodes no
- *   `Content-Encoding` (the `Agent` will).
+ *   connection you control; the sessions follow no redirects and decode no
+ *   `Content-Encoding`. For URLs, the `Agent` adds a pool per origin,
+ *   redirects, decoding, server authentication and a drop-in `agent.fetch()`.
  * - **Sessions** (`@pocket/net/session`): servlet-style `HttpSession`s for
  *   `Deno.serve` and Deno Deploy, managed by a `SessionManager` (id
  *   regeneration, idle and absolute expiry, binding, concurrent requests

@@ -565,6 +565,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
             `Cannot read response body from ${
               originOf(request)
             }: not complete within ${limit} ms (bodyTimeout)`,
+            { phase: "body" },
           ),
           request,
           fetchErrors,
@@ -641,6 +642,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
               `Cannot receive response head from ${
                 originOf(request)
               }: none within ${limit} ms (headersTimeout)`,
+              { phase: "headers" },
             ),
           ));
       }

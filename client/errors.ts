@@ -25,15 +25,72 @@
  */
 export class NetException extends Error {
   /**
+   * A stable code for programs to branch on, such as `"ERR_HEADERS_TIMEOUT"`
+   * (the table is in `docs/errors.md`); messages may change, codes do not.
+   */
+  readonly code: NetErrorCode;
+
+  /**
    * Creates an error with a message in the std style and an optional cause.
    *
    * @param message What failed, sentence case, no final period.
-   * @param options `cause`: the underlying error.
+   * @param options `cause`: the underlying error; `code`: a code other than
+   * the class's own.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: NetExceptionOptions) {
     super(message, options);
     this.name = new.target.name;
+    this.code = options?.code ?? classCode(new.target);
   }
+}
+
+/**
+ * The stable codes of the client's errors, one per condition a caller may
+ * handle differently. Each class has its own code; a `TimeoutException`'s
+ * code names the phase that ran out of time.
+ *
+ * @example Branch on a code
+ * ```ts
+ * import { type NetErrorCode, TimeoutException } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const code: NetErrorCode = new TimeoutException("Cannot receive response head: none within 5 ms", { phase: "headers" }).code;
+ * assert.equal(code, "ERR_HEADERS_TIMEOUT");
+ * ```
+ */
+export type NetErrorCode =
+  | "ERR_NET"
+  | "ERR_TIMEOUT"
+  | "ERR_CONNECT_TIMEOUT"
+  | "ERR_HEADERS_TIMEOUT"
+  | "ERR_BODY_TIMEOUT"
+  | "ERR_READ_TIMEOUT"
+  | "ERR_WRITE_TIMEOUT"
+  | "ERR_MESSAGE"
+  | "ERR_NO_MESSAGE"
+  | "ERR_CONNECTION_RESET"
+  | "ERR_CONNECTION_REFUSED"
+  | "ERR_HOST_NOT_FOUND"
+  | "ERR_TLS"
+  | "ERR_TLS_CERTIFICATE"
+  | "ERR_PROXY";
+
+/**
+ * Options of a `NetException`: the `cause`, and a code other than the
+ * class's own.
+ *
+ * @example A cause and a code
+ * ```ts
+ * import { NetException, type NetExceptionOptions } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const options: NetExceptionOptions = { cause: new Error("raw"), code: "ERR_NET" };
+ * assert.equal(new NetException("Cannot send request: failed", options).code, "ERR_NET");
+ * ```
+ */
+export interface NetExceptionOptions extends ErrorOptions {
+  /** The code, when it is not the class's own. */
+  code?: NetErrorCode;
 }
 
 /**
@@ -49,7 +106,74 @@ export class NetException extends Error {
  * assert.ok(new TimeoutException("Cannot connect: timed out") instanceof NetException);
  * ```
  */
-export class TimeoutException extends NetException {}
+export class TimeoutException extends NetException {
+  /**
+   * The phase that ran out of time: `"connect"` (TCP, proxy handshake, TLS),
+   * `"headers"` (until the response head: `headersTimeout`), `"body"` (until
+   * the body's end: `bodyTimeout`), `"read"` or `"write"` (one socket read or
+   * write, the sessions' `setTimeout`), or `"unknown"`.
+   */
+  readonly phase: TimeoutPhase;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What timed out.
+   * @param options `cause`, and `phase`: what ran out of time (it sets the
+   * code: `"ERR_HEADERS_TIMEOUT"` for `"headers"`).
+   */
+  constructor(message: string, options?: TimeoutExceptionOptions) {
+    const phase = options?.phase ?? "unknown";
+    super(message, { ...options, code: options?.code ?? TIMEOUT_CODES[phase] });
+    this.phase = phase;
+  }
+}
+
+/**
+ * The phase of an exchange that a `TimeoutException` ran out of time in.
+ *
+ * @example The phase and its code
+ * ```ts
+ * import { TimeoutException, type TimeoutPhase } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const phase: TimeoutPhase = "body";
+ * assert.equal(new TimeoutException("Cannot read response body: timed out", { phase }).code, "ERR_BODY_TIMEOUT");
+ * ```
+ */
+export type TimeoutPhase =
+  | "connect"
+  | "headers"
+  | "body"
+  | "read"
+  | "write"
+  | "unknown";
+
+/**
+ * Options of a `TimeoutException`: the `cause` and the phase.
+ *
+ * @example A phase
+ * ```ts
+ * import { TimeoutException, type TimeoutExceptionOptions } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * const options: TimeoutExceptionOptions = { phase: "connect" };
+ * assert.equal(new TimeoutException("Cannot connect: timed out", options).code, "ERR_CONNECT_TIMEOUT");
+ * ```
+ */
+export interface TimeoutExceptionOptions extends NetExceptionOptions {
+  /** What ran out of time; `"unknown"` when not given. */
+  phase?: TimeoutPhase;
+}
+
+const TIMEOUT_CODES: Record<TimeoutPhase, NetErrorCode> = {
+  connect: "ERR_CONNECT_TIMEOUT",
+  headers: "ERR_HEADERS_TIMEOUT",
+  body: "ERR_BODY_TIMEOUT",
+  read: "ERR_READ_TIMEOUT",
+  write: "ERR_WRITE_TIMEOUT",
+  unknown: "ERR_TIMEOUT",
+};
 
 /**
  * A malformed HTTP message: a bad status line or header, conflicting framing,
@@ -159,7 +283,7 @@ export class CertificateValidationException extends SSLException {}
  * assert.equal(error.status, 407);
  * ```
  */
-export interface ProxyExceptionOptions extends ErrorOptions {
+export interface ProxyExceptionOptions extends NetExceptionOptions {
   /** The status the proxy answered with, such as 407 or 403. */
   status?: number;
 }
@@ -222,4 +346,27 @@ export class NotFoundException extends Error {
     super(message);
     this.name = "NotFoundException";
   }
+}
+
+// Each class's own code; a subclass made outside this module gets its
+// nearest listed ancestor's code.
+const CLASS_CODES = new Map<unknown, NetErrorCode>([
+  [NetException, "ERR_NET"],
+  [TimeoutException, "ERR_TIMEOUT"],
+  [MessageException, "ERR_MESSAGE"],
+  [NoMessageException, "ERR_NO_MESSAGE"],
+  [ConnectionResetException, "ERR_CONNECTION_RESET"],
+  [ConnectionRefusedException, "ERR_CONNECTION_REFUSED"],
+  [HostNotFoundException, "ERR_HOST_NOT_FOUND"],
+  [SSLException, "ERR_TLS"],
+  [CertificateValidationException, "ERR_TLS_CERTIFICATE"],
+  [ProxyException, "ERR_PROXY"],
+]);
+
+function classCode(target: unknown): NetErrorCode {
+  for (let c = target; c !== null; c = Object.getPrototypeOf(c)) {
+    const code = CLASS_CODES.get(c);
+    if (code !== undefined) return code;
+  }
+  return "ERR_NET";
 }

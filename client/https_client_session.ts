@@ -359,6 +359,7 @@ function probeCertificate(options: ProbeOptions): Promise<Uint8Array> {
         outcome ??= {
           error: new TimeoutException(
             `Cannot get server certificate of "${servername}": the probe handshake timed out after ${options.timeout} ms`,
+            { phase: "connect" },
           ),
         };
         socket.destroy();

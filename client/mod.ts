@@ -9,6 +9,15 @@
  * methods, milliseconds instead of `Timespan`, `Error` classes instead of
  * exceptions, `WritableStream`/`ReadableStream` instead of iostreams.
  *
+ * For URLs rather than one connection, {@linkcode Agent} keeps a pool per
+ * origin and adds redirects, content decoding, server authentication and
+ * retries of idempotent requests: `agent.request()` is the fast path and
+ * `agent.fetch()` a drop-in `fetch` for libraries that take one.
+ *
+ * Every error is a {@linkcode NetException} with a stable `code` (see
+ * `docs/errors.md`); `agent.fetch()` rejects with fetch's `TypeError` whose
+ * `cause` is that exception.
+ *
  * Permissions: `--allow-net=host` for TCP and TLS; `--allow-read` and
  * `--allow-write` on the path for a Unix socket; `--allow-read` for
  * certificate files you load (`Context.fromFiles()`); optionally
@@ -31,6 +40,17 @@
  * assert.equal(response.getStatus(), HTTPResponse.HTTP_OK);
  * assert.equal(response.get("X-Server"), "demo");
  * assert.equal(await new Response(body).text(), "you asked for /hello");
+ * ```
+ *
+ * @example Fetch through an Agent
+ * ```ts
+ * import { Agent } from "@pocket/net/client";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => Response.json({ ok: true }));
+ * await using agent = new Agent();
+ * const response = await agent.fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * assert.deepEqual(await response.json(), { ok: true });
  * ```
  *
  * @module

@@ -185,6 +185,7 @@ export class BufferedConn {
         n < data.length
           ? this.write(data.subarray(n), timeout, what)
           : undefined,
+      "write",
     );
   }
 
@@ -205,10 +206,11 @@ export class BufferedConn {
     timeout: number,
     what: string,
     then: (value: T) => U | Promise<U>,
+    phase: "read" | "write" = "read",
   ): Promise<U> {
     // A closed connection must not arm a timer that nothing would clear.
     if (this.#closed) return op.then(then);
-    return this.#deadline.map(op, timeout, what, then);
+    return this.#deadline.map(op, timeout, what, then, phase);
   }
 
   #timed<T>(op: Promise<T>, timeout: number, what: string): Promise<T> {

@@ -78,7 +78,7 @@ export async function connect(target: ConnectTarget): Promise<Deno.Conn> {
   const track = <T extends { close(): void }>(conn: T): T => {
     if (deadline.expired || signal?.aborted) {
       closeQuietly(conn);
-      throw new TimeoutException("timed out");
+      throw new TimeoutException("timed out", { phase: "connect" });
     }
     opened.push(conn);
     return conn;
@@ -111,7 +111,7 @@ export async function connect(target: ConnectTarget): Promise<Deno.Conn> {
     if (deadline.expired) {
       throw new TimeoutException(
         `Cannot connect to ${target.describe}: timed out after ${target.timeout} ms`,
-        { cause: error },
+        { cause: error, phase: "connect" },
       );
     }
     throw error;

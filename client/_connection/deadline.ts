@@ -3,7 +3,7 @@
 // proxy handshake, TLS, each read and write) is a Deadline whose expiry
 // closes what the timed work waits on, which ends that work with an error
 // the caller turns into a TimeoutException.
-import { TimeoutException } from "../errors.ts";
+import { TimeoutException, type TimeoutPhase } from "../errors.ts";
 
 /**
  * A re-armable deadline with one lazily armed timer. `begin(ms)` starts a
@@ -72,8 +72,13 @@ export class Deadline {
    * Runs `op` under a deadline of `ms`: a `TimeoutException` naming `what`
    * when it runs out.
    */
-  run<T>(op: Promise<T>, ms: number, what: string): Promise<T> {
-    return this.map(op, ms, what, identity);
+  run<T>(
+    op: Promise<T>,
+    ms: number,
+    what: string,
+    phase: TimeoutPhase = "read",
+  ): Promise<T> {
+    return this.map(op, ms, what, identity, phase);
   }
 
   /**
@@ -85,6 +90,7 @@ export class Deadline {
     ms: number,
     what: string,
     then: (value: T) => U | Promise<U>,
+    phase: TimeoutPhase = "read",
   ): Promise<U> {
     if (!(ms > 0)) return op.then(then);
     this.begin(ms);
@@ -97,6 +103,7 @@ export class Deadline {
       throw this.#expired
         ? new TimeoutException(`${what}: timed out after ${ms} ms`, {
           cause: error,
+          phase,
         })
         : error;
     });

@@ -201,7 +201,7 @@ Deno.test("Agent pool: headersTimeout and bodyTimeout are total deadlines", asyn
   await (await agent.request(`${server.base}/echo`)).body.text();
   await assert.rejects(
     agent.request(`${server.base}/hold`),
-    (e) => e instanceof TimeoutException && /headersTimeout/.test(e.message),
+    (e) => e instanceof TimeoutException && e.code === "ERR_HEADERS_TIMEOUT",
   );
   const fetched = await agent.fetch(`${server.base}/hold`).then(
     () => null,
@@ -209,10 +209,11 @@ Deno.test("Agent pool: headersTimeout and bodyTimeout are total deadlines", asyn
   );
   assert.ok(fetched instanceof TypeError);
   assert.ok(fetched.cause instanceof TimeoutException);
+  assert.equal(fetched.cause.phase, "headers");
   const { body } = await agent.request(`${server.base}/drip`);
   await assert.rejects(
     body.text(),
-    (e) => e instanceof TimeoutException && /bodyTimeout/.test(e.message),
+    (e) => e instanceof TimeoutException && e.code === "ERR_BODY_TIMEOUT",
   );
   server.release();
 });
