@@ -151,7 +151,7 @@ Deno.test("Agent forwards an http request through a proxy: absolute target, Prox
 });
 
 Deno.test("Agent's connect event for a Unix socket names the socket", async () => {
-  const path = `${Deno.cwd()}/.test.sock`;
+  const path = `${Deno.cwd()}/.test-events.sock`;
   try {
     Deno.removeSync(path);
   } catch {

@@ -270,7 +270,7 @@ Deno.test("Agent.request() body helpers, redirects only when asked, errors as Ne
 });
 
 Deno.test("Agent: a Unix socket serves an origin", async () => {
-  const path = new URL("../../.test.sock", import.meta.url).pathname;
+  const path = new URL("../../.test-pool.sock", import.meta.url).pathname;
   try {
     Deno.removeSync(path);
   } catch {

@@ -48,7 +48,7 @@ Deno.test("HTTPClientSession testGetSmall", async () => {
 Deno.test("HTTPClientSession testGetSmallUnix", async () => {
   // In the checkout, not in /tmp: other checkouts run their tests at the
   // same time. The test task allows exactly this path.
-  const path = new URL("../../.test.sock", import.meta.url).pathname;
+  const path = new URL("../../.test-session.sock", import.meta.url).pathname;
   await Deno.remove(path).catch(() => {});
   const server = Deno.serve(
     { path, onListen() {} },
