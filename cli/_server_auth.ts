@@ -1,15 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-// `-u` with `--basic` (preemptive, as curl), `--digest` and `--ntlm`
-// (answering the server's 401), on the proxy authenticators' functions.
-import {
-  basicAuthorization,
-  digestAuthorization,
-  ntlmType1,
-  ntlmType3,
-  parseChallenges,
-  parseNtlmType2,
-  pickDigest,
-} from "../client/_protocol/auth.ts";
+// `-u` with `--basic` (preemptive, as curl), `--digest` and `--ntlm`: the
+// client's one authentication conversation, with the scheme fixed.
+import { AuthConversation } from "../client/_protocol/auth/conversation.ts";
 import type { ServerAuth } from "./_args.ts";
 
 /** A user name and password. */
@@ -18,44 +10,15 @@ export interface User {
   password: string;
 }
 
-/** The `Authorization` of the first request: Basic, an NTLM Type 1, or none. */
-export function firstAuthorization(
+/** The conversation of `-u` with the server, by the scheme curl was told. */
+export function serverConversation(
   auth: ServerAuth,
   user: User,
-): string | null {
-  if (auth === "basic") return basicAuthorization(user.name, user.password);
-  if (auth === "ntlm") return `NTLM ${ntlmType1()}`;
-  return null;
-}
-
-/**
- * The `Authorization` answering a 401's `WWW-Authenticate` challenges, or
- * null when there is none to answer (the 401 is then the result).
- */
-export function answerChallenge(
-  auth: ServerAuth,
-  user: User,
-  challenges: string[],
-  method: string,
-  uri: string,
-): string | null {
-  const parsed = parseChallenges(challenges);
-  if (auth === "digest") {
-    const state = pickDigest(parsed);
-    return state
-      ? digestAuthorization(state, user.name, user.password, method, uri)
-      : null;
-  }
-  if (auth === "ntlm") {
-    const challenge = parsed.find((c) => c.scheme === "ntlm" && c.token);
-    if (!challenge) return null;
-    try {
-      return `NTLM ${
-        ntlmType3(parseNtlmType2(challenge.token), user.name, user.password)
-      }`;
-    } catch {
-      return null;
-    }
-  }
-  return null;
+): AuthConversation {
+  return new AuthConversation({
+    username: user.name,
+    password: user.password,
+    scheme: auth,
+    peer: "server",
+  });
 }

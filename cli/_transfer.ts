@@ -9,7 +9,7 @@ import { CliError, describeError } from "./_errors.ts";
 import { type Hop, isRedirect, nextHop } from "./_follow.ts";
 import { headText, Progress, type Writer, writeText } from "./_output.ts";
 import { retryWait, transientReason } from "./_retry.ts";
-import { answerChallenge, firstAuthorization } from "./_server_auth.ts";
+import { serverConversation } from "./_server_auth.ts";
 import { Sink } from "./_sink.ts";
 import {
   Transport,
@@ -232,8 +232,10 @@ async function attempt(run: Run): Promise<string | null> {
     sameOrigin: true,
   };
   const user = options.user;
-  let authorization = user ? firstAuthorization(options.auth, user) : null;
-  let challenges = 0;
+  const conversation = user ? serverConversation(options.auth, user) : null;
+  let round = conversation?.round() ?? null;
+  const target = () => hop.url.pathname + hop.url.search;
+  let authorization = round?.open(hop.method, target()) ?? null;
   for (let followed = 0;;) {
     const response = await transport.send({
       method: hop.method,
@@ -253,23 +255,17 @@ async function attempt(run: Run): Promise<string | null> {
     jar.receive(hop.url, values(response, "set-cookie"));
     const head = headText(statusLine(response), response.headers, "");
     await run.heads?.write(new TextEncoder().encode(head));
-    if (
-      response.status === 401 && user && options.auth !== "basic" &&
-      challenges < 2 && hop.sameOrigin
-    ) {
-      const answer = answerChallenge(
-        options.auth,
-        user,
+    if (response.status === 401 && round !== null && hop.sameOrigin) {
+      const verdict = round.next(
         values(response, "www-authenticate"),
         hop.method,
-        hop.url.pathname + hop.url.search,
+        target(),
       );
-      if (answer !== null) {
+      if (verdict.authorization !== undefined) {
         // curl shows the challenge's head too.
         if (options.include || options.head) await writeHead(sink, head);
         await drain(response.body);
-        authorization = answer;
-        challenges++;
+        authorization = verdict.authorization;
         continue;
       }
     }
@@ -288,8 +284,9 @@ async function attempt(run: Run): Promise<string | null> {
           origin,
         );
         stats.numRedirects = followed;
-        authorization = user && hop.sameOrigin && options.auth === "basic"
-          ? firstAuthorization("basic", user)
+        round = conversation?.round() ?? null;
+        authorization = hop.sameOrigin && options.auth === "basic"
+          ? round?.open(hop.method, target()) ?? null
           : null;
         continue;
       }

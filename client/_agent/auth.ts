@@ -4,8 +4,7 @@
 // answer sent up front to an origin that was answered before.
 import type { HTTPCredentials } from "../credentials.ts";
 import type { Outgoing } from "./fetch.ts";
-import { HTTPRequest } from "../http_request.ts";
-import { HTTPResponse } from "../http_response.ts";
+import { credentialsConversation } from "../_protocol/auth/conversation.ts";
 import {
   type ExchangeRequest,
   type ExchangeResponse,
@@ -17,9 +16,6 @@ export interface AuthState {
   credentials: Map<string, HTTPCredentials>;
   answered: Set<string>;
 }
-
-// NTLM takes two answers; a stale Digest nonce one more.
-const MAX_ROUNDS = 3;
 
 /**
  * Answers a 401 with the origin's credentials and sends the request again
@@ -42,25 +38,20 @@ export async function authorize(
   ) {
     return response;
   }
-  let basicSent = false;
-  for (let round = 0; round < MAX_ROUNDS && response.status === 401; round++) {
+  const round = credentialsConversation(credentials).round();
+  while (response.status === 401) {
     const challenge = fieldValue(response.fields, "www-authenticate");
-    if (challenge === null) break;
-    const message = new HTTPRequest(wire.method, wire.target);
-    const challenged = new HTTPResponse(401);
-    challenged.set("WWW-Authenticate", challenge);
-    try {
-      credentials.authenticate(message, challenged);
-    } catch {
-      break;
-    }
-    const authorization = message.get("Authorization");
-    if (HTTPCredentialsIsBasic(authorization)) {
-      if (basicSent) break;
-      basicSent = true;
-    }
+    const verdict = round.next(
+      challenge === null ? [] : [challenge],
+      wire.method,
+      wire.target,
+    );
+    if (verdict.authorization === undefined) break;
     await drain(response.body);
-    wire = { ...wire, headers: withAuthorization(wire.headers, authorization) };
+    wire = {
+      ...wire,
+      headers: withAuthorization(wire.headers, verdict.authorization),
+    };
     response = await resend(wire);
   }
   if (response.status !== 401) state.answered.add(origin);
@@ -79,15 +70,13 @@ export function authorizePreemptively(
 ): void {
   const credentials = state.credentials.get(request.url.origin);
   if (credentials === undefined) return;
-  const message = new HTTPRequest(wire.method, wire.target);
-  credentials.updateAuthInfo(message);
-  if (message.has("Authorization")) {
-    wire.headers.push(["authorization", message.get("Authorization")]);
+  const authorization = credentialsConversation(credentials).reuse(
+    wire.method,
+    wire.target,
+  );
+  if (authorization !== null) {
+    wire.headers.push(["authorization", authorization]);
   }
-}
-
-function HTTPCredentialsIsBasic(value: string): boolean {
-  return /^basic\s/i.test(value);
 }
 
 function withAuthorization(

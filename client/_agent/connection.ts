@@ -7,7 +7,7 @@
 // while idle, holding bytes nobody asked for) is replaced by a fresh one; an
 // idempotent request that a reused connection drops is sent once more on a
 // fresh one.
-import { DEFAULT_CHUNKED_LIMITS } from "../_protocol/chunked.ts";
+import { DEFAULT_MESSAGE_LIMITS } from "../_protocol/chunked.ts";
 import { BufferedConn } from "../_connection/buffered_conn.ts";
 import { connect, type ConnectTarget } from "../_connection/connector.ts";
 import { type ExchangeResult, runExchange } from "../_exchange/run_exchange.ts";
@@ -110,7 +110,7 @@ class Route {
       proxy: this.proxy,
       tls: context === null ? null : { hostname: origin.host, context },
       proxyCache: this.proxyCache,
-      limits: DEFAULT_CHUNKED_LIMITS,
+      limits: DEFAULT_MESSAGE_LIMITS,
       challengeUri,
       timeout: this.options.connectTimeout,
       describe: this.describe,
