@@ -326,7 +326,7 @@ export class HTTPCredentials {
       request.getMethod(),
       request.getURI(),
     );
-    if (verdict.refused !== undefined) {
+    if (verdict.authorization === undefined) {
       throw new NetException(
         `Cannot authenticate: the ${response.getStatus()} response ${verdict.refused}`,
       );

@@ -125,7 +125,7 @@ export async function proxyHandshake(
         h.uri,
         reusable,
       );
-    if (verdict.refused !== undefined) {
+    if (verdict.authorization === undefined) {
       closeQuietly(conn);
       const detail = verdict.rejected
         ? `${verdict.refused} (${status})`

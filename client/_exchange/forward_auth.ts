@@ -77,10 +77,7 @@ export class ForwardAuth {
       : verdict.refused;
     return new ProxyException(
       `Cannot send request through proxy ${config.host}:${config.port}: ${detail}`,
-      {
-        status: 407,
-        cause: verdict?.refused === undefined ? undefined : verdict.cause,
-      },
+      { status: 407, cause: verdict?.cause },
     );
   }
 }

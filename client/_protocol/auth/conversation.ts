@@ -55,16 +55,16 @@ export interface AuthOptions {
 }
 
 /** The verdict on a challenge: the authorization to send, or why not. */
-export type AuthVerdict =
-  | { authorization: string; refused?: undefined }
-  | {
-    authorization?: undefined;
-    /** Why the request ends with the challenge (`the proxy refused ...`). */
-    refused: string;
-    /** Whether the credentials themselves were refused. */
-    rejected?: boolean;
-    cause?: unknown;
-  };
+export interface AuthVerdict {
+  /** The answer to send. */
+  authorization?: string;
+  /** Why the request ends with the challenge (`the proxy refused ...`). */
+  refused?: string;
+  /** Whether the credentials themselves were refused. */
+  rejected?: boolean;
+  /** The error behind a refusal (a malformed NTLM challenge). */
+  cause?: unknown;
+}
 
 /**
  * The conversation of one user with one server or proxy. `round()` starts
