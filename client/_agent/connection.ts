@@ -26,6 +26,7 @@ import {
   type ExchangeResponse,
   IDEMPOTENT,
   type PooledConnection,
+  type SentHead,
 } from "./pool.ts";
 import type { ProxyConfig } from "../proxy_config.ts";
 
@@ -236,7 +237,12 @@ class ExchangeConnection implements PooledConnection {
         this.#trailer = trailer;
       },
     });
-    return new Received(result, this);
+    return new Received(result, this, {
+      method: request.method,
+      target,
+      version: message.getVersion(),
+      fields: fieldPairs(message),
+    });
   }
 
   // A new connection in place of the last one; `onConnect` is told.
@@ -313,11 +319,19 @@ class Received implements ExchangeResponse {
   readonly statusText: string;
   readonly fields: [string, string][];
   readonly whole: Uint8Array | null;
+  readonly version: string;
+  readonly sent: SentHead;
   readonly #result: ExchangeResult;
   readonly #conn: ExchangeConnection;
 
-  constructor(result: ExchangeResult, conn: ExchangeConnection) {
+  constructor(
+    result: ExchangeResult,
+    conn: ExchangeConnection,
+    sent: SentHead,
+  ) {
     const response = result.response;
+    this.version = response.getVersion();
+    this.sent = sent;
     this.status = response.getStatus();
     this.statusText = response.getReason();
     this.fields = fieldPairs(response);
