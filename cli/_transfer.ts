@@ -21,6 +21,7 @@ import type {
   Step,
 } from "../client/_agent/dispatch.ts";
 import { NO_BODY } from "../client/_agent/body_init.ts";
+import { normalizeMethod } from "../client/_agent/fetch.ts";
 import { decode } from "../client/_agent/steps/decode.ts";
 import { redirect } from "../client/_agent/steps/redirect.ts";
 import { auth } from "../client/_agent/steps/auth.ts";
@@ -264,9 +265,18 @@ async function attempt(run: Run): Promise<string | null> {
     if (hop.withBody && options.expect100) {
       fields.push(["Expect", "100-continue"]);
     }
+    // What the Agent's request() refuses, refused alike: a bad method or
+    // field, a body with GET or HEAD (exit 1).
+    const method = normalizeMethod(hop.method);
+    new Headers(fields);
+    if (hop.withBody && (method === "GET" || method === "HEAD")) {
+      throw new TypeError(
+        `Invalid request: a ${method} request cannot have a body`,
+      );
+    }
     return {
       url: hop.url,
-      method: hop.method,
+      method,
       headers: new Headers(),
       fields,
       body: hop.withBody ? await transport.body(upload!) : NO_BODY,
