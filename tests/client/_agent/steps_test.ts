@@ -4,12 +4,19 @@
 // the auth step over the one conversation, the retry step.
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
+import { Deadlines } from "../../../client/_agent/deadlines.ts";
+import {
+  type ExchangeRequest,
+  Pool,
+  type PooledConnection,
+} from "../../../client/_agent/pool.ts";
 import {
   compose,
   type Dispatch,
   type DispatchRequest,
   type DispatchResponse,
   droppedOnReuse,
+  poolDispatch,
   type Step,
 } from "../../../client/_agent/dispatch.ts";
 import { NO_BODY } from "../../../client/_agent/body_init.ts";
@@ -426,12 +433,29 @@ Deno.test("retry(replayDropped) sends an idempotent request again once, when a r
   assert.equal(twice.sent[1].connection, undefined, "on another connection");
 });
 
+/** `poolDispatch()` over a pool of the one fake connection `conn`. */
+async function overPool<T>(
+  conn: PooledConnection,
+  run: (dispatch: Dispatch) => Promise<T>,
+): Promise<T> {
+  const pool = new Pool(() => conn, 1, 0);
+  const deadlines = new Deadlines(1000);
+  try {
+    return await run(poolDispatch({
+      pool: () => pool,
+      deadlines,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    }));
+  } finally {
+    deadlines.close();
+    pool.close(new Error("done"));
+  }
+}
+
 // An error as poolDispatch leaves it after a reused connection dropped the
 // request: over a pool whose one connection has served an exchange.
-async function markedError(): Promise<unknown> {
-  const { poolDispatch } = await import("../../../client/_agent/dispatch.ts");
-  const { Deadlines } = await import("../../../client/_agent/deadlines.ts");
-  const { Pool } = await import("../../../client/_agent/pool.ts");
+function markedError(): Promise<unknown> {
   const conn = {
     exchanges: 1,
     reusable: false,
@@ -440,35 +464,19 @@ async function markedError(): Promise<unknown> {
     abort() {},
     close() {},
   };
-  const pool = new Pool(() => conn, 1, 0);
-  const deadlines = new Deadlines(1000);
-  try {
-    await poolDispatch({
-      pool: () => pool,
-      deadlines,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    })(request("http://a.test/"));
-  } catch (error) {
-    return error;
-  } finally {
-    deadlines.close();
-    pool.close(new Error("done"));
-  }
-  throw new Error("no error");
+  return overPool(
+    conn,
+    (dispatch) =>
+      dispatch(request("http://a.test/")).then(() => null, (e) => e),
+  );
 }
 
 Deno.test("poolDispatch() tells onExchange the head as the connection sent it and its HTTP version", async () => {
-  const { poolDispatch } = await import("../../../client/_agent/dispatch.ts");
-  const { Deadlines } = await import("../../../client/_agent/deadlines.ts");
-  const { Pool } = await import("../../../client/_agent/pool.ts");
   const conn = {
     exchanges: 0,
     reusable: true,
     open: true,
-    exchange: (
-      wire: { method: string; target: string; headers: [string, string][] },
-    ) => {
+    exchange: (wire: ExchangeRequest) => {
       conn.exchanges++;
       return Promise.resolve({
         status: 204,
@@ -492,29 +500,21 @@ Deno.test("poolDispatch() tells onExchange the head as the connection sent it an
     abort() {},
     close() {},
   };
-  const pool = new Pool(() => conn, 1, 0);
-  const deadlines = new Deadlines(1000);
   const events: unknown[] = [];
-  try {
-    const res = await poolDispatch({
-      pool: () => pool,
-      deadlines,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    })(request("http://a.test/p?q", {
-      fields: [["X-Mine", "1"]],
-      acceptEncoding: "gzip",
-      onExchange: (e) => void events.push(e),
-    }));
-    assert.equal(res.status, 204);
-    assert.deepEqual(res.fields, [[
-      "X-Seen",
-      "Host,X-Mine,Accept,accept-encoding",
-    ]]);
-  } finally {
-    deadlines.close();
-    pool.close(new Error("done"));
-  }
+  const res = await overPool(
+    conn,
+    (dispatch) =>
+      dispatch(request("http://a.test/p?q", {
+        fields: [["X-Mine", "1"]],
+        acceptEncoding: "gzip",
+        onExchange: (e) => void events.push(e),
+      })),
+  );
+  assert.equal(res.status, 204);
+  assert.deepEqual(res.fields, [[
+    "X-Seen",
+    "Host,X-Mine,Accept,accept-encoding",
+  ]]);
   assert.deepEqual(events, [{
     url: new URL("http://a.test/p?q"),
     version: "HTTP/2",
