@@ -251,6 +251,8 @@ export class Agent extends EventTarget implements AsyncDisposable {
   // The pools' dispatch with the Agent's steps: decoding, the Fetch
   // standard's redirects, server authentication, replays.
   readonly #dispatch: Dispatch;
+  // The decode step's, set up front so that the step need not copy the request.
+  readonly #acceptEncoding: string | undefined;
   #closed = false;
 
   /**
@@ -312,6 +314,9 @@ export class Agent extends EventTarget implements AsyncDisposable {
     });
     AGENT_DISPATCH.set(this, base);
     const steps: Step[] = [];
+    this.#acceptEncoding = this.#options.decompress
+      ? ACCEPT_ENCODING
+      : undefined;
     if (this.#options.decompress) {
       steps.push(decode({ acceptEncoding: ACCEPT_ENCODING, unknown: "keep" }));
     }
@@ -397,6 +402,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
       signal: options.signal,
       redirect: redirects > 0 ? "follow" : "manual",
       maxRedirections: redirects,
+      acceptEncoding: this.#acceptEncoding,
     };
     let sent;
     try {
@@ -469,6 +475,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
       fetchErrors: true,
       redirect: mode,
       maxRedirections: this.#options.maxRedirections,
+      acceptEncoding: this.#acceptEncoding,
     };
     let sent;
     try {

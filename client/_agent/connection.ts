@@ -237,12 +237,7 @@ class ExchangeConnection implements PooledConnection {
         this.#trailer = trailer;
       },
     });
-    return new Received(result, this, {
-      method: request.method,
-      target,
-      version: message.getVersion(),
-      fields: fieldPairs(message),
-    });
+    return new Received(result, this, message);
   }
 
   // A new connection in place of the last one; `onConnect` is told.
@@ -320,18 +315,18 @@ class Received implements ExchangeResponse {
   readonly fields: [string, string][];
   readonly whole: Uint8Array | null;
   readonly version: string;
-  readonly sent: SentHead;
   readonly #result: ExchangeResult;
   readonly #conn: ExchangeConnection;
+  readonly #request: HTTPRequest;
 
   constructor(
     result: ExchangeResult,
     conn: ExchangeConnection,
-    sent: SentHead,
+    request: HTTPRequest,
   ) {
     const response = result.response;
     this.version = response.getVersion();
-    this.sent = sent;
+    this.#request = request;
     this.status = response.getStatus();
     this.statusText = response.getReason();
     this.fields = fieldPairs(response);
@@ -342,6 +337,17 @@ class Received implements ExchangeResponse {
 
   get body(): ReadableStream<Uint8Array> {
     return this.#result.body;
+  }
+
+  /** The request head as sent, made when asked for. */
+  get sent(): SentHead {
+    const request = this.#request;
+    return {
+      method: request.getMethod(),
+      target: request.getURI(),
+      version: request.getVersion(),
+      fields: fieldPairs(request),
+    };
   }
 
   trailers(): [string, string][] {

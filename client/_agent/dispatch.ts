@@ -179,21 +179,22 @@ export function poolDispatch(options: PoolDispatchOptions): Dispatch {
       }
       throw error;
     }
-    const sent = response.sent;
-    await request.onExchange?.({
-      url,
-      version: response.version ?? "HTTP/1.1",
-      request: sent ?? {
-        method: wire.method,
-        target: wire.target,
-        fields: wire.headers,
-      },
-      response: {
-        status: response.status,
-        statusText: response.statusText,
-        fields: response.fields,
-      },
-    });
+    if (request.onExchange !== undefined) {
+      await request.onExchange({
+        url,
+        version: response.version ?? "HTTP/1.1",
+        request: response.sent ?? {
+          method: wire.method,
+          target: wire.target,
+          fields: wire.headers,
+        },
+        response: {
+          status: response.status,
+          statusText: response.statusText,
+          fields: response.fields,
+        },
+      });
+    }
     const keep = request.hold ? new HeldConnection(conn, pool) : null;
     const limit = options.bodyTimeout;
     const delivered = await deliver({
@@ -214,13 +215,13 @@ export function poolDispatch(options: PoolDispatchOptions): Dispatch {
         ),
       failure: (error) => failureOf(error, request),
     });
-    return {
-      ...delivered,
-      url,
-      method: request.method,
-      redirects: 0,
-      connection: keep,
-    };
+    // deliver() made the object: completed in place, not copied.
+    const out = delivered as DispatchResponse;
+    out.url = url;
+    out.method = request.method;
+    out.redirects = 0;
+    out.connection = keep;
+    return out;
   };
 }
 

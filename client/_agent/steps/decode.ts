@@ -30,7 +30,9 @@ export function decode(options: DecodeOptions): Step {
   const decoding = options.decode ?? true;
   return (next) => async (request) => {
     const response = await next(
-      acceptEncoding === null ? request : { ...request, acceptEncoding },
+      acceptEncoding === null || request.acceptEncoding === acceptEncoding
+        ? request
+        : { ...request, acceptEncoding },
     );
     let body = response.body;
     if (body === null && response.whole !== null) {

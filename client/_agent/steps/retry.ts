@@ -5,6 +5,7 @@
 import { ConnectionResetException, NoMessageException } from "../../errors.ts";
 import {
   type DispatchRequest,
+  type DispatchResponse,
   droppedOnReuse,
   type Step,
 } from "../dispatch.ts";
@@ -18,20 +19,16 @@ export interface RetryPolicy {
 
 /** The retry step over `policy`. */
 export function retry(policy: RetryPolicy): Step {
-  return (next) => async (request) => {
-    for (let attempt = 0;; attempt++) {
-      try {
-        return await next(
-          attempt === 0 ? request : {
-            ...request,
-            // The connection it was held on is gone.
-            connection: undefined,
-          },
-        );
-      } catch (error) {
+  return (next) => (request) => {
+    const again =
+      (attempt: number) => (error: unknown): Promise<DispatchResponse> => {
         if (!policy.retry(request, error, attempt)) throw error;
-      }
-    }
+        // The connection it was held on is gone.
+        return next({ ...request, connection: undefined }).catch(
+          again(attempt + 1),
+        );
+      };
+    return next(request).catch(again(0));
   };
 }
 
