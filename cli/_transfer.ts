@@ -239,16 +239,17 @@ async function attempt(run: Run): Promise<string | null> {
   // redirects followed and the challenges answered.
   const heads: string[] = [];
   const onExchange = async (exchange: ExchangeInfo) => {
-    const { request, response, version, url } = exchange;
-    const status = `${version} ${response.status} ${response.statusText}`
-      .trimEnd();
+    const { request, response, url } = exchange;
+    const status =
+      `${response.version} ${response.status} ${response.statusText}`
+        .trimEnd();
     record(stats, exchange, status);
     if (options.verbose) {
       await transport.report(url);
       await writeText(
         io.stderr,
         headText(
-          `${request.method} ${request.target} ${version}`,
+          `${request.method} ${request.target} ${request.version}`,
           request.fields,
           "> ",
         ),

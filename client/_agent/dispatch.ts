@@ -72,16 +72,19 @@ export function compose(dispatch: Dispatch, ...steps: Step[]): Dispatch {
 /** One exchange, as it went over the wire (each hop, each challenge). */
 export interface ExchangeInfo {
   url: URL;
-  /** The HTTP version of the exchange, from the connection. */
-  version: string;
-  /** The request head as sent. */
+  /** The request head as sent, with the version of its request line. */
   request: {
     method: string;
     target: string;
+    version: string;
     fields: [string, string][];
   };
-  /** The response head as received. */
+  /**
+   * The response head as received, with the HTTP version the connection
+   * carried it in (its status line's for HTTP/1.x).
+   */
   response: {
+    version: string;
     status: number;
     statusText: string;
     fields: [string, string][];
@@ -182,13 +185,14 @@ export function poolDispatch(options: PoolDispatchOptions): Dispatch {
     if (request.onExchange !== undefined) {
       await request.onExchange({
         url,
-        version: response.version ?? "HTTP/1.1",
         request: response.sent ?? {
           method: wire.method,
           target: wire.target,
+          version: response.version ?? "HTTP/1.1",
           fields: wire.headers,
         },
         response: {
+          version: response.version ?? "HTTP/1.1",
           status: response.status,
           statusText: response.statusText,
           fields: response.fields,

@@ -23,7 +23,16 @@ export const CREDENTIALS: WeakMap<
 export function credentialsConversation(
   credentials: object,
 ): AuthConversation {
-  return CREDENTIALS.get(credentials.constructor)!(credentials);
+  // The class of the credentials, or the one it extends.
+  for (
+    let c: unknown = credentials.constructor;
+    typeof c === "function";
+    c = Object.getPrototypeOf(c)
+  ) {
+    const conversation = CREDENTIALS.get(c);
+    if (conversation !== undefined) return conversation(credentials);
+  }
+  throw new TypeError("Invalid credentials: not an HTTPCredentials");
 }
 
 /** An authentication scheme. */

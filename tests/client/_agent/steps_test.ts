@@ -517,7 +517,6 @@ Deno.test("poolDispatch() tells onExchange the head as the connection sent it an
   ]]);
   assert.deepEqual(events, [{
     url: new URL("http://a.test/p?q"),
-    version: "HTTP/2",
     request: {
       method: "GET",
       target: "/p?q",
@@ -525,6 +524,7 @@ Deno.test("poolDispatch() tells onExchange the head as the connection sent it an
       fields: [[":authority", "a.test"]],
     },
     response: {
+      version: "HTTP/2",
       status: 204,
       statusText: "No Content",
       fields: [["X-Seen", "Host,X-Mine,Accept,accept-encoding"]],

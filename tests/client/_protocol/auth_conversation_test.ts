@@ -155,3 +155,28 @@ Deno.test("AuthConversation.answer() sets no round limits, as Poco's authenticat
     );
   }
 });
+
+Deno.test("credentialsConversation() reaches the conversation of HTTPCredentials and of a subclass", async () => {
+  const { HTTPCredentials } = await import("../../../client/credentials.ts");
+  const { credentialsConversation } = await import(
+    "../../../client/_protocol/auth/conversation.ts"
+  );
+  class Mine extends HTTPCredentials {}
+  const mine = new Mine("ann", "pw");
+  const conversation = credentialsConversation(mine);
+  assert.equal(
+    conversation,
+    credentialsConversation(mine),
+    "one per credentials",
+  );
+  conversation.answer([DIGEST], "GET", "/a");
+  const { HTTPRequest } = await import("../../../client/http_request.ts");
+  const next = new HTTPRequest("GET", "/b");
+  mine.updateAuthInfo(next);
+  assert.match(
+    next.get("Authorization"),
+    /nc=00000002/,
+    "the same nonce count",
+  );
+  assert.throws(() => credentialsConversation({}), TypeError);
+});
