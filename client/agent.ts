@@ -15,6 +15,7 @@ import {
   compose,
   type Dispatch,
   type DispatchRequest,
+  type DispatchResponse,
   failureOf,
   poolDispatch,
   type Step,
@@ -402,14 +403,8 @@ export class Agent extends EventTarget implements AsyncDisposable {
       signal: options.signal,
       redirect: redirects > 0 ? "follow" : "manual",
       maxRedirections: redirects,
-      acceptEncoding: this.#acceptEncoding,
     };
-    let sent;
-    try {
-      sent = await this.#dispatch(request);
-    } catch (error) {
-      throw failureOf(error, request);
-    }
+    const sent = await this.#send(request);
     return new Answer(sent, withHelpers(sent.body, sent.whole), sent.url.href);
   }
 
@@ -475,20 +470,24 @@ export class Agent extends EventTarget implements AsyncDisposable {
       fetchErrors: true,
       redirect: mode,
       maxRedirections: this.#options.maxRedirections,
-      acceptEncoding: this.#acceptEncoding,
     };
-    let sent;
-    try {
-      sent = await this.#dispatch(request);
-    } catch (error) {
-      throw failureOf(error, request);
-    }
+    const sent = await this.#send(request);
     return toResponse({
       sent,
       url: sent.url,
       method: sent.method,
       redirected: sent.redirects > 0,
     });
+  }
+
+  // Both faces: the composed dispatch, its failures in the caller's terms.
+  async #send(request: DispatchRequest): Promise<DispatchResponse> {
+    request.acceptEncoding = this.#acceptEncoding;
+    try {
+      return await this.#dispatch(request);
+    } catch (error) {
+      throw failureOf(error, request);
+    }
   }
 
   #pool(url: URL): Pool {
