@@ -1,6 +1,8 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-// `-L`: which responses are redirects and what the next request is, by
-// curl's rules. (Replaced by the Agent's redirects when pocket moves to it.)
+// `-L` by curl's rules, as a policy of the client's redirect step: which
+// responses are redirects and what the next request is.
+import type { DispatchRequest } from "../client/_agent/dispatch.ts";
+import type { RedirectPolicy } from "../client/_agent/steps/redirect.ts";
 import { CliError } from "./_errors.ts";
 import { parseUrl } from "./_args.ts";
 
@@ -19,6 +21,11 @@ const REDIRECTS = new Set([300, 301, 302, 303, 307, 308]);
 /** Whether `status` with a `Location` is one `-L` follows. */
 export function isRedirect(status: number): boolean {
   return REDIRECTS.has(status);
+}
+
+/** Whether `url` is the command line's origin (scheme, host and port). */
+export function sameOrigin(url: URL, origin: URL): boolean {
+  return url.protocol === origin.protocol && url.host === origin.host;
 }
 
 /**
@@ -60,10 +67,46 @@ export function nextHop(
     withBody = false;
     if (!customMethod) method = "GET";
   }
+  return { method, url, withBody, sameOrigin: sameOrigin(url, origin) };
+}
+
+/** What curl's redirect policy needs from the run. */
+export interface CurlRedirectOptions {
+  /** Whether `-X` gave the method. */
+  customMethod: boolean;
+  /** `--max-redirs`, -1 for none. */
+  maxRedirs: number;
+  /** The command line's URL. */
+  origin: URL;
+  /** The request of a hop (its fields, cookies, body). */
+  request(hop: Hop): Promise<DispatchRequest>;
+  /** Told of every redirect followed, with the count so far. */
+  followed?(count: number): void;
+}
+
+/** curl's `-L` as a policy of the redirect step. */
+export function curlRedirects(options: CurlRedirectOptions): RedirectPolicy {
   return {
-    method,
-    url,
-    withBody,
-    sameOrigin: url.protocol === origin.protocol && url.host === origin.host,
+    next(request, response, hops) {
+      const location = response.fields.find(([n]) => /^location$/i.test(n))
+        ?.[1];
+      if (location === undefined || !isRedirect(response.status)) return null;
+      const hop = nextHop(
+        {
+          method: request.method,
+          url: request.url,
+          withBody: request.body.body !== null,
+          sameOrigin: sameOrigin(request.url, options.origin),
+        },
+        response.status,
+        location,
+        options.customMethod,
+        hops,
+        options.maxRedirs,
+        options.origin,
+      );
+      options.followed?.(hops + 1);
+      return options.request(hop);
+    },
   };
 }

@@ -1,16 +1,11 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-// `-u` with `--basic` (preemptive, as curl), `--digest` and `--ntlm`
-// (answering the server's 401), on the proxy authenticators' functions.
-import {
-  basicAuthorization,
-  digestAuthorization,
-  ntlmType1,
-  ntlmType3,
-  parseChallenges,
-  parseNtlmType2,
-  pickDigest,
-} from "../client/_protocol/auth.ts";
+// `-u` with `--basic` (preemptive, as curl), `--digest` and `--ntlm`, as a
+// policy of the client's auth step over its one authentication
+// conversation, with the scheme fixed.
+import { AuthConversation } from "../client/_protocol/auth/conversation.ts";
+import type { AuthPolicy } from "../client/_agent/steps/auth.ts";
 import type { ServerAuth } from "./_args.ts";
+import { sameOrigin } from "./_follow.ts";
 
 /** A user name and password. */
 export interface User {
@@ -18,44 +13,28 @@ export interface User {
   password: string;
 }
 
-/** The `Authorization` of the first request: Basic, an NTLM Type 1, or none. */
-export function firstAuthorization(
-  auth: ServerAuth,
-  user: User,
-): string | null {
-  if (auth === "basic") return basicAuthorization(user.name, user.password);
-  if (auth === "ntlm") return `NTLM ${ntlmType1()}`;
-  return null;
-}
-
 /**
- * The `Authorization` answering a 401's `WWW-Authenticate` challenges, or
- * null when there is none to answer (the 401 is then the result).
+ * curl's server authentication: only to the command line's origin, and
+ * only when `-H` gave no `Authorization`; the first request carries Basic
+ * (or NTLM's Type 1), Digest waits for the challenge.
  */
-export function answerChallenge(
+export function curlAuth(
   auth: ServerAuth,
   user: User,
-  challenges: string[],
-  method: string,
-  uri: string,
-): string | null {
-  const parsed = parseChallenges(challenges);
-  if (auth === "digest") {
-    const state = pickDigest(parsed);
-    return state
-      ? digestAuthorization(state, user.name, user.password, method, uri)
-      : null;
-  }
-  if (auth === "ntlm") {
-    const challenge = parsed.find((c) => c.scheme === "ntlm" && c.token);
-    if (!challenge) return null;
-    try {
-      return `NTLM ${
-        ntlmType3(parseNtlmType2(challenge.token), user.name, user.password)
-      }`;
-    } catch {
-      return null;
-    }
-  }
-  return null;
+  origin: URL,
+): AuthPolicy {
+  const conversation = new AuthConversation({
+    username: user.name,
+    password: user.password,
+    scheme: auth,
+    peer: "server",
+  });
+  return {
+    conversation: (request) =>
+      sameOrigin(request.url, origin) &&
+        !request.fields?.some(([n]) => /^authorization$/i.test(n))
+        ? conversation
+        : null,
+    opens: () => true,
+  };
 }

@@ -1,21 +1,30 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // One pocket run: the request the options describe, sent (again on a
-// retry, onwards on a redirect, once more to answer a Digest or NTLM
-// challenge), its head and body written where the options say.
+// retry) through the client's steps with curl's policies (onwards on a
+// redirect, once more to answer a Digest or NTLM challenge), every
+// exchange's heads written where the options say as it happens, the final
+// body after.
 import type { Body, Options } from "./_args.ts";
 import { CookieJar } from "./_cookies.ts";
-import { ACCEPT_ENCODING, decompress } from "./_decompress.ts";
+import { ACCEPT_ENCODING, curlDecoding, decodeFailure } from "./_decompress.ts";
 import { CliError, describeError } from "./_errors.ts";
-import { type Hop, isRedirect, nextHop } from "./_follow.ts";
+import { curlRedirects, type Hop, isRedirect } from "./_follow.ts";
 import { headText, Progress, type Writer, writeText } from "./_output.ts";
 import { retryWait, transientReason } from "./_retry.ts";
-import { answerChallenge, firstAuthorization } from "./_server_auth.ts";
+import { curlAuth } from "./_server_auth.ts";
 import { Sink } from "./_sink.ts";
-import {
-  Transport,
-  type TransportResponse,
-  type Upload,
-} from "./_transport.ts";
+import { Transport, type Upload } from "./_transport.ts";
+import type {
+  DispatchRequest,
+  DispatchResponse,
+  ExchangeInfo,
+  Step,
+} from "../client/_agent/dispatch.ts";
+import { NO_BODY } from "../client/_agent/body_init.ts";
+import { normalizeMethod } from "../client/_agent/fetch.ts";
+import { decode } from "../client/_agent/steps/decode.ts";
+import { redirect } from "../client/_agent/steps/redirect.ts";
+import { auth } from "../client/_agent/steps/auth.ts";
 import {
   emptyStats,
   expandWriteOut,
@@ -219,136 +228,138 @@ async function withRetries(run: Run): Promise<number> {
 }
 
 /**
- * One try: redirects followed and challenges answered until a final
- * response, whose head and body are written. Returns its `Retry-After`.
+ * One try: redirects followed and challenges answered by the steps until a
+ * final response, whose head and body are written. Returns its
+ * `Retry-After`.
  */
 async function attempt(run: Run): Promise<string | null> {
   const { options, io, jar, sink, stats, upload, transport } = run;
   const origin = options.url;
-  let hop: Hop = {
-    method: options.method ?? impliedMethod(options),
-    url: new URL(origin.href),
-    withBody: upload !== null,
-    sameOrigin: true,
-  };
-  const user = options.user;
-  let authorization = user ? firstAuthorization(options.auth, user) : null;
-  let challenges = 0;
-  for (let followed = 0;;) {
-    const response = await transport.send({
-      method: hop.method,
-      url: hop.url,
-      headers: requestHeaders(options, hop, authorization, jar),
-      body: hop.withBody ? upload : null,
-      expect100: options.expect100,
-    });
-    record(stats, hop, response);
+  // Every exchange's response head, for -i: all but the last are the
+  // redirects followed and the challenges answered.
+  const heads: string[] = [];
+  const onExchange = async (exchange: ExchangeInfo) => {
+    const { request, response, url } = exchange;
+    const status =
+      `${response.version} ${response.status} ${response.statusText}`
+        .trimEnd();
+    record(stats, exchange, status);
     if (options.verbose) {
-      await writeText(io.stderr, headText(...response.requestHead, "> "));
+      await transport.report(url);
       await writeText(
         io.stderr,
-        headText(statusLine(response), response.headers, "< "),
+        headText(
+          `${request.method} ${request.target} ${request.version}`,
+          request.fields,
+          "> ",
+        ),
       );
+      await writeText(io.stderr, headText(status, response.fields, "< "));
     }
-    jar.receive(hop.url, values(response, "set-cookie"));
-    const head = headText(statusLine(response), response.headers, "");
+    jar.receive(url, values(response.fields, "set-cookie"));
+    const head = headText(status, response.fields, "");
     await run.heads?.write(new TextEncoder().encode(head));
-    if (
-      response.status === 401 && user && options.auth !== "basic" &&
-      challenges < 2 && hop.sameOrigin
-    ) {
-      const answer = answerChallenge(
-        options.auth,
-        user,
-        values(response, "www-authenticate"),
-        hop.method,
-        hop.url.pathname + hop.url.search,
-      );
-      if (answer !== null) {
-        // curl shows the challenge's head too.
-        if (options.include || options.head) await writeHead(sink, head);
-        await drain(response.body);
-        authorization = answer;
-        challenges++;
-        continue;
-      }
+    heads.push(head);
+  };
+  const hopRequest = async (hop: Hop): Promise<DispatchRequest> => {
+    const fields = requestHeaders(options, hop, jar);
+    if (hop.withBody && options.expect100) {
+      fields.push(["Expect", "100-continue"]);
     }
-    const location = values(response, "location")[0];
-    if (location !== undefined && isRedirect(response.status)) {
-      if (options.location) {
-        if (options.include || options.head) await writeHead(sink, head);
-        await drain(response.body);
-        hop = nextHop(
-          hop,
-          response.status,
-          location,
-          options.method !== null,
-          followed++,
-          options.maxRedirs,
-          origin,
-        );
-        stats.numRedirects = followed;
-        authorization = user && hop.sameOrigin && options.auth === "basic"
-          ? firstAuthorization("basic", user)
-          : null;
-        continue;
-      }
-      stats.redirectUrl = new URL(location, hop.url).href;
-    }
-    if (options.fail && response.status >= 400) {
-      await response.body.cancel();
-      throw new CliError(
-        22,
-        `The requested URL returned error: ${response.status}`,
+    // What the Agent's request() refuses, refused alike: a bad method or
+    // field, a body with GET or HEAD (exit 1).
+    const method = normalizeMethod(hop.method);
+    new Headers(fields);
+    if (hop.withBody && (method === "GET" || method === "HEAD")) {
+      throw new TypeError(
+        `Invalid request: a ${method} request cannot have a body`,
       );
     }
-    if (options.include || options.head) await writeHead(sink, head);
-    await writeBody(options, io, sink, response, stats);
-    return values(response, "retry-after")[0] ?? null;
+    return {
+      url: hop.url,
+      method,
+      headers: new Headers(),
+      fields,
+      body: hop.withBody ? await transport.body(upload!) : NO_BODY,
+      signal: transport.signal,
+      onExchange,
+    };
+  };
+  const steps: Step[] = [
+    decode(curlDecoding(options.compressed, (n) => stats.sizeDownload += n)),
+  ];
+  if (options.location) {
+    steps.push(redirect(curlRedirects({
+      customMethod: options.method !== null,
+      maxRedirs: options.maxRedirs,
+      origin,
+      request: hopRequest,
+      followed: (count) => stats.numRedirects = count,
+    })));
   }
+  if (options.user) {
+    steps.push(auth(curlAuth(options.auth, options.user, origin)));
+  }
+  const dispatch = await transport.dispatch(...steps);
+  const response = await dispatch(
+    await hopRequest({
+      method: options.method ?? impliedMethod(options),
+      url: new URL(origin.href),
+      withBody: upload !== null,
+      sameOrigin: true,
+    }),
+  );
+  if (options.include || options.head) {
+    for (const head of heads.slice(0, -1)) await writeHead(sink, head);
+  }
+  const location = values(response.fields, "location")[0];
+  if (location !== undefined && isRedirect(response.status)) {
+    stats.redirectUrl = new URL(location, response.url).href;
+  }
+  if (options.fail && response.status >= 400) {
+    await response.body?.cancel();
+    throw new CliError(
+      22,
+      `The requested URL returned error: ${response.status}`,
+    );
+  }
+  if (options.include || options.head) await writeHead(sink, heads.at(-1)!);
+  await writeBody(options, io, sink, response);
+  return values(response.fields, "retry-after")[0] ?? null;
 }
 
-function statusLine(response: TransportResponse): string {
-  return `${response.version} ${response.status} ${response.reason}`.trimEnd();
-}
-
-function values(response: TransportResponse, name: string): string[] {
-  return response.headers.filter(([n]) => n.toLowerCase() === name).map((
-    [, v],
-  ) => v);
+function values(fields: [string, string][], name: string): string[] {
+  return fields.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
 }
 
 function record(
   stats: TransferStats,
-  hop: Hop,
-  response: TransportResponse,
+  exchange: ExchangeInfo,
+  statusLine: string,
 ): void {
-  stats.httpCode = response.status;
-  stats.urlEffective = hop.url.href;
-  stats.method = hop.method;
-  stats.sizeHeader += response.headSize;
+  const { fields } = exchange.response;
+  stats.httpCode = exchange.response.status;
+  stats.urlEffective = exchange.url.href;
+  stats.method = exchange.request.method;
+  let headSize = statusLine.length + 4;
+  for (const [n, v] of fields) headSize += n.length + v.length + 4;
+  stats.sizeHeader += headSize;
   stats.sizeDownload = 0;
-  stats.contentType = values(response, "content-type")[0] ?? "";
-  stats.headers = response.headers;
+  stats.contentType = values(fields, "content-type")[0] ?? "";
+  stats.headers = fields;
 }
 
 function writeHead(sink: Sink, head: string): Promise<void> {
   return sink.write(new TextEncoder().encode(head));
 }
 
-async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
-  for await (const _ of body) { /* read to the end, to keep the connection */ }
-}
-
 /** The request's fields: pocket's defaults, then `-H` (which replaces them). */
 function requestHeaders(
   options: Options,
   hop: Hop,
-  authorization: string | null,
   jar: CookieJar,
 ): [string, string][] {
   const fields: [string, string][] = [];
-  if (authorization !== null) fields.push(["Authorization", authorization]);
   fields.push(["User-Agent", options.userAgent], ["Accept", "*/*"]);
   if (options.compressed) fields.push(["Accept-Encoding", ACCEPT_ENCODING]);
   const cookie = jar.header(hop.url);
@@ -373,23 +384,13 @@ async function writeBody(
   options: Options,
   io: Streams,
   sink: Sink,
-  response: TransportResponse,
-  stats: TransferStats,
+  response: DispatchResponse,
 ): Promise<void> {
-  const counted = response.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        stats.sizeDownload += chunk.length;
-        controller.enqueue(chunk);
-      },
-    }),
-  );
-  const encoding = values(response, "content-encoding")[0];
-  const body = options.compressed && encoding
-    ? decompress(counted, encoding)
-    : counted;
+  const body = response.body ??
+    new Blob([(response.whole ?? new Uint8Array(0)) as BlobPart]).stream();
+  const length = values(response.fields, "content-length")[0];
   const progress = sink.toFile && io.stderrIsTerminal && !options.silent
-    ? new Progress(io.stderr, response.contentLength)
+    ? new Progress(io.stderr, length === undefined ? -1 : Number(length))
     : null;
   try {
     for await (const chunk of body) {
@@ -398,7 +399,7 @@ async function writeBody(
     }
   } catch (error) {
     await body.cancel().catch(() => {});
-    throw error;
+    throw decodeFailure(error);
   }
   await progress?.done();
 }

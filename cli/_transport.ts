@@ -1,28 +1,24 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-// The one place pocket talks to the network: `Transport.send()` takes a
-// request and gives a response head and body stream. It runs on one `Agent`
-// per run (its pools keep connections for redirects and retries), with the
-// Agent's own redirects and decoding off: pocket follows redirects by curl's
-// rules (_follow.ts) and decodes by curl's (_decompress.ts), as both show
-// what the Agent hides (every hop's head, the size before decoding).
+// The one place pocket talks to the network: the run's one `Agent` (its
+// pools keep connections for redirects and retries) and its dispatch, under
+// the client's steps with curl's policies (`_follow.ts`, `_server_auth.ts`,
+// `_decompress.ts`). What `-v`, `-i` and `-D` show comes from the dispatch's
+// event per exchange: the heads as sent and as received.
 import {
   Agent,
   Context,
   type ProxyConfig,
   SSLException,
 } from "../client/mod.ts";
+import {
+  agentDispatch,
+  compose,
+  type Dispatch,
+  type Step,
+} from "../client/_agent/dispatch.ts";
+import type { EncodedBody } from "../client/_agent/body_init.ts";
 import { CliError } from "./_errors.ts";
 import { ConnectTrace } from "./_verbose.ts";
-
-/** A request as pocket sends it. */
-export interface TransportRequest {
-  method: string;
-  url: URL;
-  headers: [string, string][];
-  /** The body, or null; `open()` is called once per send. */
-  body: Upload | null;
-  expect100: boolean;
-}
 
 /** A body that can be opened (again, for a redirect or a retry). */
 export interface Upload {
@@ -30,20 +26,6 @@ export interface Upload {
   length: number;
   /** A fresh stream of the body. */
   open(): Promise<ReadableStream<Uint8Array>>;
-}
-
-/** A response head and its body. */
-export interface TransportResponse {
-  version: string;
-  status: number;
-  reason: string;
-  headers: [string, string][];
-  /** The raw length of the head, for `%{size_header}`. */
-  headSize: number;
-  contentLength: number;
-  body: ReadableStream<Uint8Array>;
-  /** The request head as sent, for `-v`. */
-  requestHead: [string, [string, string][]];
 }
 
 /** What the transport needs from the command line. */
@@ -57,7 +39,7 @@ export interface TransportOptions {
   info: ((line: string) => Promise<void>) | null;
 }
 
-/** Sends requests on one Agent. */
+/** The run's Agent and its dispatch. */
 export class Transport implements AsyncDisposable {
   readonly #options: TransportOptions;
   #agent: Promise<Agent> | null = null;
@@ -69,60 +51,35 @@ export class Transport implements AsyncDisposable {
     this.#options = options;
   }
 
+  /** The Agent's dispatch with `steps` around it (the first outermost). */
+  async dispatch(...steps: Step[]): Promise<Dispatch> {
+    return compose(agentDispatch(await this.agent()), ...steps);
+  }
+
+  /** The signal that `abort()` fires, for the requests sent now. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
   /**
-   * Sends `request` and returns the response head with its body stream;
-   * the body must be read or cancelled before the next send to the same
-   * origin.
+   * A fresh body of `upload`: bytes when its length is known (sent with
+   * Content-Length), else the stream (sent chunked).
    */
-  async send(request: TransportRequest): Promise<TransportResponse> {
-    const agent = await this.agent();
-    const { url, method } = request;
-    const headers = [...request.headers];
-    const upload = request.body;
-    let body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null =
-      null;
-    if (upload) {
-      const stream = await upload.open();
-      // A known length goes as bytes, so it is sent with Content-Length.
-      body = upload.length >= 0 ? await new Response(stream).bytes() : stream;
-      if (request.expect100) headers.push(["Expect", "100-continue"]);
-    }
-    // The head as the Agent writes it: it adds Accept when none is given.
-    const sent: [string, string][] = [["Host", url.host], ...headers];
-    if (!headers.some(([name]) => name.toLowerCase() === "accept")) {
-      sent.push(["Accept", "*/*"]);
-    }
-    if (body instanceof Uint8Array) {
-      sent.push(["Content-Length", String(body.length)]);
-    } else if (body !== null) {
-      sent.push(["Transfer-Encoding", "chunked"]);
-    }
-    const target = url.pathname + url.search;
-    this.#trace?.start();
-    const response = await agent.request(url, {
-      method,
-      headers,
-      body,
-      signal: this.#abort.signal,
-    });
-    await this.#trace?.report(url);
-    // As received (wire order, the server's case), for -i, -D and -v.
-    const fields = response.fields;
-    const version = "HTTP/1.1";
-    const { status, statusText } = response;
-    let headSize = `${version} ${status} ${statusText}\r\n\r\n`.length;
-    for (const [n, v] of fields) headSize += n.length + v.length + 4;
-    const length = response.headers.get("content-length");
+  async body(upload: Upload): Promise<EncodedBody> {
+    const stream = await upload.open();
     return {
-      version,
-      status,
-      reason: statusText,
-      headers: fields,
-      headSize,
-      contentLength: length === null ? -1 : Number(length),
-      body: response.body,
-      requestHead: [`${method} ${target} ${version}`, sent],
+      body: upload.length >= 0 ? await new Response(stream).bytes() : stream,
+      contentType: null,
     };
+  }
+
+  /**
+   * Writes the `-v` connection lines of the exchange just made with `url`:
+   * the connection it opened, or the reuse of one.
+   */
+  async report(url: URL): Promise<void> {
+    await this.#trace?.report(url);
+    this.#trace?.start();
   }
 
   /** Aborts every request in flight (for `--max-time`). */

@@ -6,41 +6,34 @@ import {
 } from "./_agent/connection.ts";
 import { AgentConnectEvent } from "./agent_events.ts";
 import { encodeBody, type EncodedBody, NO_BODY } from "./_agent/body_init.ts";
-import { type Deadline, Deadlines } from "./_agent/deadlines.ts";
+import { Deadlines } from "./_agent/deadlines.ts";
 import { ACCEPT_ENCODING } from "./_protocol/content_coding.ts";
-import { deliver } from "./_agent/body.ts";
+import { credentialsConversation } from "./_protocol/auth/conversation.ts";
 import { Answer } from "./_agent/answer.ts";
 import {
-  authorize,
-  authorizePreemptively,
-  type AuthState,
-} from "./_agent/auth.ts";
+  AGENT_DISPATCH,
+  compose,
+  type Dispatch,
+  type DispatchRequest,
+  type DispatchResponse,
+  failureOf,
+  poolDispatch,
+  type Step,
+} from "./_agent/dispatch.ts";
+import { decode } from "./_agent/steps/decode.ts";
+import { fetchRedirects, redirect } from "./_agent/steps/redirect.ts";
+import { auth } from "./_agent/steps/auth.ts";
+import { replayDropped, retry } from "./_agent/steps/retry.ts";
 import {
   EMPTY_HEADERS,
-  follow,
   fromFetchArgs,
   normalizeMethod,
-  type Outgoing,
   parseUrl,
-  type Sent,
   toResponse,
 } from "./_agent/fetch.ts";
-import {
-  type ExchangeRequest,
-  type ExchangeResponse,
-  IDEMPOTENT,
-  Pool,
-  type PooledConnection,
-  type PoolStats,
-} from "./_agent/pool.ts";
+import { Pool, type PoolStats } from "./_agent/pool.ts";
 import type { Context } from "./context.ts";
 import type { HTTPCredentials } from "./credentials.ts";
-import {
-  ConnectionResetException,
-  NetException,
-  NoMessageException,
-  TimeoutException,
-} from "./errors.ts";
 import { ProxyConfig, type ProxyConfigInit } from "./proxy_config.ts";
 import { type BodyHelpers, withHelpers } from "./_agent/body_helpers.ts";
 
@@ -255,10 +248,12 @@ export class Agent extends EventTarget implements AsyncDisposable {
   readonly #proxies = new Map<string, ProxyConfig | null>();
   readonly #proxyOption: ProxyConfig | "env" | null;
   readonly #sockets: Map<string, string>;
-  readonly #auth: AuthState;
   readonly #deadlines: Deadlines;
-  readonly #send = (request: Outgoing, fetchErrors: boolean) =>
-    this.#dispatch(request, fetchErrors, true);
+  // The pools' dispatch with the Agent's steps: decoding, the Fetch
+  // standard's redirects, server authentication, replays.
+  readonly #dispatch: Dispatch;
+  // The decode step's, set up front so that the step need not copy the request.
+  readonly #acceptEncoding: string | undefined;
   #closed = false;
 
   /**
@@ -303,18 +298,50 @@ export class Agent extends EventTarget implements AsyncDisposable {
       }
       this.#sockets.set(url.origin, path);
     }
-    this.#auth = {
-      credentials: new Map(
-        Object.entries(options.credentials ?? {}).map((
-          [origin, credentials],
-        ) => [new URL(origin).origin, credentials]),
-      ),
-      answered: new Set(),
-    };
+    const credentials = new Map(
+      Object.entries(options.credentials ?? {}).map((
+        [origin, credentials],
+      ) => [new URL(origin).origin, credentials]),
+    );
     const limits = [numbers.headersTimeout, numbers.bodyTimeout].filter((n) =>
       n > 0
     );
     this.#deadlines = new Deadlines(Math.min(1000, ...limits));
+    const base = poolDispatch({
+      pool: (url) => this.#pool(url),
+      deadlines: this.#deadlines,
+      headersTimeout: numbers.headersTimeout,
+      bodyTimeout: numbers.bodyTimeout,
+    });
+    AGENT_DISPATCH.set(this, base);
+    const steps: Step[] = [];
+    this.#acceptEncoding = this.#options.decompress
+      ? ACCEPT_ENCODING
+      : undefined;
+    if (this.#options.decompress) {
+      steps.push(decode({ acceptEncoding: ACCEPT_ENCODING, unknown: "keep" }));
+    }
+    steps.push(redirect(fetchRedirects));
+    if (credentials.size > 0) {
+      // The origins that accepted the credentials get them up front.
+      const answered = new Set<string>();
+      steps.push(auth({
+        conversation: (request) => {
+          const found = credentials.get(request.url.origin);
+          return found === undefined || request.headers.has("authorization") ||
+              request.body.body instanceof ReadableStream
+            ? null
+            : credentialsConversation(found);
+        },
+        opens: (request) => answered.has(request.url.origin),
+        settled: (request, accepted) => {
+          if (accepted) answered.add(request.url.origin);
+          else answered.delete(request.url.origin);
+        },
+      }));
+    }
+    steps.push(retry(replayDropped(() => this.#closed)));
+    this.#dispatch = compose(base, ...steps);
     this.fetch = (input, init) => this.#fetch(input, init);
   }
 
@@ -367,30 +394,18 @@ export class Agent extends EventTarget implements AsyncDisposable {
       if (headers === EMPTY_HEADERS) headers = new Headers();
       headers.set("content-type", body.contentType);
     }
-    const first: Outgoing = {
+    const redirects = options.maxRedirections ?? 0;
+    const request: DispatchRequest = {
       url: target,
       method,
       headers,
       body,
       signal: options.signal,
+      redirect: redirects > 0 ? "follow" : "manual",
+      maxRedirections: redirects,
     };
-    const redirects = options.maxRedirections ?? 0;
-    let sent: Sent;
-    let final = target;
-    if (redirects > 0) {
-      const followed = await follow(
-        this.#send,
-        first,
-        "follow",
-        redirects,
-        false,
-      );
-      sent = followed.sent;
-      final = followed.url;
-    } else {
-      sent = await this.#dispatch(first, false, true);
-    }
-    return new Answer(sent, withHelpers(sent.body, sent.whole), final.href);
+    const sent = await this.#send(request);
+    return new Answer(sent, withHelpers(sent.body, sent.whole), sent.url.href);
   }
 
   /**
@@ -448,19 +463,34 @@ export class Agent extends EventTarget implements AsyncDisposable {
     input: string | URL | Request,
     init?: RequestInit,
   ): Promise<Response> {
-    const { request, mode } = await fromFetchArgs(input, init);
-    request.signal?.throwIfAborted();
-    const followed = await follow(
-      this.#send,
-      request,
-      mode,
-      this.#options.maxRedirections,
-      true,
-    );
-    return toResponse(followed);
+    const { request: outgoing, mode } = await fromFetchArgs(input, init);
+    outgoing.signal?.throwIfAborted();
+    const request: DispatchRequest = {
+      ...outgoing,
+      fetchErrors: true,
+      redirect: mode,
+      maxRedirections: this.#options.maxRedirections,
+    };
+    const sent = await this.#send(request);
+    return toResponse({
+      sent,
+      url: sent.url,
+      method: sent.method,
+      redirected: sent.redirects > 0,
+    });
   }
 
-  #pool(url: URL): { key: string; pool: Pool } {
+  // Both faces: the composed dispatch, its failures in the caller's terms.
+  async #send(request: DispatchRequest): Promise<DispatchResponse> {
+    request.acceptEncoding = this.#acceptEncoding;
+    try {
+      return await this.#dispatch(request);
+    } catch (error) {
+      throw failureOf(error, request);
+    }
+  }
+
+  #pool(url: URL): Pool {
     const scheme = url.protocol === "https:" ? "https" : "http";
     const port = url.port === "" ? (scheme === "https" ? 443 : 80) : +url.port;
     const key = `${scheme}://${url.hostname}:${port}`;
@@ -496,7 +526,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
       this.#pools.set(key, pool);
       this.#origins.set(key, origin);
     }
-    return { key, pool };
+    return pool;
   }
 
   #proxyFor(scheme: "http" | "https"): ProxyConfig | null {
@@ -510,175 +540,4 @@ export class Agent extends EventTarget implements AsyncDisposable {
     }
     return config;
   }
-
-  // One request on one pooled connection, with the server authentication
-  // handshake on that same connection, and one replay on a new connection
-  // when a reused one dropped an idempotent request.
-  async #dispatch(
-    request: Outgoing,
-    fetchErrors: boolean,
-    mayReplay: boolean,
-  ): Promise<Sent> {
-    const { url, signal } = request;
-    signal?.throwIfAborted();
-    const pool = this.#pool(url).pool;
-    const got = pool.acquire(signal);
-    const conn = got instanceof Promise ? await got : got;
-    const wire = this.#wire(request);
-    const reused = conn.exchanges > 0;
-    let response: ExchangeResponse;
-    try {
-      response = await this.#head(conn, pool, wire, request);
-      if (response.status === 401 && this.#auth.credentials.size > 0) {
-        response = await authorize(
-          this.#auth,
-          request,
-          wire,
-          response,
-          (next) => this.#head(conn, pool, next, request),
-        );
-      }
-    } catch (error) {
-      if (
-        mayReplay && reused && !signal?.aborted && !this.#closed &&
-        IDEMPOTENT.has(request.method) &&
-        !(request.body.body instanceof ReadableStream) &&
-        (error instanceof NoMessageException ||
-          error instanceof ConnectionResetException)
-      ) {
-        return this.#dispatch(request, fetchErrors, false);
-      }
-      throw this.#failure(error, request, fetchErrors);
-    }
-    const limit = this.#options.bodyTimeout;
-    return deliver({
-      conn,
-      pool,
-      response,
-      request,
-      deadlines: this.#deadlines,
-      bodyTimeout: limit,
-      decompress: this.#options.decompress,
-      timeout: () =>
-        this.#failure(
-          new TimeoutException(
-            `Cannot read response body from ${
-              originOf(request)
-            }: not complete within ${limit} ms (bodyTimeout)`,
-            { phase: "body" },
-          ),
-          request,
-          fetchErrors,
-        ),
-      failure: (error) => this.#failure(error, request, fetchErrors),
-    });
-  }
-
-  #wire(request: Outgoing): ExchangeRequest {
-    const { url, headers } = request;
-    const fields: [string, string][] = [];
-    let host = false;
-    let accept = false;
-    let acceptEncoding = false;
-    let authorization = false;
-    // Headers iterates with lower-case names; no fields, no iteration.
-    if (headers !== EMPTY_HEADERS) {
-      for (const field of headers) {
-        const name = field[0];
-        if (name === "host") host = true;
-        else if (name === "accept") accept = true;
-        else if (name === "accept-encoding") acceptEncoding = true;
-        else if (name === "authorization") authorization = true;
-        fields.push(field);
-      }
-    }
-    if (!host) fields.push(["host", url.host]);
-    if (!accept) fields.push(["accept", "*/*"]);
-    if (!acceptEncoding && this.#options.decompress) {
-      fields.push(["accept-encoding", ACCEPT_ENCODING]);
-    }
-    const wire = {
-      method: request.method,
-      target: url.pathname + url.search,
-      headers: fields,
-      body: request.body.body,
-    };
-    if (!authorization && this.#auth.answered.has(url.origin)) {
-      authorizePreemptively(this.#auth, request, wire);
-    }
-    return wire;
-  }
-
-  // The exchange up to the response head, raced against the signal and the
-  // head deadline. The connection goes back to the pool (closed) once an
-  // abandoned exchange has settled, never while it still runs.
-  #head(
-    conn: PooledConnection,
-    pool: Pool,
-    wire: ExchangeRequest,
-    request: Outgoing,
-  ): Promise<ExchangeResponse> {
-    const work = conn.exchange(wire);
-    const { signal } = request;
-    const limit = this.#options.headersTimeout;
-    return new Promise((resolve, reject) => {
-      let deadline: Deadline | undefined;
-      let abandoned = false;
-      const settle = () => {
-        if (deadline !== undefined) this.#deadlines.remove(deadline);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const abandon = (reason: unknown) => {
-        abandoned = true;
-        settle();
-        conn.abort();
-        reject(reason);
-      };
-      const onAbort = () => abandon(signal!.reason);
-      if (limit > 0) {
-        deadline = this.#deadlines.add(limit, () =>
-          abandon(
-            new TimeoutException(
-              `Cannot receive response head from ${
-                originOf(request)
-              }: none within ${limit} ms (headersTimeout)`,
-              { phase: "headers" },
-            ),
-          ));
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
-      work.then((response) => {
-        if (!abandoned) {
-          settle();
-          resolve(response);
-        } else {
-          response.body.cancel().catch(() => {});
-          pool.release(conn, false);
-        }
-      }, (error) => {
-        if (!abandoned) {
-          settle();
-          reject(error);
-        }
-        pool.release(conn, false);
-      });
-    });
-  }
-
-  #failure(error: unknown, request: Outgoing, fetchErrors: boolean): unknown {
-    if (request.signal?.aborted && error === request.signal.reason) {
-      return error;
-    }
-    if (!fetchErrors || !(error instanceof NetException)) return error;
-    return new TypeError(
-      `Cannot fetch "${request.url.href}": ${error.message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-function originOf(request: Outgoing): string {
-  return `"${request.url.origin}"`;
 }

@@ -1,20 +1,13 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import {
-  basicAuthorization,
-  type Challenge,
-  digestAuthorization,
-  type DigestState,
-  ntlmType1,
-  ntlmType3,
-  parseChallenges,
-  parseNtlmType2,
-  pickDigest,
-} from "./_protocol/auth.ts";
+  AuthConversation,
+  type AuthMemory,
+  CREDENTIALS,
+  credentialsConversation,
+} from "./_protocol/auth/conversation.ts";
 import { NetException } from "./errors.ts";
 import type { HTTPRequest } from "./http_request.ts";
 import type { HTTPResponse } from "./http_response.ts";
-
-type Scheme = "basic" | "digest" | "ntlm";
 
 interface Fields {
   challenge: string;
@@ -74,8 +67,8 @@ const PROXY: Fields = {
 export class HTTPCredentials {
   #username: string;
   #password: string;
-  #scheme: Scheme | null = null;
-  #digest: DigestState | null = null;
+  #memory: AuthMemory = { scheme: null, digest: null };
+  #conversation: AuthConversation | null = null;
 
   /**
    * Creates credentials.
@@ -137,8 +130,8 @@ export class HTTPCredentials {
 
   /** Forgets the scheme and the Digest state of the last challenge. */
   clear(): void {
-    this.#scheme = null;
-    this.#digest = null;
+    this.#memory = { scheme: null, digest: null };
+    this.#conversation = null;
   }
 
   /**
@@ -328,62 +321,45 @@ export class HTTPCredentials {
   }
 
   #answer(request: HTTPRequest, response: HTTPResponse, fields: Fields): void {
-    const challenges = parseChallenges(response.getAll(fields.challenge));
-    const ntlm = challenges.find((c) => c.scheme === "ntlm");
-    if (ntlm !== undefined) {
-      this.#scheme = "ntlm";
-      this.#digest = null;
-      request.set(fields.authorization, this.#ntlm(ntlm));
-      return;
-    }
-    const digest = pickDigest(challenges);
-    if (digest !== null) {
-      this.#scheme = "digest";
-      this.#digest = digest;
-      request.set(fields.authorization, this.#digestFor(request));
-      return;
-    }
-    if (challenges.some((c) => c.scheme === "basic")) {
-      this.#scheme = "basic";
-      this.#digest = null;
-      request.set(
-        fields.authorization,
-        basicAuthorization(this.#username, this.#password),
-      );
-      return;
-    }
-    const offered = challenges.map((c) => c.scheme).join(", ") || "none";
-    throw new NetException(
-      `Cannot authenticate: the ${response.getStatus()} response offers no Basic, Digest or NTLM challenge (offered: ${offered})`,
-    );
-  }
-
-  #update(request: HTTPRequest, fields: Fields): void {
-    if (this.#scheme === "basic") {
-      request.set(
-        fields.authorization,
-        basicAuthorization(this.#username, this.#password),
-      );
-    } else if (this.#scheme === "digest" && this.#digest !== null) {
-      request.set(fields.authorization, this.#digestFor(request));
-    }
-  }
-
-  #digestFor(request: HTTPRequest): string {
-    return digestAuthorization(
-      this.#digest!,
-      this.#username,
-      this.#password,
+    const verdict = conversationOf(this).answer(
+      response.getAll(fields.challenge),
       request.getMethod(),
       request.getURI(),
     );
+    if (verdict.authorization === undefined) {
+      throw new NetException(
+        `Cannot authenticate: the ${response.getStatus()} response ${verdict.refused}`,
+      );
+    }
+    request.set(fields.authorization, verdict.authorization);
   }
 
-  #ntlm(challenge: Challenge): string {
-    if (challenge.token === "") return `NTLM ${ntlmType1()}`;
-    const type2 = parseNtlmType2(challenge.token);
-    return `NTLM ${ntlmType3(type2, this.#username, this.#password)}`;
+  #update(request: HTTPRequest, fields: Fields): void {
+    const authorization = conversationOf(this).reuse(
+      request.getMethod(),
+      request.getURI(),
+    );
+    if (authorization !== null) {
+      request.set(fields.authorization, authorization);
+    }
   }
+
+  static {
+    // The Agent's auth step talks through the same conversation.
+    CREDENTIALS.set(HTTPCredentials, (credentials) => {
+      const c = credentials as HTTPCredentials;
+      return c.#conversation ??= new AuthConversation({
+        username: c.#username,
+        password: c.#password,
+        scheme: "any",
+        peer: "server",
+      }, c.#memory);
+    });
+  }
+}
+
+function conversationOf(credentials: HTTPCredentials): AuthConversation {
+  return credentialsConversation(credentials);
 }
 
 function schemeOf(header: string): string {

@@ -6,8 +6,8 @@
 // (_protocol/response_reader.ts, _protocol/request_writer.ts), _connection/translate_error.ts names
 // failures.
 import {
-  type ChunkedLimits,
-  DEFAULT_CHUNKED_LIMITS,
+  DEFAULT_MESSAGE_LIMITS,
+  type MessageLimits,
 } from "./_protocol/chunked.ts";
 import { BodySink } from "./_exchange/request_body_sink.ts";
 import type { ConnectTarget } from "./_connection/connector.ts";
@@ -159,7 +159,7 @@ export class HTTPClientSession implements AsyncDisposable {
   #connectTimeout = DEFAULT_TIMEOUT;
   #sendTimeout = DEFAULT_TIMEOUT;
   #receiveTimeout = DEFAULT_TIMEOUT;
-  #limits: ChunkedLimits;
+  #limits: MessageLimits;
   #exchange: Exchange | null = null;
   #idleSink: BodySink | null = null;
   // A sendRequest(), peekResponse(), receiveResponse() or flushRequest() under way.
@@ -251,7 +251,7 @@ export class HTTPClientSession implements AsyncDisposable {
         this.#adopt(target as Deno.Conn);
       }
     }
-    this.#limits = { ...DEFAULT_CHUNKED_LIMITS, ...limitsFrom(opts) };
+    this.#limits = { ...DEFAULT_MESSAGE_LIMITS, ...limitsFrom(opts) };
   }
 
   /**
@@ -1497,8 +1497,8 @@ export class HTTPClientSession implements AsyncDisposable {
 
 function limitsFrom(
   options: HTTPClientSessionOptions = {},
-): Partial<ChunkedLimits> {
-  const out: Partial<ChunkedLimits> = {};
+): Partial<MessageLimits> {
+  const out: Partial<MessageLimits> = {};
   for (
     const key of ["maxHeadSize", "maxHeaderCount", "maxChunkSizeLine"] as const
   ) {

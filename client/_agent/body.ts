@@ -1,27 +1,22 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-// The body of an agent's response: the connection goes back to its pool
-// when the body has ended (at once when the session already holds all of
-// it), the signal and the body deadline end it, content codings are undone.
+// The body of an agent's response: the connection is released when the
+// body has ended (at once when the session already holds all of it), the
+// signal and the body deadline end it. The body is handed up as it came
+// (the decode step undoes content codings).
 import type { Deadline, Deadlines } from "./deadlines.ts";
-import { decodableCodings, decodeBody } from "../_protocol/content_coding.ts";
 import { nullBodyStatus, type Outgoing, type Sent } from "./fetch.ts";
-import {
-  type ExchangeResponse,
-  fieldValue,
-  type Pool,
-  type PooledConnection,
-} from "./pool.ts";
+import type { ExchangeResponse, PooledConnection } from "./pool.ts";
 import { headersOf } from "./headers.ts";
 
 /** What delivering one body needs from the agent. */
 export interface Delivery {
   conn: PooledConnection;
-  pool: Pool;
+  /** Gives the connection back (to its pool, or to whoever holds it). */
+  release: (reusable: boolean) => void;
   response: ExchangeResponse;
   request: Outgoing;
   deadlines: Deadlines;
   bodyTimeout: number;
-  decompress: boolean;
   /** The error a body deadline raises, already in the caller's language. */
   timeout: () => unknown;
   /** A body read error in the caller's language. */
@@ -64,19 +59,19 @@ function trailersOf(
 
 /** The response with its body ready for the caller. */
 export async function deliver(d: Delivery): Promise<Sent> {
-  const { conn, pool, response, request } = d;
+  const { conn, response, request } = d;
   const nullBody = nullBodyStatus(request.method, response.status);
   const arrived = response.whole ?? null;
   if (arrived !== null) {
     // It came with its head: the connection is free already.
-    pool.release(conn, conn.reusable);
+    d.release(conn.reusable);
     const base = {
       status: response.status,
       statusText: response.statusText,
       fields: response.fields,
       trailers: Promise.resolve(new Headers()),
     };
-    return wholeBody(d, base, nullBody, arrived);
+    return wholeBody(base, nullBody, arrived);
   }
   const reader = response.body.getReader();
   const t = trailersOf(response);
@@ -109,46 +104,26 @@ export async function deliver(d: Delivery): Promise<Sent> {
     if (whole === null) {
       // HEAD, 204, 304 with a framing that says otherwise: nothing is read.
       void reader.cancel().catch(() => {});
-      pool.release(conn, false);
+      d.release(false);
     } else {
       t.resolve();
-      pool.release(conn, conn.reusable);
+      d.release(conn.reusable);
     }
-    return wholeBody(d, base, nullBody, whole);
+    return wholeBody(base, nullBody, whole);
   }
-  const body = stream(d, reader, first, pending!, t);
-  const codings = d.decompress
-    ? decodableCodings(fieldValue(response.fields, "content-encoding"))
-    : null;
-  return {
-    ...base,
-    body: codings === null ? body : decodeBody(body, codings),
-    whole: null,
-  };
+  return { ...base, body: stream(d, reader, first, pending!, t), whole: null };
 }
 
 type Head = Omit<Sent, "body" | "whole">;
 
-// A body that has all arrived: handed out as bytes, or decoded.
+// A body that has all arrived: handed out as bytes.
 function wholeBody(
-  d: Delivery,
   base: Head,
   nullBody: boolean,
   whole: Uint8Array | null,
 ): Sent {
   if (nullBody) return { ...base, body: null, whole: null };
-  const codings = d.decompress
-    ? decodableCodings(fieldValue(d.response.fields, "content-encoding"))
-    : null;
-  if (codings === null) return { ...base, body: null, whole };
-  const bytes = whole as Uint8Array;
-  const raw = new ReadableStream<Uint8Array>({
-    start(c) {
-      if (bytes.length > 0) c.enqueue(bytes);
-      c.close();
-    },
-  });
-  return { ...base, body: decodeBody(raw, codings), whole: null };
+  return { ...base, body: null, whole };
 }
 
 function stream(
@@ -158,7 +133,7 @@ function stream(
   pending: Promise<Read>,
   t: ReturnType<typeof trailersOf>,
 ): ReadableStream<Uint8Array> {
-  const { conn, pool, request } = d;
+  const { conn, request } = d;
   const { signal } = request;
   let finished = false;
   let deadline: Deadline | undefined;
@@ -169,7 +144,7 @@ function stream(
     finished = true;
     if (deadline !== undefined) d.deadlines.remove(deadline);
     signal?.removeEventListener("abort", onAbort);
-    pool.release(conn, reusable);
+    d.release(reusable);
     return true;
   };
   const fail = (reason: unknown) => {

@@ -7,7 +7,7 @@
 // while idle, holding bytes nobody asked for) is replaced by a fresh one; an
 // idempotent request that a reused connection drops is sent once more on a
 // fresh one.
-import { DEFAULT_CHUNKED_LIMITS } from "../_protocol/chunked.ts";
+import { DEFAULT_MESSAGE_LIMITS } from "../_protocol/chunked.ts";
 import { BufferedConn } from "../_connection/buffered_conn.ts";
 import { connect, type ConnectTarget } from "../_connection/connector.ts";
 import { type ExchangeResult, runExchange } from "../_exchange/run_exchange.ts";
@@ -26,6 +26,7 @@ import {
   type ExchangeResponse,
   IDEMPOTENT,
   type PooledConnection,
+  type SentHead,
 } from "./pool.ts";
 import type { ProxyConfig } from "../proxy_config.ts";
 
@@ -110,7 +111,7 @@ class Route {
       proxy: this.proxy,
       tls: context === null ? null : { hostname: origin.host, context },
       proxyCache: this.proxyCache,
-      limits: DEFAULT_CHUNKED_LIMITS,
+      limits: DEFAULT_MESSAGE_LIMITS,
       challengeUri,
       timeout: this.options.connectTimeout,
       describe: this.describe,
@@ -236,7 +237,7 @@ class ExchangeConnection implements PooledConnection {
         this.#trailer = trailer;
       },
     });
-    return new Received(result, this);
+    return new Received(result, this, message);
   }
 
   // A new connection in place of the last one; `onConnect` is told.
@@ -313,11 +314,19 @@ class Received implements ExchangeResponse {
   readonly statusText: string;
   readonly fields: [string, string][];
   readonly whole: Uint8Array | null;
+  readonly version: string;
   readonly #result: ExchangeResult;
   readonly #conn: ExchangeConnection;
+  readonly #request: HTTPRequest;
 
-  constructor(result: ExchangeResult, conn: ExchangeConnection) {
+  constructor(
+    result: ExchangeResult,
+    conn: ExchangeConnection,
+    request: HTTPRequest,
+  ) {
     const response = result.response;
+    this.version = response.getVersion();
+    this.#request = request;
     this.status = response.getStatus();
     this.statusText = response.getReason();
     this.fields = fieldPairs(response);
@@ -328,6 +337,17 @@ class Received implements ExchangeResponse {
 
   get body(): ReadableStream<Uint8Array> {
     return this.#result.body;
+  }
+
+  /** The request head as sent, made when asked for. */
+  get sent(): SentHead {
+    const request = this.#request;
+    return {
+      method: request.getMethod(),
+      target: request.getURI(),
+      version: request.getVersion(),
+      fields: fieldPairs(request),
+    };
   }
 
   trailers(): [string, string][] {

@@ -1,10 +1,9 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The Fetch standard over an agent's exchanges: turning fetch's arguments
-// into a request, following redirects ("HTTP-redirect fetch"), and mapping
-// the result to a real Response.
+// into a request, and mapping the result to a real Response (redirects are
+// the redirect step's, `steps/redirect.ts`).
 import { encodeBody, type EncodedBody, NO_BODY } from "./body_init.ts";
 import { appendFields } from "./headers.ts";
-import { fieldValue } from "./pool.ts";
 
 /** A response as the agent hands it up: the body already decoded. */
 export interface Sent {
@@ -29,9 +28,6 @@ export interface Outgoing {
   signal: AbortSignal | undefined;
 }
 
-/** Sends one request (no redirect) through an agent's pools. */
-export type Send = (request: Outgoing, fetchErrors: boolean) => Promise<Sent>;
-
 /** The final response of a redirect chain, and where it came from. */
 export interface Followed {
   sent: Sent;
@@ -41,111 +37,10 @@ export interface Followed {
   redirected: boolean;
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-// Request-body-header names: dropped when a redirect turns a request into GET.
-const BODY_FIELDS = [
-  "content-encoding",
-  "content-language",
-  "content-location",
-  "content-type",
-  "content-length",
-];
-// Dropped on a hop to another origin (Fetch drops Authorization; Cookie and
-// Proxy-Authorization go too, as in Deno's fetch and undici).
-const CREDENTIAL_FIELDS = ["authorization", "cookie", "proxy-authorization"];
-// A redirect's own body is read to its end up to this size, so that its
-// connection serves the next hop; a larger one closes the connection.
-const DRAIN_LIMIT = 64 * 1024;
-
 /** Whether a response has no body whatever its framing says. */
 export function nullBodyStatus(method: string, status: number): boolean {
   return method === "HEAD" || NULL_BODY.has(status);
-}
-
-/**
- * Sends `first` and follows redirects as the Fetch standard does: 301 and
- * 302 turn POST into GET, 303 turns anything but GET and HEAD into GET, 307
- * and 308 keep method and body (a stream body cannot be sent twice: that is
- * a `TypeError`), hops to another origin drop credentials, at most `max`.
- */
-export async function follow(
-  send: Send,
-  first: Outgoing,
-  mode: RequestRedirect,
-  max: number,
-  fetchErrors: boolean,
-): Promise<Followed> {
-  let request = first;
-  for (let hops = 0;; hops++) {
-    const sent = await send(request, fetchErrors);
-    const location = REDIRECTS.has(sent.status)
-      ? fieldValue(sent.fields, "location")
-      : null;
-    if (location === null || mode === "manual") {
-      return {
-        sent,
-        url: request.url,
-        method: request.method,
-        redirected: hops > 0,
-      };
-    }
-    const from = request.url.href;
-    const fail = (reason: string): never => {
-      sent.body?.cancel().catch(() => {});
-      throw new TypeError(`Cannot follow redirect from "${from}": ${reason}`);
-    };
-    if (mode === "error") fail(`the redirect mode is "error" (${sent.status})`);
-    let next: URL;
-    try {
-      next = new URL(location, request.url);
-    } catch {
-      return fail(`the location "${location}" is not a URL`);
-    }
-    if (next.protocol !== "http:" && next.protocol !== "https:") {
-      fail(`the location "${next.href}" is not http or https`);
-    }
-    if (hops + 1 > max) fail(`more than ${max} redirects`);
-    if (
-      sent.status !== 303 && request.body.body instanceof ReadableStream
-    ) {
-      fail(`the ${sent.status} would send a stream body again`);
-    }
-    if (next.hash === "" && request.url.hash !== "") {
-      next.hash = request.url.hash;
-    }
-    let { method, body } = request;
-    const headers = new Headers(request.headers);
-    if (
-      ((sent.status === 301 || sent.status === 302) && method === "POST") ||
-      (sent.status === 303 && method !== "GET" && method !== "HEAD")
-    ) {
-      method = "GET";
-      body = NO_BODY;
-      for (const name of BODY_FIELDS) headers.delete(name);
-    }
-    if (next.origin !== request.url.origin) {
-      for (const name of CREDENTIAL_FIELDS) headers.delete(name);
-    }
-    await drain(sent.body);
-    request = { url: next, method, headers, body, signal: request.signal };
-  }
-}
-
-async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
-  if (body === null) return;
-  const reader = body.getReader();
-  let read = 0;
-  try {
-    while (read <= DRAIN_LIMIT) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      read += value.length;
-    }
-    await reader.cancel();
-  } catch {
-    // The next hop does not need this connection.
-  }
 }
 
 /**

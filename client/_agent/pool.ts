@@ -41,6 +41,22 @@ export interface ExchangeResponse {
   readonly whole?: Uint8Array | null;
   /** The trailer fields; complete once the body has ended. */
   trailers(): [string, string][];
+  /**
+   * The HTTP version that carried the exchange, as the connection knows it
+   * (`"HTTP/1.1"`, `"HTTP/2"`); the response's own version for HTTP/1.x.
+   */
+  readonly version?: string;
+  /** The request head as the connection sent it (for an exchange event). */
+  readonly sent?: SentHead;
+}
+
+/** A request head as sent: the request line's parts and the fields. */
+export interface SentHead {
+  method: string;
+  /** The request target as sent (absolute-form through a proxy). */
+  target: string;
+  version: string;
+  fields: [string, string][];
 }
 
 /**

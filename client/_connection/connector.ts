@@ -5,7 +5,7 @@
 // challenge first, or a CONNECT tunnel); and adds TLS, over a bridge when the
 // proxy itself speaks TLS. All of it under one deadline: when it runs out,
 // everything opened so far is closed and a TimeoutException is thrown.
-import type { ChunkedLimits } from "../_protocol/chunked.ts";
+import type { MessageLimits } from "../_protocol/chunked.ts";
 import { Deadline } from "./deadline.ts";
 import { authority, unbracketHost } from "../_protocol/host.ts";
 import { closeQuietly } from "./io.ts";
@@ -46,7 +46,7 @@ export interface ConnectTarget {
   tls: TlsTarget | null;
   /** Digest state kept between handshakes with the proxy. */
   proxyCache: ProxyAuthCache;
-  limits: ChunkedLimits;
+  limits: MessageLimits;
   /**
    * For forwarding with Digest or NTLM: the absolute URI of Poco's
    * challenge request (HEAD), sent before the first request.

@@ -3,7 +3,8 @@
 // (with authentication), and the challenge request that Digest and NTLM need
 // before plain forwarding. Raw connections, no timers: the caller bounds the
 // whole handshake with one deadline that closes the connection.
-import type { ChunkedLimits } from "../_protocol/chunked.ts";
+import type { MessageLimits } from "../_protocol/chunked.ts";
+import type { HeadLimits } from "../_protocol/head.ts";
 import { BufferedConn } from "./buffered_conn.ts";
 import { encodeHead, responseFraming } from "../_protocol/head.ts";
 import { closeQuietly, writeAll } from "./io.ts";
@@ -14,15 +15,10 @@ import {
   readResponseHead,
 } from "../_protocol/response_reader.ts";
 import {
-  basicAuthorization,
-  digestAuthorization,
-  type DigestState,
-  ntlmType1,
-  ntlmType3,
-  parseChallenges,
-  parseNtlmType2,
-  pickDigest,
-} from "../_protocol/auth.ts";
+  AuthConversation,
+  type AuthMemory,
+  type AuthVerdict,
+} from "../_protocol/auth/conversation.ts";
 import {
   MessageException,
   NoMessageException,
@@ -32,15 +28,13 @@ import { HTTPResponse } from "../http_response.ts";
 import type { ProxyConfig } from "../proxy_config.ts";
 
 /** What a session keeps between handshakes: the last Digest challenge. */
-export interface ProxyAuthCache {
-  digest: DigestState | null;
-}
+export type ProxyAuthCache = AuthMemory;
 
 /** One handshake with a proxy. */
 export interface ProxyHandshake {
   config: ProxyConfig;
   cache: ProxyAuthCache;
-  limits: ChunkedLimits;
+  limits: MessageLimits;
   /** `CONNECT` or `HEAD`. */
   method: string;
   /** The request target: `host:port` for CONNECT, an absolute URI for HEAD. */
@@ -61,27 +55,17 @@ function proxyName(config: ProxyConfig): string {
   return `${config.host}:${config.port}`;
 }
 
-/** The `Proxy-Authorization` of a request that needs no handshake, or `null`. */
-export function preemptiveAuthorization(
+/** The conversation with a proxy, over what the session keeps of it. */
+export function proxyConversation(
   config: ProxyConfig,
   cache: ProxyAuthCache,
-  method: string,
-  uri: string,
-): string | null {
-  if (config.username === "") return null;
-  if (config.authMethod === "basic") {
-    return basicAuthorization(config.username, config.password);
-  }
-  if (config.authMethod === "digest" && cache.digest !== null) {
-    return digestAuthorization(
-      cache.digest,
-      config.username,
-      config.password,
-      method,
-      uri,
-    );
-  }
-  return null;
+): AuthConversation {
+  return new AuthConversation({
+    username: config.username,
+    password: config.password,
+    scheme: config.authMethod,
+    peer: "proxy",
+  }, cache);
 }
 
 /**
@@ -104,15 +88,11 @@ export async function proxyHandshake(
     ? `Cannot open a tunnel to ${h.uri} through proxy ${name}`
     : `Cannot authenticate to proxy ${name}`;
   let conn = first;
-  let authorization: string | null;
-  if (config.username !== "" && config.authMethod === "ntlm") {
-    authorization = `NTLM ${ntlmType1()}`;
-  } else {
-    authorization = preemptiveAuthorization(config, cache, h.method, h.uri);
-  }
-  let ntlmSent3 = false;
-  let digestAnswered = 0;
-  for (let attempt = 0;; attempt++) {
+  const round = config.username === ""
+    ? null
+    : proxyConversation(config, cache).round();
+  let authorization = round?.open(h.method, h.uri) ?? null;
+  for (;;) {
     let response: HTTPResponse;
     let reusable: boolean;
     try {
@@ -134,83 +114,28 @@ export async function proxyHandshake(
       }
       return { conn, response };
     }
-    const refuse = (detail: string): never => {
-      closeQuietly(conn);
-      throw new ProxyException(`${what}: ${detail}`, { status });
-    };
-    if (config.username === "") {
-      refuse(
-        "the proxy requires authentication (407) and no credentials are set",
+    const verdict: AuthVerdict = round === null
+      ? {
+        refused:
+          "the proxy requires authentication (407) and no credentials are set",
+      }
+      : round.next(
+        response.getAll("Proxy-Authenticate"),
+        h.method,
+        h.uri,
+        reusable,
       );
+    if (verdict.authorization === undefined) {
+      closeQuietly(conn);
+      const detail = verdict.rejected
+        ? `${verdict.refused} (${status})`
+        : verdict.refused;
+      throw new ProxyException(`${what}: ${detail}`, {
+        status,
+        cause: verdict.cause,
+      });
     }
-    const challenges = parseChallenges(response.getAll("Proxy-Authenticate"));
-    switch (config.authMethod) {
-      case "basic":
-        refuse(
-          `the proxy refused the Basic credentials of "${config.username}" (407)`,
-        );
-        break;
-      case "digest": {
-        const state = pickDigest(challenges);
-        if (state === null) {
-          refuse(
-            "the proxy offered no usable Digest challenge (MD5 or SHA-256 with qop auth)",
-          );
-        }
-        // A second challenge is only answered when the nonce was stale.
-        if (digestAnswered >= 2 || (digestAnswered === 1 && !state!.stale)) {
-          cache.digest = null;
-          refuse(
-            `the proxy refused the Digest credentials of "${config.username}" (407)`,
-          );
-        }
-        digestAnswered++;
-        cache.digest = state;
-        authorization = digestAuthorization(
-          state!,
-          config.username,
-          config.password,
-          h.method,
-          h.uri,
-        );
-        break;
-      }
-      case "ntlm": {
-        if (ntlmSent3) {
-          refuse(
-            `the proxy refused the NTLM credentials of "${config.username}" (407)`,
-          );
-        }
-        const ntlm = challenges.find((c) =>
-          c.scheme === "ntlm" && c.token !== ""
-        );
-        if (ntlm === undefined) {
-          refuse(
-            "the proxy answered the NTLM Type 1 message without a Type 2 challenge",
-          );
-        }
-        if (!reusable) {
-          refuse(
-            "the proxy closed the connection during the NTLM handshake, which needs one kept-alive connection",
-          );
-        }
-        let challenge;
-        try {
-          challenge = parseNtlmType2(ntlm!.token);
-        } catch (error) {
-          closeQuietly(conn);
-          throw new ProxyException(`${what}: ${(error as Error).message}`, {
-            cause: error,
-            status,
-          });
-        }
-        authorization = `NTLM ${
-          ntlmType3(challenge, config.username, config.password)
-        }`;
-        ntlmSent3 = true;
-        break;
-      }
-    }
+    authorization = verdict.authorization;
     if (!reusable) {
       // The challenge is answered on a fresh connection.
       closeQuietly(conn);
@@ -258,7 +183,7 @@ async function exchange(
 async function readHead(
   conn: BufferedConn,
   response: HTTPResponse,
-  limits: ChunkedLimits,
+  limits: HeadLimits,
 ): Promise<void> {
   const scan = { searched: 0 };
   for (let interim = 0;;) {

@@ -12,7 +12,7 @@
 // The session facades drive the same class step by step (sendRequest gives
 // the body's WritableStream, receiveResponse the response) through a Link,
 // which is how the exchange reaches the connection its owner manages.
-import type { ChunkedLimits } from "../_protocol/chunked.ts";
+import type { MessageLimits } from "../_protocol/chunked.ts";
 import type { BufferedConn } from "../_connection/buffered_conn.ts";
 import { type Framing, responseFraming } from "../_protocol/head.ts";
 import { BodySink } from "./request_body_sink.ts";
@@ -74,7 +74,7 @@ export interface ExchangeOptions {
   sendTimeout: number;
   /** Milliseconds per read, 0 for none. */
   receiveTimeout: number;
-  limits: ChunkedLimits;
+  limits: MessageLimits;
   /** Whether the connection may be kept alive after this exchange. */
   keepAlive: boolean;
   /** The fields sent after a chunked body. */

@@ -8,7 +8,7 @@
 //   });
 //   // read `body` (a ReadableStream) to its end; then `await reusable` says
 //   // whether `conn` may carry the next request (it is closed when not).
-import { DEFAULT_CHUNKED_LIMITS } from "../_protocol/chunked.ts";
+import { DEFAULT_MESSAGE_LIMITS } from "../_protocol/chunked.ts";
 import type { BufferedConn } from "../_connection/buffered_conn.ts";
 import { Exchange, type ExchangeOptions, type Link } from "./exchange.ts";
 import type { ResponseBody } from "./response_body.ts";
@@ -141,7 +141,7 @@ export async function runExchange(
   const exchange: Exchange = new Exchange(link, request, {
     sendTimeout: options.sendTimeout ?? 0,
     receiveTimeout: options.receiveTimeout ?? 0,
-    limits: options.limits ?? DEFAULT_CHUNKED_LIMITS,
+    limits: options.limits ?? DEFAULT_MESSAGE_LIMITS,
     keepAlive: options.keepAlive ?? true,
     trailer: options.trailer ?? EMPTY_TRAILER,
     forward: options.forward ?? null,

@@ -34,14 +34,17 @@ const enum State {
   Done,
 }
 
-/** Limits of the chunked decoder. */
-export interface ChunkedLimits extends HeadLimits {
+/**
+ * Limits of a received message: its head (and a chunked body's trailer
+ * section, which is one) and, when chunked, its chunk-size lines.
+ */
+export interface MessageLimits extends HeadLimits {
   /** Bytes in a chunk-size line, extensions included, CRLF excluded. */
   maxChunkSizeLine: number;
 }
 
 /** The defaults: 4 KiB size lines, trailers as heads. */
-export const DEFAULT_CHUNKED_LIMITS: Readonly<ChunkedLimits> = {
+export const DEFAULT_MESSAGE_LIMITS: Readonly<MessageLimits> = {
   ...DEFAULT_HEAD_LIMITS,
   maxChunkSizeLine: 4096,
 };
@@ -68,10 +71,10 @@ export class ChunkedDecoder {
   #line: number[] = [];
   #trailerLines: string[] = [];
   #trailerBytes = 0;
-  #limits: ChunkedLimits;
+  #limits: MessageLimits;
 
-  constructor(limits: Partial<ChunkedLimits> = {}) {
-    this.#limits = { ...DEFAULT_CHUNKED_LIMITS, ...limits };
+  constructor(limits: Partial<MessageLimits> = {}) {
+    this.#limits = { ...DEFAULT_MESSAGE_LIMITS, ...limits };
   }
 
   /** Bytes of chunk data that come next; 0 while framing is expected. */

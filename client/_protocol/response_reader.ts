@@ -11,8 +11,13 @@
 //   the caller takes (copying them, or reading straight into its own
 //   destination) and reports with consumeData(); eof() gives the verdict
 //   when the connection ends.
-import { ChunkedDecoder, type ChunkedLimits } from "./chunked.ts";
-import { findHeadEnd, type Framing, parseResponseHead } from "./head.ts";
+import { ChunkedDecoder, type MessageLimits } from "./chunked.ts";
+import {
+  findHeadEnd,
+  type Framing,
+  type HeadLimits,
+  parseResponseHead,
+} from "./head.ts";
 import { MessageException } from "../errors.ts";
 import { HTTPResponse } from "../http_response.ts";
 import type { MessageHeader } from "../message_header.ts";
@@ -41,7 +46,7 @@ export function readResponseHead(
   start: number,
   end: number,
   response: HTTPResponse,
-  limits: ChunkedLimits,
+  limits: HeadLimits,
   scan: HeadScan,
 ): number {
   let from = start;
@@ -86,7 +91,7 @@ export class BodyReader {
   #chunked: ChunkedDecoder | null;
   #done: boolean;
 
-  constructor(framing: Framing, limits: ChunkedLimits) {
+  constructor(framing: Framing, limits: MessageLimits) {
     this.framing = framing;
     this.#remaining = framing.kind === "length" ? framing.length : 0;
     this.#chunked = framing.kind === "chunked"

@@ -5,7 +5,13 @@ import assert from "node:assert/strict";
 import zlib from "node:zlib";
 import { splitArgs } from "../../cli/_args.ts";
 import { CookieJar, parseSetCookie } from "../../cli/_cookies.ts";
-import { decompress } from "../../cli/_decompress.ts";
+import { curlDecoding, decodeFailure } from "../../cli/_decompress.ts";
+import { decode } from "../../client/_agent/steps/decode.ts";
+import type {
+  DispatchRequest,
+  DispatchResponse,
+} from "../../client/_agent/dispatch.ts";
+import { NO_BODY } from "../../client/_agent/body_init.ts";
 import { CliError } from "../../cli/_errors.ts";
 import { nextHop } from "../../cli/_follow.ts";
 import { retryWait, transientReason } from "../../cli/_retry.ts";
@@ -195,23 +201,69 @@ Deno.test("expandWriteOut() expands variables, escapes and %%, and warns on unkn
   );
 });
 
-Deno.test("decompress() undoes stacked codings and fails bad data with exit 61", async () => {
-  const text = "pocket ".repeat(100);
-  const twice = zlib.brotliCompressSync(zlib.gzipSync(text));
+/** pocket's decode step over one response with `coding` and `body`; read
+ * with text(), which maps errors as _transfer.ts does. */
+async function decompress(
+  body: ReadableStream<Uint8Array>,
+  coding: string,
+  counted: number[] = [],
+): Promise<ReadableStream<Uint8Array>> {
+  const step = decode(curlDecoding(true, (n) => counted.push(n)));
+  const request: DispatchRequest = {
+    url: new URL("http://a.test/"),
+    method: "GET",
+    headers: new Headers(),
+    body: NO_BODY,
+    signal: undefined,
+  };
+  const response: DispatchResponse = {
+    status: 200,
+    statusText: "OK",
+    fields: [["Content-Encoding", coding]],
+    body,
+    whole: null,
+    trailers: Promise.resolve(new Headers()),
+    url: request.url,
+    method: "GET",
+    redirects: 0,
+    connection: null,
+  };
+  return (await step(() => Promise.resolve(response))(request)).body!;
+}
+
+async function text(stream: Promise<ReadableStream<Uint8Array>>) {
+  try {
+    return await new Response(
+      (await stream) as ReadableStream<Uint8Array<ArrayBuffer>>,
+    ).text();
+  } catch (error) {
+    throw decodeFailure(error);
+  }
+}
+
+Deno.test("pocket's decode step undoes stacked codings, counts coded bytes and fails bad data with exit 61", async () => {
+  const text1 = "pocket ".repeat(100);
+  const twice = zlib.brotliCompressSync(zlib.gzipSync(text1));
   const stream = new Blob([new Uint8Array(twice)]).stream();
-  assert.equal(await new Response(decompress(stream, "gzip, br")).text(), text);
+  const counted: number[] = [];
+  assert.equal(await text(decompress(stream, "gzip, br", counted)), text1);
+  assert.equal(counted.reduce((a, b) => a + b, 0), twice.length);
   assert.equal(
-    await new Response(decompress(new Blob([]).stream(), "gzip")).text(),
+    await text(decompress(new Blob([]).stream(), "gzip")),
     "",
     "an empty body stays empty",
   );
   const bad = new Blob([new Uint8Array([1, 2, 3, 4])]).stream();
   await assert.rejects(
-    new Response(decompress(bad, "gzip")).text(),
-    (e) => e instanceof CliError && e.code === 61,
+    text(decompress(bad, "gzip")),
+    (e) =>
+      e instanceof CliError && e.code === 61 &&
+      e.message.startsWith("Error while processing content unencoding: "),
   );
-  assert.throws(
-    () => decompress(new Blob([]).stream(), "lzma"),
-    (e) => e instanceof CliError && e.code === 61,
+  await assert.rejects(
+    text(decompress(new Blob([]).stream(), "lzma")),
+    (e) =>
+      e instanceof CliError && e.code === 61 &&
+      e.message === 'Unrecognized content encoding type "lzma"',
   );
 });

@@ -17,12 +17,14 @@ import {
 } from "../../client/mod.ts";
 import {
   digestAuthorization,
+  pickDigest,
+} from "../../client/_protocol/auth/digest.ts";
+import { parseChallenges } from "../../client/_protocol/auth/challenge.ts";
+import {
   ntlmType1,
   ntowfv2,
-  parseChallenges,
   parseNtlmType2,
-  pickDigest,
-} from "../../client/_protocol/auth.ts";
+} from "../../client/_protocol/auth/ntlm.ts";
 import {
   CA_PEM,
   LARGE_BODY,

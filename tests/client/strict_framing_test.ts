@@ -2,7 +2,7 @@
 // Review of issue 12: limits at their exact value, and what a session does
 // with its connection after a hostile response.
 import assert from "node:assert/strict";
-import { DEFAULT_CHUNKED_LIMITS } from "../../client/_protocol/chunked.ts";
+import { DEFAULT_MESSAGE_LIMITS } from "../../client/_protocol/chunked.ts";
 import { findHeadEnd, parseResponseHead } from "../../client/_protocol/head.ts";
 import { authority } from "../../client/_protocol/host.ts";
 import { readResponseHead } from "../../client/_protocol/response_reader.ts";
@@ -37,7 +37,7 @@ Deno.test("parseResponseHead() takes a head of exactly maxHeadSize bytes and ref
 
 Deno.test("readResponseHead() takes a head of exactly maxHeadSize bytes arriving a byte at a time", () => {
   const head = encoder.encode(HEAD_OF_100);
-  const limits = { ...DEFAULT_CHUNKED_LIMITS, maxHeadSize: 100 };
+  const limits = { ...DEFAULT_MESSAGE_LIMITS, maxHeadSize: 100 };
   const response = new HTTPResponse();
   const scan = { searched: 0 };
   let end = -1;

@@ -1,7 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The connection layer: the deadline primitive and the connector (NODELAY: _tcp_test.ts).
 import assert from "node:assert/strict";
-import { DEFAULT_CHUNKED_LIMITS } from "../../../client/_protocol/chunked.ts";
+import { DEFAULT_MESSAGE_LIMITS } from "../../../client/_protocol/chunked.ts";
 import { connect } from "../../../client/_connection/connector.ts";
 import { Deadline } from "../../../client/_connection/deadline.ts";
 import { ProxyConfig, TimeoutException } from "../../../client/mod.ts";
@@ -74,7 +74,7 @@ Deno.test("connect() bounds a proxy handshake by the connect timeout and closes 
         context: new (await import("../../../client/mod.ts")).Context(),
       },
       proxyCache: { digest: null },
-      limits: { ...DEFAULT_CHUNKED_LIMITS },
+      limits: { ...DEFAULT_MESSAGE_LIMITS },
       challengeUri: "",
       timeout: 100,
       describe: "localhost:8443 through proxy",

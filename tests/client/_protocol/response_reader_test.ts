@@ -1,7 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The sans-I/O response reader, fed with bytes at every split point.
 import assert from "node:assert/strict";
-import { DEFAULT_CHUNKED_LIMITS } from "../../../client/_protocol/chunked.ts";
+import { DEFAULT_MESSAGE_LIMITS } from "../../../client/_protocol/chunked.ts";
 import { responseFraming } from "../../../client/_protocol/head.ts";
 import {
   BodyReader,
@@ -18,7 +18,7 @@ import { decoder, encoder } from "../_helpers.ts";
  * the end of input (eof()).
  */
 function read(pieces: Uint8Array[], method = "GET", limits = {}) {
-  const all = { ...DEFAULT_CHUNKED_LIMITS, ...limits };
+  const all = { ...DEFAULT_MESSAGE_LIMITS, ...limits };
   let buf = new Uint8Array(0);
   let start = 0;
   let next = 0;
