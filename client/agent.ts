@@ -6,7 +6,7 @@ import {
 } from "./_agent/connection.ts";
 import { AgentConnectEvent } from "./agent_events.ts";
 import { encodeBody, type EncodedBody, NO_BODY } from "./_agent/body_init.ts";
-import { Deadlines } from "./_agent/deadlines.ts";
+import { RequestDeadlines } from "./_agent/request_deadlines.ts";
 import { ACCEPT_ENCODING } from "./_protocol/content_coding.ts";
 import { credentialsConversation } from "./_protocol/auth/conversation.ts";
 import { Answer } from "./_agent/answer.ts";
@@ -248,7 +248,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
   readonly #proxies = new Map<string, ProxyConfig | null>();
   readonly #proxyOption: ProxyConfig | "env" | null;
   readonly #sockets: Map<string, string>;
-  readonly #deadlines: Deadlines;
+  readonly #deadlines: RequestDeadlines;
   // The pools' dispatch with the Agent's steps: decoding, the Fetch
   // standard's redirects, server authentication, replays.
   readonly #dispatch: Dispatch;
@@ -306,7 +306,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
     const limits = [numbers.headersTimeout, numbers.bodyTimeout].filter((n) =>
       n > 0
     );
-    this.#deadlines = new Deadlines(Math.min(1000, ...limits));
+    this.#deadlines = new RequestDeadlines(Math.min(1000, ...limits));
     const base = poolDispatch({
       pool: (url) => this.#pool(url),
       deadlines: this.#deadlines,

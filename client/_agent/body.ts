@@ -3,7 +3,7 @@
 // body has ended (at once when the session already holds all of it), the
 // signal and the body deadline end it. The body is handed up as it came
 // (the decode step undoes content codings).
-import type { Deadline, Deadlines } from "./deadlines.ts";
+import type { RequestDeadline, RequestDeadlines } from "./request_deadlines.ts";
 import { nullBodyStatus, type Outgoing, type Sent } from "./fetch.ts";
 import type { ExchangeResponse, PooledConnection } from "./pool.ts";
 import { headersOf } from "./headers.ts";
@@ -15,7 +15,7 @@ export interface Delivery {
   release: (reusable: boolean) => void;
   response: ExchangeResponse;
   request: Outgoing;
-  deadlines: Deadlines;
+  deadlines: RequestDeadlines;
   bodyTimeout: number;
   /** The error a body deadline raises, already in the caller's language. */
   timeout: () => unknown;
@@ -136,7 +136,7 @@ function stream(
   const { conn, request } = d;
   const { signal } = request;
   let finished = false;
-  let deadline: Deadline | undefined;
+  let deadline: RequestDeadline | undefined;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let next: Promise<Read> | null = pending;
   const finish = (reusable: boolean) => {

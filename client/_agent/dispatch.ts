@@ -8,7 +8,7 @@
 // dispatch knows or rebuilds what went over the wire.
 import type { EncodedBody } from "./body_init.ts";
 import { deliver } from "./body.ts";
-import type { Deadline, Deadlines } from "./deadlines.ts";
+import type { RequestDeadline, RequestDeadlines } from "./request_deadlines.ts";
 import { EMPTY_HEADERS, type Outgoing, type Sent } from "./fetch.ts";
 import type {
   ExchangeRequest,
@@ -147,7 +147,7 @@ export function failureOf(error: unknown, request: DispatchRequest): unknown {
 export interface PoolDispatchOptions {
   /** The pool of a URL's origin. */
   pool(url: URL): Pool;
-  deadlines: Deadlines;
+  deadlines: RequestDeadlines;
   headersTimeout: number;
   bodyTimeout: number;
 }
@@ -285,7 +285,7 @@ function head(
   const limit = options.headersTimeout;
   const deadlines = options.deadlines;
   return new Promise((resolve, reject) => {
-    let deadline: Deadline | undefined;
+    let deadline: RequestDeadline | undefined;
     let abandoned = false;
     const settle = () => {
       if (deadline !== undefined) deadlines.remove(deadline);

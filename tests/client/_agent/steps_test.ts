@@ -4,7 +4,7 @@
 // the auth step over the one conversation, the retry step.
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { Deadlines } from "../../../client/_agent/deadlines.ts";
+import { RequestDeadlines } from "../../../client/_agent/request_deadlines.ts";
 import {
   type ExchangeRequest,
   Pool,
@@ -439,7 +439,7 @@ async function overPool<T>(
   run: (dispatch: Dispatch) => Promise<T>,
 ): Promise<T> {
   const pool = new Pool(() => conn, 1, 0);
-  const deadlines = new Deadlines(1000);
+  const deadlines = new RequestDeadlines(1000);
   try {
     return await run(poolDispatch({
       pool: () => pool,

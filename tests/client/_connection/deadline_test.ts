@@ -3,7 +3,7 @@
 // sockets: the timed work is a promise the test settles.
 import assert from "node:assert/strict";
 import { Deadline } from "../../../client/_connection/deadline.ts";
-import { Deadlines } from "../../../client/_agent/deadlines.ts";
+import { RequestDeadlines } from "../../../client/_agent/request_deadlines.ts";
 import { TimeoutException } from "../../../client/errors.ts";
 
 // The deadline's timer is unref'd (a socket keeps a real exchange alive):
@@ -72,8 +72,8 @@ Deno.test("Deadline.begin() re-arms for a shorter deadline; expiry() rejects onc
   deadline.clear();
 });
 
-Deno.test("Deadlines (the agent's): a deadline fires once after its time, a removed one never", async () => {
-  const deadlines = new Deadlines(20);
+Deno.test("RequestDeadlines (the agent's): a deadline fires once after its time, a removed one never", async () => {
+  const deadlines = new RequestDeadlines(20);
   const fired: string[] = [];
   const started = performance.now();
   let firedAt = 0;
@@ -92,8 +92,8 @@ Deno.test("Deadlines (the agent's): a deadline fires once after its time, a remo
   deadlines.close();
 });
 
-Deno.test("Deadlines.close() forgets every deadline", async () => {
-  const deadlines = new Deadlines(10);
+Deno.test("RequestDeadlines.close() forgets every deadline", async () => {
+  const deadlines = new RequestDeadlines(10);
   let fired = 0;
   deadlines.add(10, () => fired++);
   deadlines.close();

@@ -1,19 +1,21 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The total deadlines of an agent's requests (headersTimeout, bodyTimeout)
-// on one coarse timer: adding and removing a deadline is a Set operation,
-// not a timer per request. A deadline fires within a quarter of its
-// duration (at most 1 s) after it passed.
+// on one coarse timer: adding and removing one is a Set operation, not a
+// timer per request. A deadline fires within a quarter of its duration (at
+// most 1 s) after it passed. A connection's Deadline (_connection/deadline.ts)
+// is the other primitive: it times one read, write or connect at a time and
+// closes the connection when it runs out.
 
 /** One deadline; remove it when its phase ends. */
-export interface Deadline {
+export interface RequestDeadline {
   at: number;
   expire: () => void;
 }
 
 /** The deadlines of one agent. */
-export class Deadlines {
+export class RequestDeadlines {
   readonly #period: number;
-  #entries = new Set<Deadline>();
+  #entries = new Set<RequestDeadline>();
   #timer: ReturnType<typeof setInterval> | null = null;
 
   /** @param shortest The shortest duration that will be added, in ms. */
@@ -22,7 +24,7 @@ export class Deadlines {
   }
 
   /** Calls `expire` once `ms` have passed, unless removed before. */
-  add(ms: number, expire: () => void): Deadline {
+  add(ms: number, expire: () => void): RequestDeadline {
     const deadline = { at: performance.now() + ms, expire };
     this.#entries.add(deadline);
     if (this.#timer === null) {
@@ -34,7 +36,7 @@ export class Deadlines {
   }
 
   /** Forgets a deadline. */
-  remove(deadline: Deadline): void {
+  remove(deadline: RequestDeadline): void {
     this.#entries.delete(deadline);
   }
 
