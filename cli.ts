@@ -32,10 +32,12 @@
  *
  * @module
  */
-import { type Options, parseOptions } from "./cli/_args.ts";
+import { expandConfigs, type Options, parseOptions } from "./cli/_args.ts";
+import { denoEnv } from "./cli/_env_proxy.ts";
 import { CliError, describeError } from "./cli/_errors.ts";
 import { writeText } from "./cli/_output.ts";
-import { type Streams, transfer } from "./cli/_transfer.ts";
+import { runTransfers } from "./cli/_run.ts";
+import type { Streams } from "./cli/_transfer.ts";
 
 /**
  * Where the command writes; `Deno.stdout` and `Deno.stderr` have this shape.
@@ -82,6 +84,11 @@ export interface CliIO {
   stdin?: ReadableStream<Uint8Array>;
   /** Whether stderr is a terminal (for the progress bar). */
   stderrIsTerminal?: boolean;
+  /**
+   * Reads an environment variable (`http_proxy`, `no_proxy`...); by default
+   * `Deno.env`, where `--allow-env` grants it, else nothing.
+   */
+  env?: (name: string) => string | undefined;
 }
 
 /**
@@ -206,12 +213,25 @@ export async function main(args: string[], io?: CliIO): Promise<number> {
     stderrIsTerminal: io.stderrIsTerminal ??
       (io.stderr === undefined && Deno.stderr.isTerminal()),
   };
+  let stdinRead = false;
+  const readFile = (path: string): Promise<Uint8Array> => {
+    if (path !== "-") return Deno.readFile(path);
+    if (stdinRead) return Promise.resolve(new Uint8Array());
+    stdinRead = true;
+    return new Response(streams.stdin).bytes();
+  };
   let options: Options | "help";
   try {
-    options = await parseOptions(
+    const expanded = await expandConfigs(
       args,
-      (value, strip) => readData(value, strip, streams),
+      async (path) => new TextDecoder().decode(await readFile(path)),
     );
+    options = await parseOptions(expanded, {
+      readFile,
+      warn: (message) =>
+        writeText(streams.stderr, `Warning: ${message}\n`).catch(() => {}),
+      env: io.env ?? denoEnv,
+    });
   } catch (error) {
     const [code, message] = describeError(error);
     const usage = error instanceof CliError && error.usage;
@@ -227,32 +247,17 @@ export async function main(args: string[], io?: CliIO): Promise<number> {
     await writeText(streams.stdout, HELP).catch(() => {});
     return 0;
   }
-  return await transfer(options, streams);
-}
-
-/** `-d @file` (line breaks dropped), `--json @file`, `@-` for stdin. */
-async function readData(
-  value: string,
-  strip: boolean,
-  io: Streams,
-): Promise<string> {
-  if (!value.startsWith("@")) return value;
-  const path = value.slice(1);
-  let text: string;
-  try {
-    text = path === "-"
-      ? await new Response(io.stdin).text()
-      : await Deno.readTextFile(path);
-  } catch (error) {
-    throw new CliError(
-      26,
-      `Failed to open/read local data from file "${path}": ${
-        (error as Error).message
-      }`,
-      { cause: error },
-    );
-  }
-  return strip ? text.replace(/[\r\n]/g, "") : text;
+  if (options.stderr === null) return await runTransfers(options, streams);
+  // `--stderr FILE`: errors and -v go to FILE (`-`: stdout).
+  using file = options.stderr === "-" ? null : await Deno.open(
+    options.stderr,
+    { write: true, create: true, truncate: true },
+  );
+  return await runTransfers(options, {
+    ...streams,
+    stderr: file ?? streams.stdout,
+    stderrIsTerminal: false,
+  });
 }
 
 if (import.meta.main) {

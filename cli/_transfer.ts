@@ -10,6 +10,12 @@ import { type Hop, isRedirect, nextHop } from "./_follow.ts";
 import { headText, Progress, type Writer, writeText } from "./_output.ts";
 import { retryWait, transientReason } from "./_retry.ts";
 import { answerChallenge, firstAuthorization } from "./_server_auth.ts";
+import {
+  afterTransfer,
+  bodySink,
+  headSink,
+  unixSocketsFor,
+} from "./_hooks.ts";
 import { Sink } from "./_sink.ts";
 import {
   Transport,
@@ -18,8 +24,10 @@ import {
 } from "./_transport.ts";
 import {
   emptyStats,
-  expandWriteOut,
+  noteConnect,
+  noteResponse,
   type TransferStats,
+  writeWriteOut,
 } from "./_write_out.ts";
 
 /** The process around a run. */
@@ -64,13 +72,10 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
   );
   const jar = await cookieJar(options);
   let sink: Sink | null = null;
-  const heads = options.dumpHeader === null ? null : new Sink(
-    options.dumpHeader === "-" ? null : options.dumpHeader,
-    io.stdout,
-  );
+  const heads = headSink(options, io.stdout);
   let code = 0;
   try {
-    sink = new Sink(outputPath(options), io.stdout);
+    sink = bodySink(options, outputPath(options), io.stdout);
     const upload = options.body ? await openUpload(options.body, io) : null;
     await using transport = new Transport({
       cacert: options.cacert,
@@ -78,6 +83,8 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
       key: options.key,
       connectTimeout: options.connectTimeout,
       proxy: options.proxy,
+      unixSockets: unixSocketsFor(options),
+      onConnect: (event) => noteConnect(stats, event),
       info: options.verbose
         ? (line) => writeText(io.stderr, `* ${line}\n`)
         : null,
@@ -118,17 +125,11 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
       );
     }
   }
+  code = await afterTransfer(options, stats, code);
   if (options.writeOut !== null) {
     stats.timeTotal = (performance.now() - started) / 1000;
     stats.exitCode = code;
-    const text = expandWriteOut(options.writeOut, stats, (message) => {
-      writeText(io.stderr, `pocket: ${message}\n`).catch(() => {});
-    });
-    try {
-      await writeText(io.stdout, text);
-    } catch {
-      if (code === 0) code = 23;
-    }
+    code = await writeWriteOut(options.writeOut, stats, io, code);
   }
   return code;
 }
@@ -295,7 +296,11 @@ async function attempt(run: Run): Promise<string | null> {
       }
       stats.redirectUrl = new URL(location, hop.url).href;
     }
-    if (options.fail && response.status >= 400) {
+    if (
+      options.fail && !options.failWithBody && response.status >= 400
+    ) {
+      // curl writes the head it was asked for before failing.
+      if (options.include) await writeHead(sink, head);
       await response.body.cancel();
       throw new CliError(
         22,
@@ -303,7 +308,14 @@ async function attempt(run: Run): Promise<string | null> {
       );
     }
     if (options.include || options.head) await writeHead(sink, head);
+    sink.checkLength(response.contentLength);
     await writeBody(options, io, sink, response, stats);
+    if (options.failWithBody && response.status >= 400) {
+      throw new CliError(
+        22,
+        `The requested URL returned error: ${response.status}`,
+      );
+    }
     return values(response, "retry-after")[0] ?? null;
   }
 }
@@ -330,6 +342,7 @@ function record(
   stats.sizeDownload = 0;
   stats.contentType = values(response, "content-type")[0] ?? "";
   stats.headers = response.headers;
+  noteResponse(stats, response.version);
 }
 
 function writeHead(sink: Sink, head: string): Promise<void> {
@@ -364,7 +377,9 @@ function requestHeaders(
       continue;
     }
     // `-H "Name:"` removes the field.
-    if (value !== "") kept.push([name, value]);
+    if (value !== "" || options.emptyHeaders.has(lower)) {
+      kept.push([name, value]);
+    }
   }
   return kept;
 }

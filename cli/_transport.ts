@@ -7,6 +7,7 @@
 // what the Agent hides (every hop's head, the size before decoding).
 import {
   Agent,
+  AgentConnectEvent,
   Context,
   type ProxyConfig,
   SSLException,
@@ -53,6 +54,10 @@ export interface TransportOptions {
   key?: string;
   connectTimeout: number;
   proxy: ProxyConfig | null;
+  /** `--unix-socket`: Unix sockets by origin, as the Agent takes them. */
+  unixSockets?: Record<string, string>;
+  /** Told of every new connection (for `-w`'s connection variables). */
+  onConnect?: (event: AgentConnectEvent) => void;
   /** Writes a `-v` info line (`* ...`), or null when not verbose. */
   info: ((line: string) => Promise<void>) | null;
 }
@@ -142,6 +147,13 @@ export class Transport implements AsyncDisposable {
         maxRedirections: 0,
         decompress: false,
         ...(this.#options.proxy ? { proxy: this.#options.proxy } : {}),
+        ...(this.#options.unixSockets
+          ? { unixSockets: this.#options.unixSockets }
+          : {}),
+      });
+      const onConnect = this.#options.onConnect;
+      agent.addEventListener("connect", (event) => {
+        if (event instanceof AgentConnectEvent) onConnect?.(event);
       });
       const info = this.#options.info;
       if (info) this.#trace = new ConnectTrace(agent, info);

@@ -1,0 +1,62 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// What a transfer asks of the command line's options, in one place: its
+// sinks, its Unix socket, and what is saved once it is done. `_transfer.ts`
+// calls these, so the options they read can grow without touching it.
+import type { Options } from "./_args.ts";
+import { CliError } from "./_errors.ts";
+import type { Writer } from "./_output.ts";
+import { Sink } from "./_sink.ts";
+import type { TransferStats } from "./_write_out.ts";
+
+/** Where the body goes: `path` (or stdout), as the options open files. */
+export function bodySink(
+  options: Options,
+  path: string | null,
+  stdout: Writer,
+): Sink {
+  return new Sink(path, stdout, options.files);
+}
+
+/** Where `-D` writes, appended to after the run's first transfer; or null. */
+export function headSink(
+  options: Options,
+  stdout: Writer,
+): Sink | null {
+  if (options.dumpHeader === null) return null;
+  return new Sink(options.dumpHeader, stdout, {
+    createDirs: options.files.createDirs,
+    append: options.files.appendHeads,
+  });
+}
+
+/** `--unix-socket`: the transfer's origin goes through the socket. */
+export function unixSocketsFor(
+  options: Options,
+): Record<string, string> | undefined {
+  return options.unixSocket === null
+    ? undefined
+    : { [options.url.origin]: options.unixSocket };
+}
+
+/**
+ * What is saved once a transfer is done (`--etag-save`); returns the exit
+ * code, 23 when that cannot be written.
+ */
+export async function afterTransfer(
+  options: Options,
+  stats: TransferStats,
+  code: number,
+): Promise<number> {
+  if (options.etagSave === null || code !== 0) return code;
+  const etag = stats.headers.find(([n]) => n.toLowerCase() === "etag")?.[1];
+  try {
+    await Deno.writeTextFile(options.etagSave, etag ? `${etag}\n` : "");
+  } catch (error) {
+    throw new CliError(
+      23,
+      `Failed to write ${options.etagSave}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return code;
+}
