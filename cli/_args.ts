@@ -433,7 +433,9 @@ export async function parseOptions(
   const data = await readData(raw.sequence, io, warn);
   const upload = has("upload-file");
   const head = has("head");
-  const form = raw.sequence.filter(([n]) => n === "form" || n === "form-string");
+  const form = raw.sequence.filter(([n]) =>
+    n === "form" || n === "form-string"
+  );
   if (form.length > 0 && (data !== null || upload)) {
     throw usageError(
       "You can only select one HTTP request method! You asked for both " +
@@ -559,12 +561,10 @@ function refuseUnsupported(values: Map<string, string[]>): void {
     "http1.0": "the Agent speaks HTTP/1.1 only",
     "http2": "the Agent has no HTTP/2 yet",
     "http2-prior-knowledge": "the Agent has no HTTP/2 yet",
-    "tlsv1.3":
-      "Deno's TLS cannot be held to TLS 1.3 (it takes 1.2 and 1.3)",
+    "tlsv1.3": "Deno's TLS cannot be held to TLS 1.3 (it takes 1.2 and 1.3)",
     "abstract-unix-socket": "Deno cannot connect to abstract Unix sockets",
     "raw": "the Agent always undoes the chunked coding",
-    "ignore-content-length":
-      "the Agent reads a body by its Content-Length",
+    "ignore-content-length": "the Agent reads a body by its Content-Length",
     "resolve": "the Agent resolves names itself",
     "connect-to": "the Agent connects to the URL's host",
     "trace-ascii": "use -v",
@@ -668,8 +668,10 @@ async function readData(
   if (items.length === 0) return null;
   const json = items.some(([n]) => n === "json");
   const contentType = json ? "application/json" : FORM;
-  if (items.length === 1 && items[0][0] === "data-binary" &&
-    items[0][1].startsWith("@") && items[0][1] !== "@-") {
+  if (
+    items.length === 1 && items[0][0] === "data-binary" &&
+    items[0][1].startsWith("@") && items[0][1] !== "@-"
+  ) {
     return { kind: "file", path: items[0][1].slice(1), contentType };
   }
   const fileText = async (path: string): Promise<Uint8Array> => {
@@ -686,11 +688,16 @@ async function readData(
   let previous = "";
   for (const [name, value] of items) {
     let bytes: Uint8Array;
-    if (name === "data-raw" || !value.startsWith("@") && name !== "data-urlencode") {
+    if (
+      name === "data-raw" || !value.startsWith("@") && name !== "data-urlencode"
+    ) {
       bytes = encoder.encode(value);
     } else if (name === "data-urlencode") {
       bytes = encoder.encode(
-        await dataUrlencode(value, async (p) => decoder.decode(await fileText(p))),
+        await dataUrlencode(
+          value,
+          async (p) => decoder.decode(await fileText(p)),
+        ),
       );
     } else {
       bytes = await fileText(value.slice(1));
@@ -733,7 +740,9 @@ function urlTransfers(
   const transfers: TransferSpec[] = [];
   raw.urls.forEach((given, index) => {
     const out = outputs[index];
-    const expanded = how.glob ? expandGlob(given) : [{ url: given, matches: [] }];
+    const expanded = how.glob
+      ? expandGlob(given)
+      : [{ url: given, matches: [] }];
     for (const { url: text, matches } of expanded) {
       const url = parseUrl(text);
       if (how.pathAsIs && /\/\.\.?(\/|$|\?|#)/.test(text)) {
@@ -742,12 +751,16 @@ function urlTransfers(
           "--path-as-is is not supported in pocket for a path with . or .. segments: the URL is normalized before it is sent",
         );
       }
-      if (how.uploadName !== undefined && how.uploadName !== "-" &&
-        url.pathname.endsWith("/")) {
+      if (
+        how.uploadName !== undefined && how.uploadName !== "-" &&
+        url.pathname.endsWith("/")
+      ) {
         url.pathname += encodeURIComponent(how.uploadName.split("/").at(-1)!);
       }
       if (how.query !== "") {
-        url.search = url.search ? `${url.search}&${how.query}` : `?${how.query}`;
+        url.search = url.search
+          ? `${url.search}&${how.query}`
+          : `?${how.query}`;
       }
       const user = credentials(how.user, url);
       transfers.push({

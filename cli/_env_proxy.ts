@@ -57,10 +57,14 @@ function ipv6(text: string): number[] | null {
   if (!text.includes(":") || !/^[0-9a-fA-F:.]+$/.test(text)) return null;
   const [head, tail] = text.split("::") as [string, string | undefined];
   const words = (s: string | undefined) =>
-    s ? s.split(":").flatMap((w) => {
-      const v4 = ipv4(w);
-      return v4 ? [v4[0] << 8 | v4[1], v4[2] << 8 | v4[3]] : [parseInt(w, 16)];
-    }) : [];
+    s
+      ? s.split(":").flatMap((w) => {
+        const v4 = ipv4(w);
+        return v4
+          ? [v4[0] << 8 | v4[1], v4[2] << 8 | v4[3]]
+          : [parseInt(w, 16)];
+      })
+      : [];
   if (text.split("::").length > 2) return null;
   const a = words(head);
   const b = words(tail);

@@ -62,7 +62,10 @@ function word(text: string, from: number): [string, number] {
     return [out, end < 0 ? text.length : end];
   }
   const end = text.indexOf(";", from);
-  return [text.slice(from, end < 0 ? text.length : end), end < 0 ? text.length : end];
+  return [
+    text.slice(from, end < 0 ? text.length : end),
+    end < 0 ? text.length : end,
+  ];
 }
 
 async function toPart(field: FormField, read: FileReader): Promise<Part> {
@@ -147,7 +150,11 @@ export async function multipart(
     if (part.filename !== null) head += `; filename="${quoted(part.filename)}"`;
     head += "\r\n";
     if (part.type !== null) head += `Content-Type: ${part.type}\r\n`;
-    chunks.push(encoder.encode(`${head}\r\n`), part.data, encoder.encode("\r\n"));
+    chunks.push(
+      encoder.encode(`${head}\r\n`),
+      part.data,
+      encoder.encode("\r\n"),
+    );
   }
   chunks.push(encoder.encode(`--${boundary}--\r\n`));
   const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));

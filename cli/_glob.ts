@@ -63,8 +63,10 @@ function parse(raw: string): Part[] {
   let text = "";
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i];
-    if (c === "\\" && (raw[i + 1] === "[" || raw[i + 1] === "]" ||
-      raw[i + 1] === "{" || raw[i + 1] === "}" || raw[i + 1] === ",")) {
+    if (
+      c === "\\" && (raw[i + 1] === "[" || raw[i + 1] === "]" ||
+        raw[i + 1] === "{" || raw[i + 1] === "}" || raw[i + 1] === ",")
+    ) {
       text += raw[++i];
     } else if (c === "[") {
       const literal = ipv6At(raw, i);

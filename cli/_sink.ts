@@ -30,7 +30,9 @@ export class Sink {
    */
   constructor(path: string | null, stdout: Writer, options: SinkOptions = {}) {
     this.#path = path === "-" ? null : path;
-    if (this.#path !== null && options.outputDir && !this.#path.startsWith("/")) {
+    if (
+      this.#path !== null && options.outputDir && !this.#path.startsWith("/")
+    ) {
       this.#path = `${options.outputDir.replace(/\/$/, "")}/${this.#path}`;
     }
     this.#stdout = stdout;

@@ -10,12 +10,7 @@ import { type Hop, isRedirect, nextHop } from "./_follow.ts";
 import { headText, Progress, type Writer, writeText } from "./_output.ts";
 import { retryWait, transientReason } from "./_retry.ts";
 import { answerChallenge, firstAuthorization } from "./_server_auth.ts";
-import {
-  afterTransfer,
-  bodySink,
-  headSink,
-  unixSocketsFor,
-} from "./_hooks.ts";
+import { afterTransfer, bodySink, headSink, unixSocketsFor } from "./_hooks.ts";
 import { Sink } from "./_sink.ts";
 import {
   Transport,

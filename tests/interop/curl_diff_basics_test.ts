@@ -1,41 +1,11 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // pocket against Debian's curl, option by option, on the same local server:
-// the same stdout, the same files and the same exit code.
+// the same stdout, the same files and the same exit code (the options pocket
+// has had from the start; see curl_diff_*_test.ts for the others).
 import assert from "node:assert/strict";
-import { curlAndPocket, type Inputs, type Outcome } from "./_curl_peer.ts";
-import { curlPeer } from "./_curl_peer.ts";
-import { FIXTURES } from "./_helpers.ts";
-
-function assertSame(
-  { curl, pocket }: { curl: Outcome; pocket: Outcome },
-  what: string,
-): void {
-  assert.equal(
-    pocket.code,
-    curl.code,
-    `${what}: exit code (pocket: ${pocket.stderr})`,
-  );
-  assert.equal(pocket.stdout, curl.stdout, `${what}: stdout`);
-  assert.deepEqual(pocket.files, curl.files, `${what}: files`);
-}
-
-async function same(
-  args: string[],
-  what: string,
-  options: { inputs?: Inputs; stdin?: string } = {},
-): Promise<{ curl: Outcome; pocket: Outcome }> {
-  const both = await curlAndPocket(args, options);
-  assertSame(both, what);
-  return both;
-}
-
-async function check(
-  args: string[],
-  what: string,
-  options: { inputs?: Inputs; stdin?: string } = {},
-): Promise<void> {
-  await same(args, what, options);
-}
+import { curlAndPocket, curlPeer } from "../cli/_curl_peer.ts";
+import { check, same } from "./_curl_diff.ts";
+import { FIXTURES } from "../cli/_helpers.ts";
 
 Deno.test("pocket -s and -S as curl: silent, errors shown again with -S", async (t) => {
   await using server = curlPeer();
@@ -301,50 +271,6 @@ Deno.test("pocket --json and -d as curl", async (t) => {
     "-d and -I",
     () => check(["-s", "-d", "x", "-I", `${base}/echo`], "-d -I"),
   );
-});
-
-Deno.test("pocket --retry as curl: 503 and 429 retried, 404 not, --retry-max-time", async (t) => {
-  await using server = curlPeer();
-  const base = `http://127.0.0.1:${server.addr.port}`;
-  // [step, retries, delay, more arguments, the flaky path's query]
-  const cases: [string, number, number, string[], string][] = [
-    ["503 then 200", 2, 1, [], "a"],
-    ["429 twice, one retry", 1, 1, [], "b?status=429&fails=2"],
-    ["to a file", 1, 1, ["-o", "out"], "c?status=504"],
-    ["with --fail", 1, 1, ["-f"], "d?status=500"],
-    ["404 is not retried", 2, 1, [], "e?status=404"],
-    ["-D through a retry", 1, 1, ["-D", "heads", "-o", "out"], "g?status=503"],
-    [
-      "-w after a retry",
-      1,
-      1,
-      ["-w", "%{http_code} %{size_download}"],
-      "h?status=502",
-    ],
-    ["--retry-max-time 1 stops the second retry", 5, 2, [
-      "--retry-max-time",
-      "1",
-    ], "f?status=502&fails=5"],
-  ];
-  for (const [name, retries, delay, more, query] of cases) {
-    await t.step(name, () =>
-      check([
-        "-s",
-        "--retry",
-        String(retries),
-        "--retry-delay",
-        String(delay),
-        ...more,
-        `${base}/flaky/{tool}/${query}`,
-      ], `--retry: ${name}`));
-  }
-  await t.step("a timeout is retried", async () => {
-    const { pocket } = await same(
-      ["-s", "-m", "0.3", "--retry", "1", "--retry-delay", "1", `${base}/hang`],
-      "retry timeout",
-    );
-    assert.equal(pocket.code, 28);
-  });
 });
 
 Deno.test("pocket -D as curl", async (t) => {
