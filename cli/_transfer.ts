@@ -11,7 +11,7 @@ import { headText, Progress, type Writer, writeText } from "./_output.ts";
 import { retryWait, transientReason } from "./_retry.ts";
 import { answerChallenge, firstAuthorization } from "./_server_auth.ts";
 import { afterTransfer, bodySink, headSink, unixSocketsFor } from "./_hooks.ts";
-import { Sink } from "./_sink.ts";
+import type { Sink } from "./_sink.ts";
 import {
   Transport,
   type TransportResponse,
