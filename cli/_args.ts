@@ -670,8 +670,10 @@ async function readData(
   const contentType = json ? "application/json" : FORM;
   if (
     items.length === 1 && items[0][0] === "data-binary" &&
-    items[0][1].startsWith("@") && items[0][1] !== "@-"
+    items[0][1].startsWith("@") && items[0][1] !== "@-" &&
+    await isFile(items[0][1].slice(1))
   ) {
+    // Streamed from the file rather than read whole here.
     return { kind: "file", path: items[0][1].slice(1), contentType };
   }
   const fileText = async (path: string): Promise<Uint8Array> => {
@@ -715,6 +717,14 @@ async function readData(
   let at = 0;
   for (const chunk of chunks) (all.set(chunk, at), at += chunk.length);
   return { kind: "bytes", bytes: all, contentType };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -116,7 +116,7 @@ export function describeError(
 
 /** A reply without a status line: an HTTP/0.9 body, which curl refuses. */
 function http09(message: string): boolean {
-  return /status line|does not start with HTTP/i.test(message);
+  return /invalid status line "(?!HTTP\/)/.test(message);
 }
 
 function firstLine(text: string): string {

@@ -295,7 +295,7 @@ async function attempt(run: Run): Promise<string | null> {
       options.fail && !options.failWithBody && response.status >= 400
     ) {
       // curl writes the head it was asked for before failing.
-      if (options.include) await writeHead(sink, head);
+      if (options.include || options.head) await writeHead(sink, head);
       await response.body.cancel();
       throw new CliError(
         22,

@@ -361,7 +361,9 @@ export async function curlAndPocket(
 
 function normalize(outcome: Outcome, dir: string): Outcome {
   const clean = (s: string) =>
-    s.replace(/^date: .*$/gim, "date: -").replaceAll(dir, "{dir}");
+    s.replace(/^date: .*$/gim, "date: -")
+      .replace(/"date":\["[^"]*"\]/g, '"date":["-"]')
+      .replaceAll(dir, "{dir}");
   const files: Record<string, string> = {};
   for (const [name, content] of Object.entries(outcome.files)) {
     files[name] = clean(content);
