@@ -1,0 +1,242 @@
+// Copyright 2026 the @pocket/net authors. MIT license.
+// curl's common flags, against Debian's curl: bodies (--data-raw, -F,
+// --data-urlencode, -G), headers (-e, -H @file, -H "X;", -r, -z,
+// --etag-*), several URLs and where their bodies go (--url, -o/-O per URL,
+// --remote-name-all, -Z, --output-dir, --create-dirs), -K, and failures
+// (--fail-with-body, --max-filesize).
+import { curlPeer } from "../cli/_curl_peer.ts";
+import { checkAll } from "./_curl_diff.ts";
+
+Deno.test("pocket sends bodies as curl: --data-raw, -F, --data-urlencode, -G", async () => {
+  await using server = curlPeer();
+  const dump = `http://127.0.0.1:${server.addr.port}/dump`;
+  const inputs = {
+    inputs: { "a.txt": "line one\nline two\n", "b.bin": "\u0001\u0002" },
+  };
+  await checkAll([
+    ["--data-raw keeps @", ["-s", "--data-raw", "@in-a.txt", dump]],
+    ["--data-raw and -d joined", [
+      "-s",
+      "--data-raw",
+      "a=1",
+      "-d",
+      "b=2",
+      dump,
+    ]],
+    ["-d, --data-binary mixed", [
+      "-s",
+      "-d",
+      "a=1",
+      "--data-binary",
+      "@in-a.txt",
+      dump,
+    ], inputs],
+    ["-F fields", ["-s", "-F", "a=1", "-F", "b=two words", dump]],
+    ["-F @file", ["-s", "-F", "f=@in-a.txt", dump], inputs],
+    ["-F @file;type=;filename=", [
+      "-s",
+      "-F",
+      "f=@in-b.bin;type=x/y;filename=z.dat",
+      dump,
+    ], inputs],
+    ["-F <file", ["-s", "-F", "f=<in-a.txt", dump], inputs],
+    ["-F ;type=", ["-s", "-F", "k=v;type=text/plain", dump]],
+    ["-F quoted", ["-s", "-F", 'q="x;y";type=a/b', dump]],
+    [
+      "--form-string",
+      ["-s", "--form-string", "h=@in-a.txt;type=x", dump],
+      inputs,
+    ],
+    ["-F @missing", ["-s", "-F", "f=@in-none", dump]],
+    ["-F without =", ["-s", "-F", "f", dump]],
+    ["-F and -d", ["-s", "-F", "a=1", "-d", "b", dump]],
+    ["--data-urlencode content", ["-s", "--data-urlencode", "a b&c=d", dump]],
+    ["--data-urlencode =content", ["-s", "--data-urlencode", "=a&b", dump]],
+    ["--data-urlencode name=content", [
+      "-s",
+      "--data-urlencode",
+      "n=é ü/?",
+      dump,
+    ]],
+    [
+      "--data-urlencode @file",
+      ["-s", "--data-urlencode", "@in-a.txt", dump],
+      inputs,
+    ],
+    ["--data-urlencode name@file", [
+      "-s",
+      "--data-urlencode",
+      "n@in-a.txt",
+      dump,
+    ], inputs],
+    ["-G", [
+      "-s",
+      "-G",
+      "-d",
+      "a=1",
+      "--data-urlencode",
+      "b=x y",
+      `${dump}?z=0`,
+    ]],
+    ["-G -I", ["-s", "-G", "-I", "-d", "a=1", dump]],
+    ["--json", ["-s", "--json", '{"a":1}', dump]],
+  ]);
+});
+
+Deno.test('pocket sends header fields as curl: -e, -H @file, -H "X;", -r, -z, --etag-*', async () => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const dump = `${base}/dump`;
+  const inputs = {
+    inputs: { "heads": "X-One: 1\nnot a field\nX-Two: 2\n", "etag": '"v1"\n' },
+  };
+  await checkAll([
+    ["-e", ["-s", "-e", "http://from.example/page", dump]],
+    ["-e ;auto", ["-s", "-e", "http://from.example/;auto", dump]],
+    ["-H @file", ["-s", "-H", "@in-heads", dump], inputs],
+    ['-H "X-Empty;"', ["-s", "-H", "X-Empty;", "-H", "X-Gone:", dump]],
+    ["-H without a colon", ["-s", "-H", "nothing", dump]],
+    ["-r", ["-s", "-r", "2-5", `${base}/digits`]],
+    ["-r open", ["-s", "-r", "15-", `${base}/digits`]],
+    ["-z date", ["-s", "-z", "Wed, 01 Jan 2025 00:00:00 GMT", dump]],
+    ["-z -date", ["-s", "-z", "-Wed, 01 Jan 2025 00:00:00 GMT", dump]],
+    ["-z bad", ["-s", "-z", "in-none", dump]],
+    ["--etag-compare", [
+      "-s",
+      "-w",
+      "%{http_code}",
+      "--etag-compare",
+      "in-etag",
+      `${base}/etag`,
+    ], inputs],
+    ["--etag-save", ["-s", "--etag-save", "tag", `${base}/etag`]],
+    ["--etag-save without ETag", ["-s", "--etag-save", "tag", `${base}/hello`]],
+  ]);
+});
+
+Deno.test("pocket fetches several URLs as curl: --url, -o/-O per URL, --remote-name-all, -Z", async () => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const report = `${base}/files/report.txt`;
+  await checkAll([
+    ["two URLs", ["-s", `${base}/hello`, `${base}/chain/3`]],
+    ["--url", ["-s", "--url", `${base}/hello`, "--url", `${base}/chain/3`]],
+    ["-o for the first only", [
+      "-s",
+      "-o",
+      "one",
+      `${base}/hello`,
+      `${base}/chain/3`,
+    ]],
+    ["-o per URL", [
+      "-s",
+      `${base}/hello`,
+      "-o",
+      "one",
+      `${base}/chain/3`,
+      "-o",
+      "two",
+    ]],
+    ["-O and -o", ["-s", "-O", report, "-o", "two", `${base}/hello`]],
+    ["--remote-name-all", [
+      "-s",
+      "--remote-name-all",
+      report,
+      `${base}/chain/3`,
+    ]],
+    ["the last failure's code", ["-s", "http://127.0.0.1:1/", `${base}/hello`]],
+    ["a failure last", ["-s", `${base}/hello`, "http://127.0.0.1:1/"]],
+    ["-w per URL", [
+      "-s",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code} ",
+      `${base}/hello`,
+      `${base}/missing`,
+    ]],
+    ["-D over two", [
+      "-s",
+      "-D",
+      "heads",
+      "-o",
+      "/dev/null",
+      `${base}/hello`,
+      `${base}/missing`,
+    ]],
+    ["-Z to files", [
+      "-s",
+      "-Z",
+      "-o",
+      "a",
+      `${base}/hello`,
+      "-o",
+      "b",
+      `${base}/chain/3`,
+    ]],
+    ["--output-dir", [
+      "-s",
+      "--output-dir",
+      "d",
+      "--create-dirs",
+      "-O",
+      report,
+    ]],
+    ["--create-dirs", ["-s", "--create-dirs", "-o", "x/y/z", `${base}/hello`]],
+    ["no --create-dirs", ["-s", "-o", "x/y/z", `${base}/hello`]],
+  ]);
+});
+
+Deno.test("pocket -K reads curl's config syntax", async () => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const config = [
+    "# a comment",
+    `url = "${base}/dump"`,
+    "  silent",
+    '--header "X-Quoted: a \\"b\\" c"',
+    "user-agent: agent/2",
+    "-d a=1",
+    "data-raw=@b",
+    "",
+  ].join("\n");
+  await checkAll([
+    ["-K", ["-K", "in-config"], { inputs: { config } }],
+    ["--config", ["--config", "in-config", "-H", "X-More: 1"], {
+      inputs: { config },
+    }],
+    ["-K -", ["-K", "-"], { stdin: config }],
+    ["-K missing", ["-s", "-K", "in-none", `${base}/hello`]],
+  ]);
+});
+
+Deno.test("pocket fails as curl: --fail-with-body, --max-filesize", async () => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  await checkAll([
+    ["--fail-with-body", ["-s", "--fail-with-body", `${base}/missing`]],
+    ["--fail-with-body -o", [
+      "-s",
+      "--fail-with-body",
+      "-o",
+      "out",
+      `${base}/missing`,
+    ]],
+    ["--fail-with-body 200", ["-s", "--fail-with-body", `${base}/hello`]],
+    ["--max-filesize over", ["-s", "--max-filesize", "3", `${base}/hello`]],
+    ["--max-filesize over, to a file", [
+      "-s",
+      "--max-filesize",
+      "3",
+      "-o",
+      "out",
+      `${base}/hello`,
+    ]],
+    ["--max-filesize under", ["-s", "--max-filesize", "1K", `${base}/hello`]],
+    ["--limit-rate", ["-s", "--limit-rate", "100K", `${base}/hello`]],
+    ["--http1.1", ["-s", "--http1.1", `${base}/hello`]],
+    ["--tlsv1.2 on http", ["-s", "--tlsv1.2", `${base}/hello`]],
+    ["-#", ["-#", "-o", "out", `${base}/hello`]],
+    ["--path-as-is without dots", ["-s", "--path-as-is", `${base}/hello`]],
+  ]);
+});
