@@ -339,7 +339,10 @@ export async function curlAndPocket(
           "deno",
           [
             "run",
-            `--allow-net=${options.net ?? "127.0.0.1,localhost"}`,
+            `--allow-net=${[
+              options.net ?? "127.0.0.1,localhost",
+              ...(options.paths ?? []).map((path) => `unix:${path}`),
+            ]}`,
             `--allow-read=${[dir, FIXTURES, ...options.paths ?? []]}`,
             `--allow-write=${[dir, ...options.paths ?? []]}`,
             `--allow-env=${PROXY_VARIABLES}`,

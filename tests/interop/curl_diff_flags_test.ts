@@ -240,3 +240,42 @@ Deno.test("pocket fails as curl: --fail-with-body, --max-filesize", async () => 
     ["--path-as-is without dots", ["-s", "--path-as-is", `${base}/hello`]],
   ]);
 });
+
+Deno.test("pocket --unix-socket talks HTTP over a Unix socket, as curl", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pocket-unix-" });
+  const path = `${dir}/http.sock`;
+  await using _server = Deno.serve(
+    { path, onListen() {} },
+    (request) =>
+      new Response(
+        `${request.method} ${new URL(request.url).pathname} ${
+          request.headers.get("host")
+        }\n`,
+      ),
+  );
+  try {
+    await checkAll([
+      [
+        "--unix-socket",
+        ["-s", "--unix-socket", path, "http://localhost/hello"],
+        { paths: [path] },
+      ],
+      ["--unix-socket -d", [
+        "-s",
+        "--unix-socket",
+        path,
+        "-d",
+        "a",
+        "http://example.com/x",
+      ], { paths: [path] }],
+      ["--unix-socket missing", [
+        "-s",
+        "--unix-socket",
+        `${dir}/none.sock`,
+        "http://localhost/",
+      ], { paths: [`${dir}/none.sock`] }],
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
