@@ -257,6 +257,14 @@ const PROXY_VARIABLES = [
   "NO_PROXY",
 ];
 
+/** What both tools keep of the environment (not its proxy variables). */
+const KEPT_ENV: Record<string, string> = Object.fromEntries(
+  ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
+    const value = Deno.env.get(name);
+    return value === undefined ? [] : [[name, value]];
+  }),
+);
+
 async function runIn(
   command: string,
   args: string[],
@@ -264,13 +272,11 @@ async function runIn(
   stdin?: string,
   env: Record<string, string> = {},
 ): Promise<Outcome> {
-  const inherited = Deno.env.toObject();
-  for (const name of PROXY_VARIABLES) delete inherited[name];
   const child = new Deno.Command(command, {
     args,
     cwd,
     clearEnv: true,
-    env: { ...inherited, ...env },
+    env: { ...KEPT_ENV, ...env },
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
