@@ -182,8 +182,8 @@ bad content encoding, 65 cannot send the body again, 97 proxy refused or failed.
  * const stderr = {
  *   write: (bytes: Uint8Array) => (errors.push(new TextDecoder().decode(bytes)), Promise.resolve(bytes.length)),
  * };
- * assert.equal(await main(["http://[bad"], { stderr }), 3);
- * assert.equal(errors.join(""), 'pocket: (3) URL using bad/illegal format or missing URL: "http://[bad"\n');
+ * assert.equal(await main(["http://a b"], { stderr }), 3);
+ * assert.equal(errors.join(""), 'pocket: (3) URL using bad/illegal format or missing URL: "http://a b"\n');
  * ```
  *
  * @example An unknown option, in curl's words

@@ -23,11 +23,16 @@ function bad(message: string, raw: string, position: number): CliError {
   );
 }
 
-/** The values of a `[...]` range, or throws. */
-function range(spec: string, raw: string, position: number): string[] {
+/**
+ * The values of a `[...]` range, or throws: curl points at the range's
+ * first character when it cannot read it, past its `]` when the values are
+ * wrong (backwards, a step of 0).
+ */
+function range(spec: string, raw: string, open: number): string[] {
   const match = /^(?:(\d+)-(\d+)|([a-z])-([a-z])|([A-Z])-([A-Z]))(?::(\d+))?$/
     .exec(spec);
-  if (!match) throw bad("bad range", raw, position);
+  if (!match) throw bad("bad range", raw, open + 2);
+  const position = open + spec.length + 3;
   const step = match[7] === undefined ? 1 : Number(match[7]);
   if (step < 1) throw bad("bad range", raw, position);
   const values: string[] = [];
@@ -76,8 +81,8 @@ function parse(raw: string): Part[] {
         continue;
       }
       const close = raw.indexOf("]", i);
-      if (close < 0) throw bad("unmatched brace", raw, i + 1);
-      parts.push(text, range(raw.slice(i + 1, close), raw, i + 1));
+      if (close < 0) throw bad("bad range", raw, i + 2);
+      parts.push(text, range(raw.slice(i + 1, close), raw, i));
       text = "";
       i = close;
     } else if (c === "{") {

@@ -258,12 +258,14 @@ const PROXY_VARIABLES = [
 ];
 
 /** What both tools keep of the environment (not its proxy variables). */
-const KEPT_ENV: Record<string, string> = Object.fromEntries(
-  ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
-    const value = Deno.env.get(name);
-    return value === undefined ? [] : [[name, value]];
-  }),
-);
+function keptEnv(): Record<string, string> {
+  return Object.fromEntries(
+    ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
+      const value = Deno.env.get(name);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+}
 
 async function runIn(
   command: string,
@@ -276,7 +278,7 @@ async function runIn(
     args,
     cwd,
     clearEnv: true,
-    env: { ...KEPT_ENV, ...env },
+    env: { ...keptEnv(), ...env },
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

@@ -44,6 +44,26 @@ Deno.test("pocket globs URLs as curl: sets, ranges, steps, padding, #N, -g", asy
   ]);
 });
 
+Deno.test("pocket words glob errors as curl", async () => {
+  for (
+    const url of [
+      "http://127.0.0.1/[3-1]",
+      "http://127.0.0.1/{a",
+      "http://127.0.0.1/a}",
+      "http://127.0.0.1/[1-2:0]",
+      "http://127.0.0.1/{a,{b}}",
+      "http://[bad",
+    ]
+  ) {
+    const { curl, pocket } = await curlAndPocket(["-sS", url]);
+    assert.equal(pocket.code, curl.code, url);
+    assert.equal(
+      pocket.stderr.split("\n")[0],
+      curl.stderr.split("\n")[0].replace("curl:", "pocket:"),
+    );
+  }
+});
+
 Deno.test('pocket -f -i, -A "" and two -b as curl', async () => {
   await using server = curlPeer();
   const base = `http://127.0.0.1:${server.addr.port}`;
