@@ -88,6 +88,12 @@ export interface Options {
   unixSocket: string | null;
   /** `--etag-save FILE`: the response's ETag is written there. */
   etagSave: string | null;
+  /** `-C`: `"-"` for where the output file ends, an offset, or null. */
+  continueAt: string | null;
+  /** The offset the transfer resumes from (set per transfer), 0 for none. */
+  resumeFrom: number;
+  /** `-J`: the output file is named by the server's Content-Disposition. */
+  remoteHeaderName: boolean;
 }
 
 /** How output files are opened and written. */
@@ -102,6 +108,10 @@ export interface FileOptions {
   maxFilesize: number;
   /** Whether `-D`'s file is appended to (every transfer after the first). */
   appendHeads: boolean;
+  /** Whether the body is appended to the output file (`-C`). */
+  append: boolean;
+  /** Whether the output file must be new (`-J`). */
+  createNew: boolean;
 }
 
 type Kind = "flag" | "string" | "integer" | "seconds" | "size";
@@ -545,10 +555,15 @@ export async function parseOptions(
       limitRate: sizeValue(last("limit-rate") ?? "0"),
       maxFilesize: sizeValue(last("max-filesize") ?? "0"),
       appendHeads: false,
+      append: false,
+      createNew: has("remote-header-name"),
     },
     stderr: last("stderr") ?? null,
     unixSocket: last("unix-socket") ?? null,
     etagSave: last("etag-save") ?? null,
+    continueAt: continueAt(last("continue-at")),
+    resumeFrom: 0,
+    remoteHeaderName: has("remote-header-name"),
   };
 }
 
@@ -568,8 +583,6 @@ function refuseUnsupported(values: Map<string, string[]>): void {
     "resolve": "the Agent resolves names itself",
     "connect-to": "the Agent connects to the URL's host",
     "trace-ascii": "use -v",
-    "continue-at": "resuming is not built in",
-    "remote-header-name": "file names from the server are not built in",
   };
   for (const [name, reason] of Object.entries(why)) {
     if (values.has(name)) {
@@ -784,6 +797,15 @@ function urlTransfers(
     }
   });
   return transfers;
+}
+
+/** `-C -` or `-C OFFSET`. */
+function continueAt(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value !== "-" && !/^\d+$/.test(value)) {
+    throw usageError("option -C: expected a proper numerical parameter");
+  }
+  return value;
 }
 
 function milliseconds(value: string | undefined): number {

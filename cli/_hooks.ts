@@ -29,6 +29,47 @@ export function headSink(
   });
 }
 
+/**
+ * What comes before a body is written: `-J` names the file by the
+ * response's Content-Disposition, and `-C` checks that the server resumed.
+ * Returns false when there is nothing to write (the file was complete).
+ *
+ * @throws {CliError} Exit 33 when the server does not resume.
+ */
+export function beforeBody(
+  options: Options,
+  sink: Sink,
+  response: {
+    status: number;
+    headers: [string, string][];
+    contentLength: number;
+  },
+): boolean {
+  if (options.remoteHeaderName) {
+    const disposition = response.headers.find(([n]) =>
+      n.toLowerCase() === "content-disposition"
+    )?.[1];
+    const name = disposition && dispositionFilename(disposition);
+    if (name) sink.rename(name);
+  }
+  const from = options.resumeFrom;
+  if (from === 0 || response.status === 206) return true;
+  // curl: a complete file is fine, whatever the server says about ranges.
+  if (response.status === 416 || response.contentLength === from) return false;
+  throw new CliError(
+    33,
+    "HTTP server doesn't seem to support byte ranges. Cannot resume.",
+  );
+}
+
+/** The `filename` of a Content-Disposition value, as curl reads it. */
+export function dispositionFilename(value: string): string | null {
+  const match = /(?:^|;)\s*filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i
+    .exec(value);
+  if (!match) return null;
+  return match[1] !== undefined ? match[1].replace(/\\(.)/g, "$1") : match[2];
+}
+
 /** `--unix-socket`: the transfer's origin goes through the socket. */
 export function unixSocketsFor(
   options: Options,

@@ -9,12 +9,12 @@ import { type Streams, transfer } from "./_transfer.ts";
 const PARALLEL_MAX = 50;
 
 /** The options of the n-th transfer of the run. */
-export function optionsFor(
+export async function optionsFor(
   options: Options,
   spec: TransferSpec,
   index: number,
-): Options {
-  return {
+): Promise<Options> {
+  const one: Options = {
     ...options,
     url: spec.url,
     output: spec.output,
@@ -23,6 +23,42 @@ export function optionsFor(
     proxy: spec.proxy,
     files: { ...options.files, appendHeads: index > 0 },
   };
+  return await resuming(one);
+}
+
+/**
+ * `-C -` resumes where the output file ends, `-C N` at N: the request asks
+ * for the rest (`Range: bytes=N-`) and the body is appended. To stdout, or
+ * with no file yet, `-C -` fetches the whole.
+ */
+async function resuming(options: Options): Promise<Options> {
+  if (options.continueAt === null) return options;
+  let from = Number(options.continueAt);
+  if (options.continueAt === "-") {
+    const path = outputFile(options);
+    from = path === null
+      ? 0
+      : await Deno.stat(path).then((info) => info.size, () => 0);
+  }
+  if (from === 0) return options;
+  return {
+    ...options,
+    resumeFrom: from,
+    headers: [...options.headers, ["Range", `bytes=${from}-`]],
+    files: { ...options.files, append: true },
+  };
+}
+
+/** The file the body of `options` goes to, or null for stdout. */
+function outputFile(options: Options): string | null {
+  const name = options.remoteName
+    ? options.url.pathname.split("/").at(-1) ?? ""
+    : options.output;
+  if (name === null || name === "" || name === "-") return null;
+  const dir = options.files.outputDir;
+  return dir && !name.startsWith("/")
+    ? `${dir.replace(/\/$/, "")}/${name}`
+    : name;
 }
 
 /** Runs every transfer of `options` and returns the run's exit code. */
@@ -34,7 +70,7 @@ export async function runTransfers(
   if (!options.parallel) {
     let code = 0;
     for (const [index, spec] of transfers.entries()) {
-      code = await transfer(optionsFor(options, spec, index), io);
+      code = await transfer(await optionsFor(options, spec, index), io);
     }
     return code;
   }
@@ -44,7 +80,7 @@ export async function runTransfers(
     while (next < transfers.length) {
       const index = next++;
       codes[index] = await transfer(
-        optionsFor(options, transfers[index], index),
+        await optionsFor(options, transfers[index], index),
         io,
       );
     }

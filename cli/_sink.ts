@@ -8,15 +8,12 @@ import { brokenPipe, CliError } from "./_errors.ts";
 import { writeAll, type Writer } from "./_output.ts";
 
 /** How a Sink opens and writes its file; every field is off by default. */
-export type SinkOptions = Partial<FileOptions> & {
-  /** Appends to the file instead of emptying it. */
-  append?: boolean;
-};
+export type SinkOptions = Partial<FileOptions>;
 
 /** A body destination. */
 export class Sink {
   #file: Deno.FsFile | null = null;
-  readonly #path: string | null;
+  #path: string | null;
   readonly #stdout: Writer;
   readonly #options: SinkOptions;
   #written = 0;
@@ -37,6 +34,18 @@ export class Sink {
     }
     this.#stdout = stdout;
     this.#options = options;
+  }
+
+  /**
+   * Names the file after all (`-J`), as long as nothing is written yet; a
+   * name given in a path keeps only its last part, in the same directory.
+   */
+  rename(name: string): void {
+    if (this.#file !== null || this.#path === null) return;
+    const base = name.split(/[/\\]/).at(-1)!;
+    if (base === "") return;
+    const slash = this.#path.lastIndexOf("/");
+    this.#path = slash < 0 ? base : this.#path.slice(0, slash + 1) + base;
   }
 
   /** Whether the body goes to a file. */
@@ -115,13 +124,20 @@ export class Sink {
           await Deno.mkdir(path.slice(0, slash), { recursive: true });
         }
         const append = this.#options.append ?? false;
+        const createNew = this.#options.createNew ?? false;
         this.#file = await Deno.open(path, {
           write: true,
-          create: true,
-          truncate: !append,
+          create: !createNew,
+          createNew,
+          truncate: !append && !createNew,
           append,
         });
       } catch (error) {
+        if (error instanceof Deno.errors.AlreadyExists) {
+          throw new CliError(23, `Refusing to overwrite ${path}: File exists`, {
+            cause: error,
+          });
+        }
         throw new CliError(
           23,
           `Failed to open the file ${path}: ${(error as Error).message}`,

@@ -10,7 +10,13 @@ import { type Hop, isRedirect, nextHop } from "./_follow.ts";
 import { headText, Progress, type Writer, writeText } from "./_output.ts";
 import { retryWait, transientReason } from "./_retry.ts";
 import { answerChallenge, firstAuthorization } from "./_server_auth.ts";
-import { afterTransfer, bodySink, headSink, unixSocketsFor } from "./_hooks.ts";
+import {
+  afterTransfer,
+  beforeBody,
+  bodySink,
+  headSink,
+  unixSocketsFor,
+} from "./_hooks.ts";
 import type { Sink } from "./_sink.ts";
 import {
   Transport,
@@ -304,7 +310,9 @@ async function attempt(run: Run): Promise<string | null> {
     }
     if (options.include || options.head) await writeHead(sink, head);
     sink.checkLength(response.contentLength);
-    await writeBody(options, io, sink, response, stats);
+    if (beforeBody(options, sink, response)) {
+      await writeBody(options, io, sink, response, stats);
+    } else await response.body.cancel();
     if (options.failWithBody && response.status >= 400) {
       throw new CliError(
         22,

@@ -44,6 +44,14 @@ export function curlPeer(tls = false): Deno.HttpServer<Deno.NetAddr> {
         status: Number(path.slice(8)),
       });
     }
+    if (path === "/disposition") {
+      return text("named\n", {
+        headers: {
+          "content-disposition":
+            'attachment; filename="../elsewhere/report 1.txt"',
+        },
+      });
+    }
     if (path === "/etag") {
       return h.get("if-none-match") === '"v1"'
         ? new Response(null, { status: 304, headers: { etag: '"v1"' } })
@@ -54,6 +62,12 @@ export function curlPeer(tls = false): Deno.HttpServer<Deno.NetAddr> {
       const range = /^bytes=(\d+)-(\d*)$/.exec(h.get("range") ?? "");
       if (!range) return text(all);
       const from = Number(range[1]);
+      if (from >= all.length) {
+        return text("", {
+          status: 416,
+          headers: { "content-range": `bytes */${all.length}` },
+        });
+      }
       const to = range[2] === "" ? all.length - 1 : Number(range[2]);
       return text(all.slice(from, to + 1), {
         status: 206,
@@ -321,6 +335,8 @@ export interface CurlAndPocketOptions {
   env?: Record<string, string>;
   /** More paths pocket may read and write (a Unix socket). */
   paths?: string[];
+  /** Files in place before the run, by name, compared after it. */
+  files?: Record<string, string>;
 }
 
 /**
@@ -337,6 +353,9 @@ export async function curlAndPocket(
     try {
       for (const [name, content] of Object.entries(options.inputs ?? {})) {
         await Deno.writeTextFile(`${dir}/in-${name}`, content);
+      }
+      for (const [name, content] of Object.entries(options.files ?? {})) {
+        await Deno.writeTextFile(`${dir}/${name}`, content);
       }
       const filled = args.map((a) =>
         a.replaceAll("{dir}", dir).replaceAll("{tool}", tool)

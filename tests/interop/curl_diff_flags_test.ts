@@ -187,6 +187,41 @@ Deno.test("pocket fetches several URLs as curl: --url, -o/-O per URL, --remote-n
   ]);
 });
 
+Deno.test("pocket resumes with -C and names files with -J as curl", async () => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const digits = `${base}/digits`;
+  await checkAll([
+    ["-C - of a part", ["-s", "-C", "-", "-o", "part", digits], {
+      files: { part: "0123" },
+    }],
+    ["-C - of a whole", ["-s", "-C", "-", "-o", "part", digits], {
+      files: { part: "0123456789abcdefghij" },
+    }],
+    ["-C - without a file", ["-s", "-C", "-", "-o", "part", digits]],
+    ["-C - to stdout", ["-s", "-C", "-", digits]],
+    ["-C N", ["-s", "-C", "5", "-o", "part", digits], {
+      files: { part: "01" },
+    }],
+    ["-C - where ranges are not served", [
+      "-s",
+      "-C",
+      "-",
+      "-o",
+      "part",
+      `${base}/hello`,
+    ], { files: { part: "he" } }],
+    ["-C - -O", ["-s", "-C", "-", "-O", digits], {
+      files: { digits: "0123456789" },
+    }],
+    ["-OJ", ["-s", "-OJ", `${base}/disposition`]],
+    ["-OJ over a file", ["-s", "-OJ", `${base}/disposition`], {
+      files: { "report 1.txt": "mine" },
+    }],
+    ["-OJ without the field", ["-s", "-OJ", `${base}/files/report.txt`]],
+  ]);
+});
+
 Deno.test("pocket -K reads curl's config syntax", async () => {
   await using server = curlPeer();
   const base = `http://127.0.0.1:${server.addr.port}`;
