@@ -4,6 +4,7 @@
 // usage errors use curl's words.
 import { ProxyConfig } from "../client/mod.ts";
 import { parseConfig } from "./_config.ts";
+import { type ConnectTo, connectTo } from "./_connect_to.ts";
 import { noProxyList, proxyFromEnv, withNoProxy } from "./_env_proxy.ts";
 import { CliError, usageError } from "./_errors.ts";
 import { multipart } from "./_form.ts";
@@ -94,6 +95,8 @@ export interface Options {
   resumeFrom: number;
   /** `-J`: the output file is named by the server's Content-Disposition. */
   remoteHeaderName: boolean;
+  /** `--resolve` and `--connect-to`: where connections go instead. */
+  connectTo: ConnectTo | undefined;
 }
 
 /** How output files are opened and written. */
@@ -564,6 +567,7 @@ export async function parseOptions(
     continueAt: continueAt(last("continue-at")),
     resumeFrom: 0,
     remoteHeaderName: has("remote-header-name"),
+    connectTo: connectTo(all("resolve"), all("connect-to")),
   };
 }
 
@@ -580,8 +584,6 @@ function refuseUnsupported(values: Map<string, string[]>): void {
     "abstract-unix-socket": "Deno cannot connect to abstract Unix sockets",
     "raw": "the Agent always undoes the chunked coding",
     "ignore-content-length": "the Agent reads a body by its Content-Length",
-    "resolve": "the Agent resolves names itself",
-    "connect-to": "the Agent connects to the URL's host",
     "trace-ascii": "use -v",
   };
   for (const [name, reason] of Object.entries(why)) {

@@ -85,6 +85,7 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
       connectTimeout: options.connectTimeout,
       proxy: options.proxy,
       unixSockets: unixSocketsFor(options),
+      connectTo: options.connectTo,
       onConnect: (event) => noteConnect(stats, event),
       info: options.verbose
         ? (line) => writeText(io.stderr, `* ${line}\n`)

@@ -8,6 +8,7 @@
 import {
   Agent,
   AgentConnectEvent,
+  type AgentOptions,
   Context,
   type ProxyConfig,
   SSLException,
@@ -56,6 +57,8 @@ export interface TransportOptions {
   proxy: ProxyConfig | null;
   /** `--unix-socket`: Unix sockets by origin, as the Agent takes them. */
   unixSockets?: Record<string, string>;
+  /** `--resolve`, `--connect-to`: where connections go instead. */
+  connectTo?: AgentOptions["connectTo"];
   /** Told of every new connection (for `-w`'s connection variables). */
   onConnect?: (event: AgentConnectEvent) => void;
   /** Writes a `-v` info line (`* ...`), or null when not verbose. */
@@ -147,6 +150,7 @@ export class Transport implements AsyncDisposable {
         maxRedirections: 0,
         decompress: false,
         ...(this.#options.proxy ? { proxy: this.#options.proxy } : {}),
+        connectTo: this.#options.connectTo,
         ...(this.#options.unixSockets
           ? { unixSockets: this.#options.unixSockets }
           : {}),

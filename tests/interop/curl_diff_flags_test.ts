@@ -5,6 +5,7 @@
 // --remote-name-all, -Z, --output-dir, --create-dirs), -K, and failures
 // (--fail-with-body, --max-filesize).
 import { curlPeer } from "../cli/_curl_peer.ts";
+import { FIXTURES } from "../cli/_helpers.ts";
 import { checkAll } from "./_curl_diff.ts";
 
 Deno.test("pocket sends bodies as curl: --data-raw, -F, --data-urlencode, -G", async () => {
@@ -219,6 +220,54 @@ Deno.test("pocket resumes with -C and names files with -J as curl", async () => 
       files: { "report 1.txt": "mine" },
     }],
     ["-OJ without the field", ["-s", "-OJ", `${base}/files/report.txt`]],
+  ]);
+});
+
+Deno.test("pocket --resolve and --connect-to connect elsewhere, as curl", async () => {
+  await using server = curlPeer();
+  await using tls = curlPeer(true);
+  const port = server.addr.port;
+  const tlsPort = tls.addr.port;
+  const ca = ["--cacert", FIXTURES + "ca.pem"];
+  await checkAll([
+    ["--resolve", [
+      "-s",
+      "--resolve",
+      `pocket.test:${port}:127.0.0.1`,
+      `http://pocket.test:${port}/dump`,
+    ]],
+    ["--resolve another port", [
+      "-s",
+      "--resolve",
+      `pocket.test:1:127.0.0.1`,
+      `http://127.0.0.1:${port}/dump`,
+    ]],
+    ["--connect-to", [
+      "-s",
+      "--connect-to",
+      `pocket.test:80:127.0.0.1:${port}`,
+      "http://pocket.test/dump",
+    ]],
+    ["--connect-to any host", [
+      "-s",
+      "--connect-to",
+      `::127.0.0.1:${port}`,
+      "http://pocket.test:99/dump",
+    ]],
+    ["--connect-to keeps TLS's name", [
+      "-s",
+      ...ca,
+      "--connect-to",
+      `localhost:443:127.0.0.1:${tlsPort}`,
+      "https://localhost/hello",
+    ]],
+    ["--resolve to a certificate of another name", [
+      "-s",
+      ...ca,
+      "--resolve",
+      `example.com:${tlsPort}:127.0.0.1`,
+      `https://example.com:${tlsPort}/hello`,
+    ]],
   ]);
 });
 
