@@ -562,7 +562,11 @@ export async function parseOptions(
       createNew: has("remote-header-name"),
     },
     stderr: last("stderr") ?? null,
-    unixSocket: last("unix-socket") ?? null,
+    // An abstract socket's name starts with a NUL byte, as Linux has it.
+    unixSocket: last("unix-socket") ??
+      (has("abstract-unix-socket")
+        ? `\0${last("abstract-unix-socket")}`
+        : null),
     etagSave: last("etag-save") ?? null,
     continueAt: continueAt(last("continue-at")),
     resumeFrom: 0,
@@ -581,7 +585,6 @@ function refuseUnsupported(values: Map<string, string[]>): void {
     "http2": "the Agent has no HTTP/2 yet",
     "http2-prior-knowledge": "the Agent has no HTTP/2 yet",
     "tlsv1.3": "Deno's TLS cannot be held to TLS 1.3 (it takes 1.2 and 1.3)",
-    "abstract-unix-socket": "Deno cannot connect to abstract Unix sockets",
     "raw": "the Agent always undoes the chunked coding",
     "ignore-content-length": "the Agent reads a body by its Content-Length",
     "trace-ascii": "use -v",

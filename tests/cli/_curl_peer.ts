@@ -329,7 +329,7 @@ export type Inputs = Record<string, string>;
 export interface CurlAndPocketOptions {
   inputs?: Inputs;
   stdin?: string;
-  /** pocket's `--allow-net`. */
+  /** pocket's `--allow-net`; `"*"` for all of it. */
   net?: string;
   /** Environment variables for both (the proxy ones are cleared first). */
   env?: Record<string, string>;
@@ -366,7 +366,7 @@ export async function curlAndPocket(
           "deno",
           [
             "run",
-            `--allow-net=${[
+            options.net === "*" ? "--allow-net" : `--allow-net=${[
               options.net ?? "127.0.0.1,localhost",
               ...(options.paths ?? []).map((path) => `unix:${path}`),
             ]}`,

@@ -6,7 +6,8 @@
 // (--fail-with-body, --max-filesize).
 import { curlPeer } from "../cli/_curl_peer.ts";
 import { FIXTURES } from "../cli/_helpers.ts";
-import { checkAll } from "./_curl_diff.ts";
+import assert from "node:assert/strict";
+import { checkAll, same } from "./_curl_diff.ts";
 
 Deno.test("pocket sends bodies as curl: --data-raw, -F, --data-urlencode, -G", async () => {
   await using server = curlPeer();
@@ -221,6 +222,44 @@ Deno.test("pocket resumes with -C and names files with -J as curl", async () => 
     }],
     ["-OJ without the field", ["-s", "-OJ", `${base}/files/report.txt`]],
   ]);
+});
+
+Deno.test("pocket --abstract-unix-socket reaches a Linux abstract socket, as curl", async () => {
+  // The server runs in a process of its own: a permission for a name that
+  // starts with a NUL byte cannot be written in --allow-net=unix:...
+  const name = `pocket-curl-diff-${crypto.randomUUID().slice(0, 8)}`;
+  const server = new Deno.Command("deno", {
+    args: [
+      "eval",
+      `Deno.serve({ path: "\\0${name}", onListen() { console.log("up"); } }, ` +
+      `(r) => new Response("abstract " + new URL(r.url).pathname + "\\n"));`,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const reader = server.stdout.getReader();
+    await reader.read();
+    reader.releaseLock();
+    const { pocket } = await same(
+      ["-s", "--abstract-unix-socket", name, "http://localhost/x"],
+      "--abstract-unix-socket",
+      { net: "*" },
+    );
+    assert.equal(pocket.stdout, "abstract /x\n");
+    await checkAll([
+      ["--abstract-unix-socket nobody", [
+        "-s",
+        "--abstract-unix-socket",
+        `${name}-none`,
+        "http://localhost/x",
+      ], { net: "*" }],
+    ]);
+  } finally {
+    server.kill();
+    await server.stdout.cancel();
+    await server.status;
+  }
 });
 
 Deno.test("pocket --resolve and --connect-to connect elsewhere, as curl", async () => {
