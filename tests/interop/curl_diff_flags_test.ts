@@ -4,7 +4,7 @@
 // --etag-*), several URLs and where their bodies go (--url, -o/-O per URL,
 // --remote-name-all, -Z, --output-dir, --create-dirs), -K, and failures
 // (--fail-with-body, --max-filesize).
-import { curlPeer } from "../cli/_curl_peer.ts";
+import { curlAndPocket, curlPeer } from "../cli/_curl_peer.ts";
 import { FIXTURES } from "../cli/_helpers.ts";
 import assert from "node:assert/strict";
 import { checkAll, same } from "./_curl_diff.ts";
@@ -402,5 +402,38 @@ Deno.test("pocket --unix-socket talks HTTP over a Unix socket, as curl", async (
     ]);
   } finally {
     await Deno.remove(path).catch(() => {});
+  }
+});
+
+Deno.test("pocket --stderr writes errors to a file or stdout, as curl", async () => {
+  const closed = "http://127.0.0.1:1/";
+  const toFile = await curlAndPocket(["-sS", "--stderr", "err", closed]);
+  assert.equal(toFile.pocket.code, toFile.curl.code);
+  assert.equal(toFile.pocket.stderr, "");
+  assert.deepEqual(Object.keys(toFile.pocket.files), ["err"]);
+  assert.match(toFile.curl.files.err, /^curl: \(7\) /);
+  assert.match(toFile.pocket.files.err, /^pocket: \(7\) /);
+  const toStdout = await curlAndPocket(["-sS", "--stderr", "-", closed]);
+  assert.match(toStdout.curl.stdout, /^curl: \(7\) /);
+  assert.match(toStdout.pocket.stdout, /^pocket: \(7\) /);
+});
+
+Deno.test("pocket refuses what it cannot do as curl means it, with exit 4 and the reason", async () => {
+  const url = "http://127.0.0.1:1/";
+  for (
+    const [args, reason, other] of [
+      [["--http2"], /the Agent has no HTTP\/2 yet/],
+      [["--http1.0"], /HTTP\/1\.1 only/],
+      [["--tlsv1.3"], /TLS 1\.3/],
+      [["--tls-max", "1.2"], /below TLS 1\.3/],
+      [["--raw"], /chunked/],
+      [["--ignore-content-length"], /Content-Length/],
+      [["--trace-ascii", "t"], /use -v/],
+      [["--path-as-is"], /normalized/, "http://127.0.0.1:1/a/../b"],
+    ] as [string[], RegExp, string?][]
+  ) {
+    const { pocket } = await curlAndPocket(["-sS", ...args, other ?? url]);
+    assert.equal(pocket.code, 4, args.join(" "));
+    assert.match(pocket.stderr, reason);
   }
 });
