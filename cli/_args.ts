@@ -217,6 +217,9 @@ const SPECS: Spec[] = [
 ];
 
 const BY_LONG = new Map(SPECS.map((spec) => [spec.long, spec]));
+
+/** Every long option pocket reads, without its dashes. */
+export const OPTION_NAMES: readonly string[] = SPECS.map((spec) => spec.long);
 const BY_SHORT = new Map(
   SPECS.filter((spec) => spec.short).map((spec) => [spec.short!, spec]),
 );

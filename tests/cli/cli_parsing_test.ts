@@ -2,7 +2,13 @@
 // pocket's curl-compatible parsing without a network: globs, config files,
 // multipart bodies, URL-encoding, the proxy environment, -w's new variables.
 import assert from "node:assert/strict";
-import { expandConfigs, splitArgs, takesValue } from "../../cli/_args.ts";
+import {
+  expandConfigs,
+  OPTION_NAMES,
+  splitArgs,
+  takesValue,
+} from "../../cli/_args.ts";
+import { HELP } from "../../cli.ts";
 import { parseConfig } from "../../cli/_config.ts";
 import {
   noProxyMatches,
@@ -262,4 +268,21 @@ Deno.test("headerJson() and writeOutPieces() write curl's %{header_json} and %{s
       { to: "stdout", text: "y 0 0" },
     ],
   );
+});
+
+Deno.test("HELP names every option pocket reads", () => {
+  // Spellings curl keeps for old scripts, read as their newer names.
+  const quiet = new Set([
+    "data-ascii",
+    "no-progress-meter",
+    "no-buffer",
+    "tlsv1",
+    "tlsv1.0",
+    "tlsv1.1",
+    "http2-prior-knowledge",
+  ]);
+  const missing = OPTION_NAMES.filter((name) =>
+    !quiet.has(name) && !HELP.includes(`--${name}`)
+  );
+  assert.deepEqual(missing, []);
 });
