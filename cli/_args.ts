@@ -7,6 +7,7 @@ import { parseConfig } from "./_config.ts";
 import { type ConnectTo, connectTo } from "./_connect_to.ts";
 import { noProxyList, proxyFromEnv, withNoProxy } from "./_env_proxy.ts";
 import { CliError, usageError } from "./_errors.ts";
+import { concatBytes } from "./_output.ts";
 import { multipart } from "./_form.ts";
 import { expandGlob, fillOutput } from "./_glob.ts";
 import { dataUrlencode } from "./_urlencode.ts";
@@ -734,9 +735,7 @@ async function readData(
     chunks.push(bytes);
     previous = name;
   }
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) (all.set(chunk, at), at += chunk.length);
+  const all = concatBytes(chunks);
   return { kind: "bytes", bytes: all, contentType };
 }
 

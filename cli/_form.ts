@@ -2,6 +2,7 @@
 // `-F`/`--form` and `--form-string`: a multipart/form-data body as curl
 // writes it (its boundary format, its part heads, its file types).
 import { CliError, usageError } from "./_errors.ts";
+import { concatBytes } from "./_output.ts";
 
 /** One `-F` or `--form-string` value, in order. */
 export interface FormField {
@@ -157,9 +158,7 @@ export async function multipart(
     );
   }
   chunks.push(encoder.encode(`--${boundary}--\r\n`));
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) (bytes.set(chunk, at), at += chunk.length);
+  const bytes = concatBytes(chunks);
   return {
     bytes,
     contentType: `multipart/form-data; boundary=${boundary}`,

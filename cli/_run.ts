@@ -3,6 +3,7 @@
 // or with `-Z` at the same time; the exit code is the last transfer's, as
 // curl's (and with `-Z`, the last failure's).
 import type { Options, TransferSpec } from "./_args.ts";
+import { inOutputDir } from "./_sink.ts";
 import { type Streams, transfer } from "./_transfer.ts";
 
 /** curl's default for `--parallel-max`. */
@@ -55,10 +56,7 @@ function outputFile(options: Options): string | null {
     ? options.url.pathname.split("/").at(-1) ?? ""
     : options.output;
   if (name === null || name === "" || name === "-") return null;
-  const dir = options.files.outputDir;
-  return dir && !name.startsWith("/")
-    ? `${dir.replace(/\/$/, "")}/${name}`
-    : name;
+  return inOutputDir(name, options.files.outputDir);
 }
 
 /** Runs every transfer of `options` and returns the run's exit code. */

@@ -10,6 +10,13 @@ import { writeAll, type Writer } from "./_output.ts";
 /** How a Sink opens and writes its file; every field is off by default. */
 export type SinkOptions = Partial<FileOptions>;
 
+/** `path` in `--output-dir`'s directory, unless it is absolute. */
+export function inOutputDir(path: string, dir: string | null): string {
+  return dir && !path.startsWith("/")
+    ? `${dir.replace(/\/$/, "")}/${path}`
+    : path;
+}
+
 /** A body destination. */
 export class Sink {
   #file: Deno.FsFile | null = null;
@@ -26,12 +33,9 @@ export class Sink {
    * `--max-filesize`, appending.
    */
   constructor(path: string | null, stdout: Writer, options: SinkOptions = {}) {
-    this.#path = path === "-" ? null : path;
-    if (
-      this.#path !== null && options.outputDir && !this.#path.startsWith("/")
-    ) {
-      this.#path = `${options.outputDir.replace(/\/$/, "")}/${this.#path}`;
-    }
+    this.#path = path === "-" || path === null
+      ? null
+      : inOutputDir(path, options.outputDir ?? null);
     this.#stdout = stdout;
     this.#options = options;
   }
