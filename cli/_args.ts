@@ -5,6 +5,7 @@
 import { ProxyConfig } from "../client/mod.ts";
 import { parseConfig } from "./_config.ts";
 import { type ConnectTo, connectTo } from "./_connect_to.ts";
+import type { CookieJar } from "./_cookies.ts";
 import { noProxyList, proxyFromEnv, withNoProxy } from "./_env_proxy.ts";
 import { CliError, usageError } from "./_errors.ts";
 import { concatBytes } from "./_output.ts";
@@ -98,6 +99,8 @@ export interface Options {
   remoteHeaderName: boolean;
   /** `--resolve` and `--connect-to`: where connections go instead. */
   connectTo: ConnectTo | undefined;
+  /** The cookies the run's transfers share (set by the run), or undefined. */
+  jar?: CookieJar;
 }
 
 /** How output files are opened and written. */

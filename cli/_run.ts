@@ -4,7 +4,7 @@
 // curl's (and with `-Z`, the last failure's).
 import type { Options, TransferSpec } from "./_args.ts";
 import { inOutputDir } from "./_sink.ts";
-import { type Streams, transfer } from "./_transfer.ts";
+import { cookieJar, type Streams, transfer } from "./_transfer.ts";
 
 /** curl's default for `--parallel-max`. */
 const PARALLEL_MAX = 50;
@@ -65,6 +65,15 @@ export async function runTransfers(
   io: Streams,
 ): Promise<number> {
   const { transfers } = options;
+  // One cookie engine for the run: what one URL receives goes to the next,
+  // and -c writes them all, as curl's.
+  if (transfers.length > 1) {
+    try {
+      options = { ...options, jar: await cookieJar(options) };
+    } catch {
+      // Each transfer meets the failure and reports it.
+    }
+  }
   if (!options.parallel) {
     let code = 0;
     for (const [index, spec] of transfers.entries()) {

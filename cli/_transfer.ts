@@ -71,7 +71,7 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
     options.url.href,
     options.method ?? impliedMethod(options),
   );
-  const jar = await cookieJar(options);
+  const jar = options.jar ?? await cookieJar(options);
   let sink: Sink | null = null;
   const heads = headSink(options, io.stdout);
   let code = 0;
@@ -149,7 +149,8 @@ function outputPath(options: Options): string | null {
   return name;
 }
 
-async function cookieJar(options: Options): Promise<CookieJar> {
+/** The run's cookie engine: `-b` strings and files, started for `-c`. */
+export async function cookieJar(options: Options): Promise<CookieJar> {
   const strings = options.cookies.filter((c) => c.includes("="));
   const files = options.cookies.filter((c) => !c.includes("="));
   // `-b ""` starts the engine with no file, as in curl.

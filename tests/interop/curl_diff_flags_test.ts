@@ -148,6 +148,22 @@ Deno.test("pocket fetches several URLs as curl: --url, -o/-O per URL, --remote-n
     ]],
     ["the last failure's code", ["-s", "http://127.0.0.1:1/", `${base}/hello`]],
     ["a failure last", ["-s", `${base}/hello`, "http://127.0.0.1:1/"]],
+    ["cookies carried to the next URL, -c keeps all", [
+      "-s",
+      "-c",
+      "jar",
+      `${base}/cookies`,
+      `${base}/show`,
+    ]],
+    ["-b file over two URLs", [
+      "-s",
+      "-b",
+      "jar",
+      `${base}/show`,
+      `${base}/show`,
+    ], {
+      files: { jar: "127.0.0.1\tFALSE\t/\tFALSE\t0\tkept\tk\n" },
+    }],
     ["-w per URL", [
       "-s",
       "-o",
