@@ -339,7 +339,15 @@ export async function expandConfigs(
 ): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
+    let arg = args[i];
+    // `-sK file`: the flags before K stay, K takes what follows.
+    const cluster = /^-([^-K][^K]*)K(.*)$/.exec(arg);
+    if (
+      cluster && [...cluster[1]].every((c) => BY_SHORT.get(c)?.kind === "flag")
+    ) {
+      out.push(`-${cluster[1]}`);
+      arg = `-K${cluster[2]}`;
+    }
     const attached = /^-K(.+)$/.exec(arg)?.[1];
     if (
       (arg === "-K" || arg === "--config") && i + 1 < args.length ||
@@ -566,7 +574,7 @@ export async function parseOptions(
       maxFilesize: sizeValue(last("max-filesize") ?? "0"),
       appendHeads: false,
       append: false,
-      createNew: has("remote-header-name"),
+      createNew: false,
     },
     stderr: last("stderr") ?? null,
     // An abstract socket's name starts with a NUL byte, as Linux has it.

@@ -45,7 +45,8 @@ export function beforeBody(
     contentLength: number;
   },
 ): boolean {
-  if (options.remoteHeaderName) {
+  // -J names only what -O names.
+  if (options.remoteHeaderName && options.remoteName) {
     const disposition = response.headers.find(([n]) =>
       n.toLowerCase() === "content-disposition"
     )?.[1];

@@ -22,7 +22,11 @@ export async function optionsFor(
     remoteName: spec.remoteName,
     user: spec.user,
     proxy: spec.proxy,
-    files: { ...options.files, appendHeads: index > 0 },
+    files: {
+      ...options.files,
+      appendHeads: index > 0,
+      createNew: options.remoteHeaderName && spec.remoteName,
+    },
   };
   return await resuming(one);
 }

@@ -18,6 +18,8 @@ import {
 import { CliError } from "../../cli/_errors.ts";
 import { fileType, multipart } from "../../cli/_form.ts";
 import { expandGlob, fillOutput } from "../../cli/_glob.ts";
+import { connectTo } from "../../cli/_connect_to.ts";
+import { Sink } from "../../cli/_sink.ts";
 import { dataUrlencode, urlencode } from "../../cli/_urlencode.ts";
 import {
   emptyStats,
@@ -129,6 +131,11 @@ Deno.test("expandConfigs() puts a -K file's arguments in its place", async () =>
     "--url",
     "http://h/",
     "-v",
+  ]);
+  assert.deepEqual(await expandConfigs(["-sKb"], read), [
+    "-s",
+    "--url",
+    "http://h/",
   ]);
   await assert.rejects(
     expandConfigs(["--config", "c"], read),
@@ -285,4 +292,56 @@ Deno.test("HELP names every option pocket reads", () => {
     !quiet.has(name) && !HELP.includes(`--${name}`)
   );
   assert.deepEqual(missing, []);
+});
+
+Deno.test("connectTo() applies --connect-to, then --resolve, as curl", () => {
+  const to = connectTo(
+    ["pocket.test:443:10.0.0.1", "+other.test:80:[::1],10.0.0.2"],
+    ["a.test:80:pocket.test:443", ":8080:fallback.test:"],
+  )!;
+  assert.deepEqual(to("a.test", 80), { host: "10.0.0.1", port: 443 });
+  assert.deepEqual(to("other.test", 80), { host: "::1", port: 80 });
+  assert.deepEqual(to("b.test", 8080), { host: "fallback.test", port: 8080 });
+  assert.equal(connectTo([], []), undefined);
+  assert.throws(
+    () => connectTo([], ["a:b"]),
+    (e) => e instanceof CliError && e.code === 2,
+  );
+  assert.throws(
+    () => connectTo(["h:port:1.2.3.4"], []),
+    (e) => e instanceof CliError && e.code === 2,
+  );
+});
+
+Deno.test("Sink stops at --max-filesize, creates --create-dirs, renames for -J, refuses to overwrite", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pocket-sink-" });
+  const out = { write: (b: Uint8Array) => Promise.resolve(b.length) };
+  try {
+    const limited = new Sink("a/b/file", out, {
+      outputDir: dir,
+      createDirs: true,
+      maxFilesize: 4,
+    });
+    await limited.write(new Uint8Array(3));
+    await assert.rejects(
+      limited.write(new Uint8Array(2)),
+      (e) => e instanceof CliError && e.code === 63,
+    );
+    limited.close();
+    assert.equal((await Deno.stat(`${dir}/a/b/file`)).size, 3);
+    assert.throws(() => limited.checkLength(5), CliError);
+    const named = new Sink(`${dir}/x`, out, { createNew: true });
+    named.rename("../../etc/report.txt");
+    await named.write(new Uint8Array(1));
+    named.close();
+    assert.equal((await Deno.stat(`${dir}/report.txt`)).size, 1);
+    const again = new Sink(`${dir}/report.txt`, out, { createNew: true });
+    await assert.rejects(
+      again.write(new Uint8Array(1)),
+      /Refusing to overwrite/,
+    );
+    again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
