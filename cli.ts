@@ -155,6 +155,7 @@ to curl; short options cluster (-sSL, -ofile). URLs glob as curl's:
   -S, --show-error          with -s, still show error messages
   -#, --progress-bar        the progress bar (drawn on a terminal)
       --stderr FILE         errors and -v go to FILE (- for stdout)
+      --trace-ascii FILE    trace what is sent and received (- for stdout)
   -v, --verbose             print connection details (*) and heads (> <) on stderr
   -f, --fail                exit 22, printing no body, on HTTP status >= 400
       --fail-with-body      exit 22 on HTTP status >= 400, the body written
@@ -195,8 +196,7 @@ to curl; short options cluster (-sSL, -ofile). URLs glob as curl's:
   -h, --help                show this help
 
 Refused with exit 4, saying why: --http1.0, --http2, --tlsv1.3, --tls-max
-below 1.3, --raw, --ignore-content-length, --trace-ascii, --path-as-is with
-dot segments.
+below 1.3, --raw, --ignore-content-length, --path-as-is with dot segments.
 
 Exit codes (curl's): 1 unsupported protocol or an HTTP/0.9 reply, 2 usage or
 permission denied by Deno, 3 bad URL, 4 option refused, 5 proxy not found, 6

@@ -11,6 +11,7 @@ import { CliError, usageError } from "./_errors.ts";
 import { concatBytes } from "./_output.ts";
 import { multipart } from "./_form.ts";
 import { expandGlob, fillOutput } from "./_glob.ts";
+import { Trace } from "./_trace.ts";
 import { dataUrlencode } from "./_urlencode.ts";
 
 /** A request body: bytes, a file streamed, or stdin (`-`). */
@@ -99,6 +100,8 @@ export interface Options {
   remoteHeaderName: boolean;
   /** `--resolve` and `--connect-to`: where connections go instead. */
   connectTo: ConnectTo | undefined;
+  /** `--trace-ascii`: the run's trace, or null. */
+  trace: Trace | null;
   /** The cookies the run's transfers share (set by the run), or undefined. */
   jar?: CookieJar;
 }
@@ -587,6 +590,7 @@ export async function parseOptions(
     resumeFrom: 0,
     remoteHeaderName: has("remote-header-name"),
     connectTo: connectTo(all("resolve"), all("connect-to")),
+    trace: traceTo(last("trace-ascii")),
   };
 }
 
@@ -602,7 +606,6 @@ function refuseUnsupported(values: Map<string, string[]>): void {
     "tlsv1.3": "Deno's TLS cannot be held to TLS 1.3 (it takes 1.2 and 1.3)",
     "raw": "the Agent always undoes the chunked coding",
     "ignore-content-length": "the Agent reads a body by its Content-Length",
-    "trace-ascii": "use -v",
   };
   for (const [name, reason] of Object.entries(why)) {
     if (values.has(name)) {
@@ -815,6 +818,12 @@ function urlTransfers(
     }
   });
   return transfers;
+}
+
+/** `--trace-ascii FILE`, `-` for stdout. */
+function traceTo(path: string | undefined): Trace | null {
+  if (path === undefined) return null;
+  return new Trace(path);
 }
 
 /** `-C -` or `-C OFFSET`. */

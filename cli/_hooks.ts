@@ -4,7 +4,7 @@
 // calls these, so the options they read can grow without touching it.
 import type { Options } from "./_args.ts";
 import { CliError } from "./_errors.ts";
-import type { Writer } from "./_output.ts";
+import { type Writer, writeText } from "./_output.ts";
 import { Sink } from "./_sink.ts";
 import type { TransferStats } from "./_write_out.ts";
 
@@ -69,6 +69,22 @@ export function dispositionFilename(value: string): string | null {
     .exec(value);
   if (!match) return null;
   return match[1] !== undefined ? match[1].replace(/\\(.)/g, "$1") : match[2];
+}
+
+/**
+ * Where `* ...` connection lines go: stderr with `-v`, the trace with
+ * `--trace-ascii`; null for neither.
+ */
+export function infoFor(
+  options: Options,
+  stderr: Writer,
+): ((line: string) => Promise<void>) | null {
+  const trace = options.trace;
+  if (!options.verbose && trace === null) return null;
+  return async (line) => {
+    trace?.info(line);
+    if (options.verbose) await writeText(stderr, `* ${line}\n`);
+  };
 }
 
 /** `--unix-socket`: the transfer's origin goes through the socket. */

@@ -3,6 +3,7 @@
 // or with `-Z` at the same time; the exit code is the last transfer's, as
 // curl's (and with `-Z`, the last failure's).
 import type { Options, TransferSpec } from "./_args.ts";
+import { CliError } from "./_errors.ts";
 import { inOutputDir } from "./_sink.ts";
 import { cookieJar, type Streams, transfer } from "./_transfer.ts";
 
@@ -69,6 +70,15 @@ export async function runTransfers(
   io: Streams,
 ): Promise<number> {
   const { transfers } = options;
+  try {
+    options.trace?.start();
+  } catch (error) {
+    throw new CliError(
+      23,
+      `Failed to create/open output: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   // One cookie engine for the run: what one URL receives goes to the next,
   // and -c writes them all, as curl's.
   if (transfers.length > 1) {

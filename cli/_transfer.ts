@@ -15,6 +15,7 @@ import {
   beforeBody,
   bodySink,
   headSink,
+  infoFor,
   unixSocketsFor,
 } from "./_hooks.ts";
 import type { Sink } from "./_sink.ts";
@@ -87,9 +88,8 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
       unixSockets: unixSocketsFor(options),
       connectTo: options.connectTo,
       onConnect: (event) => noteConnect(stats, event),
-      info: options.verbose
-        ? (line) => writeText(io.stderr, `* ${line}\n`)
-        : null,
+      info: infoFor(options, io.stderr),
+      wireTrace: options.trace,
     });
     code = await withRetries({
       options,

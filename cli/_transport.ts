@@ -14,6 +14,7 @@ import {
   SSLException,
 } from "../client/mod.ts";
 import { CliError } from "./_errors.ts";
+import type { Trace as WireTrace } from "./_trace.ts";
 import { ConnectTrace } from "./_verbose.ts";
 
 /** A request as pocket sends it. */
@@ -59,6 +60,8 @@ export interface TransportOptions {
   unixSockets?: Record<string, string>;
   /** `--resolve`, `--connect-to`: where connections go instead. */
   connectTo?: AgentOptions["connectTo"];
+  /** `--trace-ascii`: what is sent and received, traced. */
+  wireTrace?: WireTrace | null;
   /** Told of every new connection (for `-w`'s connection variables). */
   onConnect?: (event: AgentConnectEvent) => void;
   /** Writes a `-v` info line (`* ...`), or null when not verbose. */
@@ -118,6 +121,12 @@ export class Transport implements AsyncDisposable {
     const fields = response.fields;
     const version = "HTTP/1.1";
     const { status, statusText } = response;
+    const wire = this.#options.wireTrace;
+    wire?.sent(
+      [`${method} ${target} ${version}`, sent],
+      body instanceof Uint8Array ? body : null,
+    );
+    wire?.received(`${version} ${status} ${statusText}`.trimEnd(), fields);
     let headSize = `${version} ${status} ${statusText}\r\n\r\n`.length;
     for (const [n, v] of fields) headSize += n.length + v.length + 4;
     const length = response.headers.get("content-length");
@@ -128,7 +137,7 @@ export class Transport implements AsyncDisposable {
       headers: fields,
       headSize,
       contentLength: length === null ? -1 : Number(length),
-      body: response.body,
+      body: wire ? wire.body(response.body) : response.body,
       requestHead: [`${method} ${target} ${version}`, sent],
     };
   }

@@ -444,7 +444,6 @@ Deno.test("pocket refuses what it cannot do as curl means it, with exit 4 and th
       [["--tls-max", "1.2"], /below TLS 1\.3/],
       [["--raw"], /chunked/],
       [["--ignore-content-length"], /Content-Length/],
-      [["--trace-ascii", "t"], /use -v/],
       [["--path-as-is"], /normalized/, "http://127.0.0.1:1/a/../b"],
     ] as [string[], RegExp, string?][]
   ) {
@@ -452,4 +451,56 @@ Deno.test("pocket refuses what it cannot do as curl means it, with exit 4 and th
     assert.equal(pocket.code, 4, args.join(" "));
     assert.match(pocket.stderr, reason);
   }
+});
+
+Deno.test("pocket --trace-ascii writes curl's trace format", async () => {
+  await using server = curlPeer();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  // Info lines are each tool's own words; the date is the server's clock.
+  const blocks = (trace: string) =>
+    trace.split("\n").filter((line) => !line.startsWith("== Info:")).join("\n")
+      .replace(/date: [^\n]*/g, "date: -");
+  for (
+    const args of [
+      ["-s", "-A", "t/1", "--trace-ascii", "trace", `${base}/hello`],
+      ["-s", "-A", "t/1", "--trace-ascii", "trace", "-L", `${base}/chain/2`],
+    ]
+  ) {
+    const { curl, pocket } = await curlAndPocket(args);
+    assert.equal(pocket.code, curl.code);
+    assert.equal(pocket.stdout, curl.stdout);
+    assert.equal(blocks(pocket.files.trace), blocks(curl.files.trace));
+    assert.match(pocket.files.trace, /^== Info: /);
+  }
+  // A large body comes in reads of each tool's own sizes: the same bytes.
+  const big = await curlAndPocket(
+    ["-s", "-A", "t/1", "--trace-ascii", "trace", "-o", "out", `${base}/big`],
+  );
+  const received = (trace: string) =>
+    [...trace.matchAll(/<= Recv data, (\d+) bytes/g)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+  assert.equal(received(big.pocket.files.trace), 300 * 1024);
+  assert.equal(received(big.curl.files.trace), 300 * 1024);
+  const heads = (trace: string) => blocks(trace).split("<= Recv data")[0];
+  assert.equal(heads(big.pocket.files.trace), heads(big.curl.files.trace));
+  // A POST's head lines come in another order: the blocks received agree.
+  const post = await curlAndPocket([
+    "-s",
+    "--trace-ascii",
+    "-",
+    "-d",
+    "a=1",
+    "-o",
+    "out",
+    `${base}/echo`,
+  ]);
+  const answer = (trace: string) =>
+    blocks(trace).slice(blocks(trace).indexOf("<= Recv header"));
+  assert.equal(answer(post.pocket.stdout), answer(post.curl.stdout));
+  assert.match(
+    post.pocket.stdout,
+    /=> Send data, 3 bytes \(0x3\)\n0000: a=1\n/,
+  );
 });
