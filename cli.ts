@@ -156,6 +156,7 @@ to curl; short options cluster (-sSL, -ofile). URLs glob as curl's:
   -#, --progress-bar        the progress bar (drawn on a terminal)
       --stderr FILE         errors and -v go to FILE (- for stdout)
       --trace-ascii FILE    trace what is sent and received (- for stdout)
+      --raw                 the body as it came (no decoding)
   -v, --verbose             print connection details (*) and heads (> <) on stderr
   -f, --fail                exit 22, printing no body, on HTTP status >= 400
       --fail-with-body      exit 22 on HTTP status >= 400, the body written
@@ -196,7 +197,8 @@ to curl; short options cluster (-sSL, -ofile). URLs glob as curl's:
   -h, --help                show this help
 
 Refused with exit 4, saying why: --http1.0, --http2, --tlsv1.3, --tls-max
-below 1.3, --raw, --ignore-content-length, --path-as-is with dot segments.
+below 1.3, --ignore-content-length, --path-as-is with dot segments, and
+--raw for a chunked body.
 
 Exit codes (curl's): 1 unsupported protocol or an HTTP/0.9 reply, 2 usage or
 permission denied by Deno, 3 bad URL, 4 option refused, 5 proxy not found, 6

@@ -4,6 +4,7 @@
 // usage errors use curl's words.
 import { ProxyConfig } from "../client/mod.ts";
 import { parseConfig } from "./_config.ts";
+import { ACCEPT_ENCODING } from "./_decompress.ts";
 import { type ConnectTo, connectTo } from "./_connect_to.ts";
 import type { CookieJar } from "./_cookies.ts";
 import { noProxyList, proxyFromEnv, withNoProxy } from "./_env_proxy.ts";
@@ -100,6 +101,8 @@ export interface Options {
   remoteHeaderName: boolean;
   /** `--resolve` and `--connect-to`: where connections go instead. */
   connectTo: ConnectTo | undefined;
+  /** `--raw`: the body as the server sent it (refused once chunked). */
+  raw: boolean;
   /** `--trace-ascii`: the run's trace, or null. */
   trace: Trace | null;
   /** The cookies the run's transfers share (set by the run), or undefined. */
@@ -496,6 +499,10 @@ export async function parseOptions(
     );
   }
   if (has("json")) headers.unshift(["Accept", "application/json"]);
+  if (has("raw") && has("compressed") && !given("accept-encoding")) {
+    // Asked for, and handed over undecoded.
+    headers.push(["Accept-Encoding", ACCEPT_ENCODING]);
+  }
   const file = last("upload-file");
   if (file !== undefined) body = { kind: "file", path: file };
   const explicitProxy = last("proxy");
@@ -554,7 +561,8 @@ export async function parseOptions(
     auth: has("ntlm") ? "ntlm" : has("digest") ? "digest" : "basic",
     location: has("location"),
     maxRedirs: Number(last("max-redirs") ?? 50),
-    compressed: has("compressed"),
+    // --raw hands a coded body over as it came, as curl does.
+    compressed: has("compressed") && !has("raw"),
     retry: Math.max(0, Number(last("retry") ?? 0)),
     retryDelay: Math.max(0, Number(last("retry-delay") ?? 0)) * 1000,
     retryMaxTime: Math.max(0, Number(last("retry-max-time") ?? 0)) * 1000,
@@ -591,6 +599,7 @@ export async function parseOptions(
     remoteHeaderName: has("remote-header-name"),
     connectTo: connectTo(all("resolve"), all("connect-to")),
     trace: traceTo(last("trace-ascii")),
+    raw: has("raw"),
   };
 }
 
@@ -604,7 +613,6 @@ function refuseUnsupported(values: Map<string, string[]>): void {
     "http2": "the Agent has no HTTP/2 yet",
     "http2-prior-knowledge": "the Agent has no HTTP/2 yet",
     "tlsv1.3": "Deno's TLS cannot be held to TLS 1.3 (it takes 1.2 and 1.3)",
-    "raw": "the Agent always undoes the chunked coding",
     "ignore-content-length": "the Agent reads a body by its Content-Length",
   };
   for (const [name, reason] of Object.entries(why)) {

@@ -53,6 +53,17 @@ export function beforeBody(
     const name = disposition && dispositionFilename(disposition);
     if (name) sink.rename(name);
   }
+  if (
+    options.raw &&
+    response.headers.some(([n, v]) =>
+      n.toLowerCase() === "transfer-encoding" && /chunked/i.test(v)
+    )
+  ) {
+    throw new CliError(
+      4,
+      "--raw cannot hand over a chunked body in pocket: the Agent undoes the chunked coding",
+    );
+  }
   const from = options.resumeFrom;
   if (from === 0 || response.status === 206) return true;
   // curl: a complete file is fine, whatever the server says about ranges.

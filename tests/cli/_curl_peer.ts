@@ -39,6 +39,14 @@ export function curlPeer(tls = false): Deno.HttpServer<Deno.NetAddr> {
     const h = request.headers;
     if (path === "/hello") return text("hello\n");
     if (path === "/dump") return text(await dump(request));
+    if (path === "/stream") {
+      // No length: sent chunked.
+      return new Response(
+        ReadableStream.from(["one ", "two\n"]).pipeThrough(
+          new TextEncoderStream(),
+        ),
+      );
+    }
     if (path.startsWith("/status/")) {
       return text(`status ${path.slice(8)}\n`, {
         status: Number(path.slice(8)),

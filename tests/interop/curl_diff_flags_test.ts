@@ -374,6 +374,8 @@ Deno.test("pocket fails as curl: --fail-with-body, --max-filesize", async () => 
     ["--max-filesize under", ["-s", "--max-filesize", "1K", `${base}/hello`]],
     ["--limit-rate", ["-s", "--limit-rate", "100K", `${base}/hello`]],
     ["--http1.1", ["-s", "--http1.1", `${base}/hello`]],
+    ["--raw", ["-s", "--raw", `${base}/hello`]],
+    ["--raw --compressed", ["-s", "--raw", "--compressed", `${base}/gzip`]],
     ["--tlsv1.2 on http", ["-s", "--tlsv1.2", `${base}/hello`]],
     ["-#", ["-#", "-o", "out", `${base}/hello`]],
     ["--path-as-is without dots", ["-s", "--path-as-is", `${base}/hello`]],
@@ -442,7 +444,6 @@ Deno.test("pocket refuses what it cannot do as curl means it, with exit 4 and th
       [["--http1.0"], /HTTP\/1\.1 only/],
       [["--tlsv1.3"], /TLS 1\.3/],
       [["--tls-max", "1.2"], /below TLS 1\.3/],
-      [["--raw"], /chunked/],
       [["--ignore-content-length"], /Content-Length/],
       [["--path-as-is"], /normalized/, "http://127.0.0.1:1/a/../b"],
     ] as [string[], RegExp, string?][]
@@ -451,6 +452,16 @@ Deno.test("pocket refuses what it cannot do as curl means it, with exit 4 and th
     assert.equal(pocket.code, 4, args.join(" "));
     assert.match(pocket.stderr, reason);
   }
+  await using server = curlPeer();
+  const { curl, pocket } = await curlAndPocket([
+    "-sS",
+    "--raw",
+    `http://127.0.0.1:${server.addr.port}/stream`,
+  ]);
+  // curl hands over the chunk sizes too.
+  assert.match(curl.stdout, /^[0-9a-f]+\r\none [^]*\r\n0\r\n\r\n$/);
+  assert.equal(pocket.code, 4);
+  assert.match(pocket.stderr, /--raw cannot hand over a chunked body/);
 });
 
 Deno.test("pocket --trace-ascii writes curl's trace format", async () => {
