@@ -109,23 +109,28 @@ export function unixSocketsFor(
 
 /**
  * What is saved once a transfer is done (`--etag-save`); returns the exit
- * code, 23 when that cannot be written.
+ * code, 23 when that cannot be written (said on `stderr`, as curl).
  */
 export async function afterTransfer(
   options: Options,
   stats: TransferStats,
   code: number,
+  stderr: Writer,
 ): Promise<number> {
   if (options.etagSave === null || code !== 0) return code;
   const etag = stats.headers.find(([n]) => n.toLowerCase() === "etag")?.[1];
   try {
     await Deno.writeTextFile(options.etagSave, etag ? `${etag}\n` : "");
   } catch (error) {
-    throw new CliError(
-      23,
-      `Failed to write ${options.etagSave}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    if (!options.silent || options.showError) {
+      await writeText(
+        stderr,
+        `pocket: (23) Failed creating file for saving etags: ${
+          (error as Error).message
+        }\n`,
+      ).catch(() => {});
+    }
+    return 23;
   }
   return code;
 }

@@ -3,7 +3,7 @@
 // or with `-Z` at the same time; the exit code is the last transfer's, as
 // curl's (and with `-Z`, the last failure's).
 import type { Options, TransferSpec } from "./_args.ts";
-import { CliError } from "./_errors.ts";
+import { writeText } from "./_output.ts";
 import { inOutputDir } from "./_sink.ts";
 import { cookieJar, type Streams, transfer } from "./_transfer.ts";
 
@@ -70,14 +70,18 @@ export async function runTransfers(
   io: Streams,
 ): Promise<number> {
   const { transfers } = options;
+  const say = (text: string) => writeText(io.stderr, text).catch(() => {});
   try {
     options.trace?.start();
   } catch (error) {
-    throw new CliError(
-      23,
-      `Failed to create/open output: ${(error as Error).message}`,
-      { cause: error },
-    );
+    if (!options.silent || options.showError) {
+      await say(
+        `pocket: (23) Failed to create/open output: ${
+          (error as Error).message
+        }\n`,
+      );
+    }
+    return 23;
   }
   // One cookie engine for the run: what one URL receives goes to the next,
   // and -c writes them all, as curl's.
@@ -88,10 +92,27 @@ export async function runTransfers(
       // Each transfer meets the failure and reports it.
     }
   }
+  const runOne = async (index: number): Promise<number> => {
+    const one = await optionsFor(options, transfers[index], index);
+    // curl makes the ETag file first, and skips a transfer it cannot keep.
+    if (one.etagSave !== null) {
+      try {
+        await Deno.writeTextFile(one.etagSave, "");
+      } catch {
+        if (!one.silent) {
+          await say(
+            `Warning: Failed creating file for saving etags: "${one.etagSave}". Skip this transfer\n`,
+          );
+        }
+        return 26;
+      }
+    }
+    return await transfer(one, io);
+  };
   if (!options.parallel) {
     let code = 0;
-    for (const [index, spec] of transfers.entries()) {
-      code = await transfer(await optionsFor(options, spec, index), io);
+    for (let index = 0; index < transfers.length; index++) {
+      code = await runOne(index);
     }
     return code;
   }
@@ -100,10 +121,7 @@ export async function runTransfers(
   const worker = async () => {
     while (next < transfers.length) {
       const index = next++;
-      codes[index] = await transfer(
-        await optionsFor(options, transfers[index], index),
-        io,
-      );
+      codes[index] = await runOne(index);
     }
   };
   await Promise.all(

@@ -127,7 +127,7 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
       );
     }
   }
-  code = await afterTransfer(options, stats, code);
+  code = await afterTransfer(options, stats, code, io.stderr);
   if (options.writeOut !== null) {
     stats.timeTotal = (performance.now() - started) / 1000;
     stats.exitCode = code;

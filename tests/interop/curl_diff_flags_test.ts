@@ -112,6 +112,12 @@ Deno.test('pocket sends header fields as curl: -e, -H @file, -H "X;", -r, -z, --
       `${base}/etag`,
     ], inputs],
     ["--etag-save", ["-s", "--etag-save", "tag", `${base}/etag`]],
+    ["--etag-save where no file can be", [
+      "-s",
+      "--etag-save",
+      "none/tag",
+      `${base}/etag`,
+    ]],
     ["--etag-save without ETag", ["-s", "--etag-save", "tag", `${base}/hello`]],
   ]);
 });
