@@ -294,16 +294,24 @@ export async function main(args: string[], io?: CliIO): Promise<number> {
     return 0;
   }
   if (options.stderr === null) return await runTransfers(options, streams);
-  // `--stderr FILE`: errors and -v go to FILE (`-`: stdout).
-  using file = options.stderr === "-" ? null : await Deno.open(
-    options.stderr,
-    { write: true, create: true, truncate: true },
+  if (options.stderr === "-") {
+    return await runTransfers(options, {
+      ...streams,
+      stderr: streams.stdout,
+      stderrIsTerminal: false,
+    });
+  }
+  // `--stderr FILE`: errors and -v go to FILE; curl keeps stderr when the
+  // file cannot be made.
+  using file = await Deno.open(options.stderr, {
+    write: true,
+    create: true,
+    truncate: true,
+  }).catch(() => null);
+  return await runTransfers(
+    options,
+    file ? { ...streams, stderr: file, stderrIsTerminal: false } : streams,
   );
-  return await runTransfers(options, {
-    ...streams,
-    stderr: file ?? streams.stdout,
-    stderrIsTerminal: false,
-  });
 }
 
 if (import.meta.main) {

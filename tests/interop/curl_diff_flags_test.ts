@@ -437,6 +437,10 @@ Deno.test("pocket --stderr writes errors to a file or stdout, as curl", async ()
   assert.deepEqual(Object.keys(toFile.pocket.files), ["err"]);
   assert.match(toFile.curl.files.err, /^curl: \(7\) /);
   assert.match(toFile.pocket.files.err, /^pocket: \(7\) /);
+  const nowhere = await curlAndPocket(["-sS", "--stderr", "none/err", closed]);
+  assert.equal(nowhere.pocket.code, nowhere.curl.code);
+  assert.match(nowhere.curl.stderr, /^curl: \(7\) /);
+  assert.match(nowhere.pocket.stderr, /^pocket: \(7\) /);
   const toStdout = await curlAndPocket(["-sS", "--stderr", "-", closed]);
   assert.match(toStdout.curl.stdout, /^curl: \(7\) /);
   assert.match(toStdout.pocket.stdout, /^pocket: \(7\) /);
