@@ -8,7 +8,7 @@ import { ACCEPT_ENCODING } from "./_decompress.ts";
 import { type ConnectTo, connectTo } from "./_connect_to.ts";
 import type { CookieJar } from "./_cookies.ts";
 import { noProxyList, proxyFromEnv, withNoProxy } from "./_env_proxy.ts";
-import { CliError, usageError } from "./_errors.ts";
+import { CliError, permissionDenial, usageError } from "./_errors.ts";
 import { concatBytes } from "./_output.ts";
 import { multipart } from "./_form.ts";
 import { expandGlob, fillOutput } from "./_glob.ts";
@@ -723,7 +723,9 @@ async function readData(
   const fileText = async (path: string): Promise<Uint8Array> => {
     try {
       return await io.readFile(path);
-    } catch {
+    } catch (error) {
+      // Deno's denial is said as such (exit 2), not taken for a missing file.
+      if (permissionDenial(error)) throw error;
       await warn(
         `Couldn't read data from file "${path}", this makes an empty POST.`,
       );

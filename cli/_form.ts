@@ -1,7 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // `-F`/`--form` and `--form-string`: a multipart/form-data body as curl
 // writes it (its boundary format, its part heads, its file types).
-import { CliError, usageError } from "./_errors.ts";
+import { CliError, permissionDenial, usageError } from "./_errors.ts";
 import { concatBytes } from "./_output.ts";
 
 /** One `-F` or `--form-string` value, in order. */
@@ -107,6 +107,7 @@ async function toPart(field: FormField, read: FileReader): Promise<Part> {
   try {
     data = await read(value);
   } catch (error) {
+    if (permissionDenial(error)) throw error;
     throw new CliError(
       26,
       "Failed to open/read local data from file/application",

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   expandConfigs,
   OPTION_NAMES,
+  parseOptions,
   splitArgs,
   takesValue,
 } from "../../cli/_args.ts";
@@ -344,4 +345,39 @@ Deno.test("Sink stops at --max-filesize, creates --create-dirs, renames for -J, 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("parseOptions() warns of a missing -d @file and sends nothing, but a denied one is a denial", async () => {
+  const warnings: string[] = [];
+  const io = (error: Error) => ({
+    readFile: () => Promise.reject(error),
+    warn: (message: string) => (warnings.push(message), Promise.resolve()),
+    env: () => undefined,
+  });
+  const options = await parseOptions(
+    ["-d", "@gone", "http://h/"],
+    io(new Deno.errors.NotFound("gone")),
+  );
+  assert.ok(options !== "help");
+  assert.deepEqual(
+    options.body?.kind === "bytes" && [...options.body.bytes],
+    [],
+  );
+  assert.deepEqual(warnings, [
+    'Couldn\'t read data from file "gone", this makes an empty POST.',
+  ]);
+  await assert.rejects(
+    parseOptions(
+      ["-d", "@x", "http://h/"],
+      io(new Deno.errors.NotCapable("no")),
+    ),
+    Deno.errors.NotCapable,
+  );
+  await assert.rejects(
+    parseOptions(
+      ["-F", "f=@x", "http://h/"],
+      io(new Deno.errors.NotCapable("no")),
+    ),
+    Deno.errors.NotCapable,
+  );
 });
