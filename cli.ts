@@ -32,10 +32,12 @@
  *
  * @module
  */
-import { type Options, parseOptions } from "./cli/_args.ts";
+import { expandConfigs, type Options, parseOptions } from "./cli/_args.ts";
+import { denoEnv } from "./cli/_env_proxy.ts";
 import { CliError, describeError } from "./cli/_errors.ts";
 import { writeText } from "./cli/_output.ts";
-import { type Streams, transfer } from "./cli/_transfer.ts";
+import { runTransfers } from "./cli/_run.ts";
+import type { Streams } from "./cli/_transfer.ts";
 
 /**
  * Where the command writes; `Deno.stdout` and `Deno.stderr` have this shape.
@@ -82,6 +84,11 @@ export interface CliIO {
   stdin?: ReadableStream<Uint8Array>;
   /** Whether stderr is a terminal (for the progress bar). */
   stderrIsTerminal?: boolean;
+  /**
+   * Reads an environment variable (`http_proxy`, `no_proxy`...); by default
+   * `Deno.env`, where `--allow-env` grants it, else nothing.
+   */
+  env?: (name: string) => string | undefined;
 }
 
 /**
@@ -96,37 +103,68 @@ export interface CliIO {
  * assert.match(HELP, /28 timeout/);
  * ```
  */
-export const HELP = `Usage: pocket [options] URL
+export const HELP = `Usage: pocket [options] URL...
 
 A curl-like HTTP/1.1 client built on @pocket/net. Options mean what they mean
-to curl; short options cluster (-sSL, -ofile).
+to curl; short options cluster (-sSL, -ofile). URLs glob as curl's:
+{a,b}, [1-9], [01-10], [a-z], [1-9:2] (-g, --globoff turns it off).
 
   -X, --request METHOD      request method (default GET, POST with data, PUT with -T)
-  -H, --header "N: V"       add a header field, or replace pocket's ("N:" removes it)
+  -H, --header "N: V"       add a header field, or replace pocket's ("N:" removes
+                            it, "N;" sends it empty, @FILE reads one per line)
   -d, --data DATA           send DATA as a form (repeatable, joined by &;
                             @FILE reads FILE without its line breaks, @- stdin)
+      --data-raw DATA       as -d, with no @ reading
       --data-binary DATA    send DATA as is; @FILE streams FILE
+      --data-urlencode D    content, =content, name=content, @file, name@file
+  -F, --form NAME=VALUE     multipart/form-data: @FILE, <FILE, ;type=, ;filename=
+      --form-string N=V     a multipart field taken literally
+  -G, --get                 put the data in the URL's query and GET
       --json DATA           send DATA as JSON (Content-Type and Accept set)
   -T, --upload-file FILE    PUT FILE (- for stdin, chunked); a URL ending in /
                             gets the file's name
-      --expect100           send Expect: 100-continue and wait for the server
-  -o, --output FILE         write the body to FILE (progress bar on a terminal)
+      --expect100           send Expect: 100-continue
+  -e, --referer URL         send a Referer
+  -r, --range RANGE         ask for bytes RANGE (Range: bytes=RANGE)
+  -z, --time-cond DATE|FILE If-Modified-Since (-DATE: If-Unmodified-Since)
+      --etag-save FILE      save the response's ETag
+      --etag-compare FILE   send If-None-Match with the ETag saved in FILE
+      --url URL             one more URL
+  -K, --config FILE         read options from FILE (curl's syntax, - for stdin)
+  -o, --output FILE         write the body to FILE (- stdout; #1 is the first
+                            glob's text); one per URL
   -O, --remote-name         write the body to a file named as the URL's last part
+      --remote-name-all     -O for every URL without -o
+      --output-dir DIR      put output files in DIR
+      --create-dirs         make the output file's missing directories
+  -J, --remote-header-name  with -O, name the file by Content-Disposition
+  -C, --continue-at N|-     resume at N, or where the output file ends
+  -Z, --parallel            fetch the URLs at the same time
   -D, --dump-header FILE    write the response heads to FILE (- for stdout)
   -I, --head                send HEAD and print the response head
   -i, --include             print the response head before the body
-  -w, --write-out FORMAT    print FORMAT after the transfer: %{http_code},
-                            %{size_download}, %{time_total}, %{url_effective},
-                            %{content_type}, %{num_redirects}, %{redirect_url},
-                            %{size_header}, %{method}, %{exitcode},
-                            %header{NAME}; \\n, \\t; @FILE reads FORMAT
+  -w, --write-out FORMAT    print FORMAT after each transfer: %{http_code},
+                            %{size_download}, %{time_total}, %{time_connect},
+                            %{time_starttransfer}, %{url}, %{url_effective},
+                            %{scheme}, %{http_version}, %{remote_ip},
+                            %{remote_port}, %{content_type}, %{num_redirects},
+                            %{redirect_url}, %{size_header}, %{method},
+                            %{exitcode}, %{header_json}, %header{NAME},
+                            %{stderr}, %{stdout}; \\n, \\t; @FILE reads FORMAT
   -s, --silent              no progress bar, no error messages
   -S, --show-error          with -s, still show error messages
+  -#, --progress-bar        the progress bar (drawn on a terminal)
+      --stderr FILE         errors and -v go to FILE (- for stdout)
+      --trace-ascii FILE    trace what is sent and received (- for stdout)
+      --raw                 the body as it came (no decoding)
   -v, --verbose             print connection details (*) and heads (> <) on stderr
   -f, --fail                exit 22, printing no body, on HTTP status >= 400
+      --fail-with-body      exit 22 on HTTP status >= 400, the body written
   -L, --location            follow redirects (301, 302 and 303 turn POST into GET)
       --max-redirs N        follow at most N redirects (default 50, -1 no limit)
       --compressed          ask for deflate, gzip, br, zstd and decode the reply
+      --max-filesize BYTES  exit 63 for a larger body (K, M, G suffixes)
+      --limit-rate BYTES    receive at most BYTES a second (K, M, G suffixes)
   -u, --user USER:PASSWORD  server credentials (Basic, sent at once, as curl)
       --basic, --digest, --ntlm   how -u authenticates
   -b, --cookie DATA|FILE    send cookies "n=v; n2=v2", or load a cookie file
@@ -136,25 +174,40 @@ to curl; short options cluster (-sSL, -ofile).
       --retry-delay S       wait S seconds between retries
       --retry-max-time S    start no retry after S seconds
       --cacert FILE         trust the CA certificates in FILE (PEM)
-  -E, --cert FILE           client certificate (PEM), with --key
+  -E, --cert FILE           client certificate (PEM), its key in it or in --key
       --key FILE            client private key (PEM)
   -k, --insecure            refused (exit 4): use --cacert, or run pocket under
                             deno run --unsafely-ignore-certificate-errors=HOST
+      --tlsv1.2             TLS 1.2 at least (always so in Deno)
   -x, --proxy URL           use the proxy URL (http:// or https://, port 1080
-                            by default; user:password@ in it as --proxy-user)
+                            by default; user:password@ in it as --proxy-user);
+                            else http_proxy, https_proxy/HTTPS_PROXY, all_proxy
   -U, --proxy-user U:P      proxy credentials (Basic unless told otherwise)
       --proxy-basic, --proxy-digest, --proxy-ntlm   how -U authenticates
+      --noproxy LIST        hosts, domains, addresses and CIDR ranges reached
+                            directly (else no_proxy/NO_PROXY; * for all)
+      --resolve H:P:ADDR    connect to ADDR for host H, port P
+      --connect-to H:P:H2:P2  connect to H2:P2 for H:P (empty parts: any, same)
+      --unix-socket PATH    connect through the Unix socket PATH
+      --abstract-unix-socket NAME   through a Linux abstract socket
       --connect-timeout S   seconds allowed to connect
   -m, --max-time S          seconds allowed for the whole transfer
-  -A, --user-agent NAME     User-Agent (default pocket/0.1)
+  -A, --user-agent NAME     User-Agent (default pocket/0.1; "" sends none)
+      --http1.1             HTTP/1.1 (pocket's only version)
   -h, --help                show this help
 
-Exit codes (curl's): 1 unsupported protocol, 2 usage or permission denied by
-Deno, 3 bad URL, 4 option refused (-k), 5 proxy not found, 6 host not found, 7
-cannot connect, 8 bad reply, 22 HTTP error (--fail), 23 write error (also a
-closed pipe, silently), 26 read error, 28 timeout, 35 TLS error, 47 too many
-redirects, 52 empty reply, 56 connection reset, 60 certificate problem, 61
-bad content encoding, 65 cannot send the body again, 97 proxy refused or failed.
+Refused with exit 4, saying why: --http1.0, --http2, --tlsv1.3, --tls-max
+below 1.3, --ignore-content-length, --path-as-is with dot segments, and
+--raw for a chunked body.
+
+Exit codes (curl's): 1 unsupported protocol or an HTTP/0.9 reply, 2 usage or
+permission denied by Deno, 3 bad URL, 4 option refused, 5 proxy not found, 6
+host not found, 7 cannot connect, 8 bad reply, 18 body cut short, 22 HTTP
+error (--fail), 23 write error (also a closed pipe, silently), 26 read error,
+28 timeout, 33 cannot resume, 35 TLS error, 47 too many redirects, 52 empty
+reply, 56 connection reset or client certificate refused, 60 certificate
+problem, 61 bad content encoding, 63 body over --max-filesize, 65 cannot send
+the body again, 97 proxy refused or failed. With several URLs: the last one's.
 `;
 
 /**
@@ -175,8 +228,8 @@ bad content encoding, 65 cannot send the body again, 97 proxy refused or failed.
  * const stderr = {
  *   write: (bytes: Uint8Array) => (errors.push(new TextDecoder().decode(bytes)), Promise.resolve(bytes.length)),
  * };
- * assert.equal(await main(["http://[bad"], { stderr }), 3);
- * assert.equal(errors.join(""), 'pocket: (3) URL using bad/illegal format or missing URL: "http://[bad"\n');
+ * assert.equal(await main(["http://a b"], { stderr }), 3);
+ * assert.equal(errors.join(""), 'pocket: (3) URL using bad/illegal format or missing URL: "http://a b"\n');
  * ```
  *
  * @example An unknown option, in curl's words
@@ -206,12 +259,25 @@ export async function main(args: string[], io?: CliIO): Promise<number> {
     stderrIsTerminal: io.stderrIsTerminal ??
       (io.stderr === undefined && Deno.stderr.isTerminal()),
   };
+  let stdinRead = false;
+  const readFile = (path: string): Promise<Uint8Array> => {
+    if (path !== "-") return Deno.readFile(path);
+    if (stdinRead) return Promise.resolve(new Uint8Array());
+    stdinRead = true;
+    return new Response(streams.stdin).bytes();
+  };
   let options: Options | "help";
   try {
-    options = await parseOptions(
+    const expanded = await expandConfigs(
       args,
-      (value, strip) => readData(value, strip, streams),
+      async (path) => new TextDecoder().decode(await readFile(path)),
     );
+    options = await parseOptions(expanded, {
+      readFile,
+      warn: (message) =>
+        writeText(streams.stderr, `Warning: ${message}\n`).catch(() => {}),
+      env: io.env ?? denoEnv,
+    });
   } catch (error) {
     const [code, message] = describeError(error);
     const usage = error instanceof CliError && error.usage;
@@ -227,32 +293,25 @@ export async function main(args: string[], io?: CliIO): Promise<number> {
     await writeText(streams.stdout, HELP).catch(() => {});
     return 0;
   }
-  return await transfer(options, streams);
-}
-
-/** `-d @file` (line breaks dropped), `--json @file`, `@-` for stdin. */
-async function readData(
-  value: string,
-  strip: boolean,
-  io: Streams,
-): Promise<string> {
-  if (!value.startsWith("@")) return value;
-  const path = value.slice(1);
-  let text: string;
-  try {
-    text = path === "-"
-      ? await new Response(io.stdin).text()
-      : await Deno.readTextFile(path);
-  } catch (error) {
-    throw new CliError(
-      26,
-      `Failed to open/read local data from file "${path}": ${
-        (error as Error).message
-      }`,
-      { cause: error },
-    );
+  if (options.stderr === null) return await runTransfers(options, streams);
+  if (options.stderr === "-") {
+    return await runTransfers(options, {
+      ...streams,
+      stderr: streams.stdout,
+      stderrIsTerminal: false,
+    });
   }
-  return strip ? text.replace(/[\r\n]/g, "") : text;
+  // `--stderr FILE`: errors and -v go to FILE; curl keeps stderr when the
+  // file cannot be made.
+  using file = await Deno.open(options.stderr, {
+    write: true,
+    create: true,
+    truncate: true,
+  }).catch(() => null);
+  return await runTransfers(
+    options,
+    file ? { ...streams, stderr: file, stderrIsTerminal: false } : streams,
+  );
 }
 
 if (import.meta.main) {

@@ -3,7 +3,17 @@
 // (`-sSL`, `-ofile`), long ones take their value as the next argument, and
 // usage errors use curl's words.
 import { ProxyConfig } from "../client/mod.ts";
-import { CliError, usageError } from "./_errors.ts";
+import { parseConfig } from "./_config.ts";
+import { ACCEPT_ENCODING } from "./_decompress.ts";
+import { type ConnectTo, connectTo } from "./_connect_to.ts";
+import type { CookieJar } from "./_cookies.ts";
+import { noProxyList, proxyFromEnv, withNoProxy } from "./_env_proxy.ts";
+import { CliError, permissionDenial, usageError } from "./_errors.ts";
+import { concatBytes } from "./_output.ts";
+import { multipart } from "./_form.ts";
+import { expandGlob, fillOutput } from "./_glob.ts";
+import { Trace } from "./_trace.ts";
+import { dataUrlencode } from "./_urlencode.ts";
 
 /** A request body: bytes, a file streamed, or stdin (`-`). */
 export type Body =
@@ -13,12 +23,28 @@ export type Body =
 /** How pocket authenticates to the server with `-u`. */
 export type ServerAuth = "basic" | "digest" | "ntlm";
 
+/** One URL of the run (after globbing), with where its body goes. */
+export interface TransferSpec {
+  url: URL;
+  /** `-o`'s name (`#1` filled in), null for stdout. */
+  output: string | null;
+  /** `-O`: the output file is named after the URL's last segment. */
+  remoteName: boolean;
+  user: { name: string; password: string } | null;
+  proxy: ProxyConfig | null;
+}
+
 /** Everything the command line asks for. */
 export interface Options {
+  /** The transfer's URL (the first of `transfers` until the run sets it). */
   url: URL;
+  /** Every URL of the run, in order. */
+  transfers: TransferSpec[];
   /** `-X`, or null for the method the other options imply. */
   method: string | null;
   headers: [string, string][];
+  /** Fields sent with an empty value (`-H "Name;"`), lower-case names. */
+  emptyHeaders: Set<string>;
   body: Body | null;
   /** `-T`: the body is uploaded with PUT. */
   upload: boolean;
@@ -29,6 +55,8 @@ export interface Options {
   include: boolean;
   verbose: boolean;
   fail: boolean;
+  /** `--fail-with-body`: exit 22 on status >= 400, the body written. */
+  failWithBody: boolean;
   expect100: boolean;
   silent: boolean;
   showError: boolean;
@@ -55,9 +83,51 @@ export interface Options {
   maxTime: number;
   userAgent: string;
   proxy: ProxyConfig | null;
+  /** `-Z`: the URLs are fetched at the same time. */
+  parallel: boolean;
+  /** Where files go, as `Sink` opens them. */
+  files: FileOptions;
+  /** `--stderr FILE`: errors and `-v` go there (`-` for stdout). */
+  stderr: string | null;
+  /** `--unix-socket PATH`: connect there instead of to the host. */
+  unixSocket: string | null;
+  /** `--etag-save FILE`: the response's ETag is written there. */
+  etagSave: string | null;
+  /** `-C`: `"-"` for where the output file ends, an offset, or null. */
+  continueAt: string | null;
+  /** The offset the transfer resumes from (set per transfer), 0 for none. */
+  resumeFrom: number;
+  /** `-J`: the output file is named by the server's Content-Disposition. */
+  remoteHeaderName: boolean;
+  /** `--resolve` and `--connect-to`: where connections go instead. */
+  connectTo: ConnectTo | undefined;
+  /** `--raw`: the body as the server sent it (refused once chunked). */
+  raw: boolean;
+  /** `--trace-ascii`: the run's trace, or null. */
+  trace: Trace | null;
+  /** The cookies the run's transfers share (set by the run), or undefined. */
+  jar?: CookieJar;
 }
 
-type Kind = "flag" | "string" | "integer" | "seconds";
+/** How output files are opened and written. */
+export interface FileOptions {
+  /** `--create-dirs`: missing parent directories are made. */
+  createDirs: boolean;
+  /** `--output-dir`: where relative output names go. */
+  outputDir: string | null;
+  /** `--limit-rate`: bytes per second at the most, 0 for no limit. */
+  limitRate: number;
+  /** `--max-filesize`: bytes at the most, 0 for no limit (exit 63). */
+  maxFilesize: number;
+  /** Whether `-D`'s file is appended to (every transfer after the first). */
+  appendHeads: boolean;
+  /** Whether the body is appended to the output file (`-C`). */
+  append: boolean;
+  /** Whether the output file must be new (`-J`). */
+  createNew: boolean;
+}
+
+type Kind = "flag" | "string" | "integer" | "seconds" | "size";
 
 interface Spec {
   long: string;
@@ -71,17 +141,33 @@ const SPECS: Spec[] = [
   { long: "data", short: "d", kind: "string" },
   { long: "data-ascii", kind: "string" },
   { long: "data-binary", kind: "string" },
+  { long: "data-raw", kind: "string" },
+  { long: "data-urlencode", kind: "string" },
   { long: "json", kind: "string" },
+  { long: "form", short: "F", kind: "string" },
+  { long: "form-string", kind: "string" },
+  { long: "get", short: "G", kind: "flag" },
+  { long: "referer", short: "e", kind: "string" },
+  { long: "url", kind: "string" },
+  { long: "config", short: "K", kind: "string" },
   { long: "upload-file", short: "T", kind: "string" },
   { long: "expect100", kind: "flag" },
   { long: "output", short: "o", kind: "string" },
   { long: "remote-name", short: "O", kind: "flag" },
+  { long: "remote-name-all", kind: "flag" },
+  { long: "output-dir", kind: "string" },
+  { long: "create-dirs", kind: "flag" },
+  { long: "parallel", short: "Z", kind: "flag" },
+  { long: "range", short: "r", kind: "string" },
   { long: "head", short: "I", kind: "flag" },
   { long: "include", short: "i", kind: "flag" },
   { long: "verbose", short: "v", kind: "flag" },
   { long: "fail", short: "f", kind: "flag" },
+  { long: "fail-with-body", kind: "flag" },
   { long: "silent", short: "s", kind: "flag" },
   { long: "show-error", short: "S", kind: "flag" },
+  { long: "progress-bar", short: "#", kind: "flag" },
+  { long: "stderr", kind: "string" },
   { long: "write-out", short: "w", kind: "string" },
   { long: "user", short: "u", kind: "string" },
   { long: "basic", kind: "flag" },
@@ -105,50 +191,117 @@ const SPECS: Spec[] = [
   { long: "proxy-basic", kind: "flag" },
   { long: "proxy-digest", kind: "flag" },
   { long: "proxy-ntlm", kind: "flag" },
+  { long: "noproxy", kind: "string" },
+  { long: "unix-socket", kind: "string" },
+  { long: "abstract-unix-socket", kind: "string" },
   { long: "connect-timeout", kind: "seconds" },
   { long: "max-time", short: "m", kind: "seconds" },
   { long: "user-agent", short: "A", kind: "string" },
+  { long: "http1.0", short: "0", kind: "flag" },
+  { long: "http1.1", kind: "flag" },
+  { long: "http2", kind: "flag" },
+  { long: "http2-prior-knowledge", kind: "flag" },
+  { long: "tlsv1", short: "1", kind: "flag" },
+  { long: "tlsv1.0", kind: "flag" },
+  { long: "tlsv1.1", kind: "flag" },
+  { long: "tlsv1.2", kind: "flag" },
+  { long: "tlsv1.3", kind: "flag" },
+  { long: "tls-max", kind: "string" },
+  { long: "limit-rate", kind: "size" },
+  { long: "max-filesize", kind: "size" },
+  { long: "path-as-is", kind: "flag" },
+  { long: "time-cond", short: "z", kind: "string" },
+  { long: "etag-save", kind: "string" },
+  { long: "etag-compare", kind: "string" },
+  { long: "globoff", short: "g", kind: "flag" },
+  { long: "raw", kind: "flag" },
+  { long: "ignore-content-length", kind: "flag" },
+  { long: "resolve", kind: "string" },
+  { long: "connect-to", kind: "string" },
+  { long: "continue-at", short: "C", kind: "string" },
+  { long: "remote-header-name", short: "J", kind: "flag" },
+  { long: "trace-ascii", kind: "string" },
+  { long: "no-progress-meter", kind: "flag" },
+  { long: "no-buffer", short: "N", kind: "flag" },
   { long: "help", short: "h", kind: "flag" },
 ];
 
 const BY_LONG = new Map(SPECS.map((spec) => [spec.long, spec]));
+
+/** Every long option pocket reads, without its dashes. */
+export const OPTION_NAMES: readonly string[] = SPECS.map((spec) => spec.long);
 const BY_SHORT = new Map(
   SPECS.filter((spec) => spec.short).map((spec) => [spec.short!, spec]),
 );
 
 /** Each option's values in order, by long name; flags are `""`. */
-export type RawArgs = { values: Map<string, string[]>; urls: string[] };
+export type RawArgs = {
+  values: Map<string, string[]>;
+  urls: string[];
+  /** Every option with its value, in the order given. */
+  sequence: [string, string][];
+};
+
+/** Whether `option` (`-o`, `--output`, `output`) takes a value. */
+export function takesValue(option: string): boolean {
+  const spec = option.startsWith("--")
+    ? BY_LONG.get(option.slice(2))
+    : option.startsWith("-")
+    ? BY_SHORT.get(option.slice(-1))
+    : BY_LONG.get(option);
+  return spec !== undefined && spec.kind !== "flag";
+}
+
+/** `--limit-rate 100K`: bytes, with curl's K, M, G suffixes. */
+function sizeValue(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)([kKmMgG]?)[bB]?$/.exec(value);
+  if (!match) return NaN;
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
+    match[2].toLowerCase() as "" | "k" | "m" | "g"
+  ];
+  return Math.floor(Number(match[1]) * unit);
+}
 
 /**
  * Splits the arguments as curl does: `-sSo file` is `-s -S -o file`, `-ofile`
- * is `-o file`, `--output file` takes the next argument, and everything else
- * is a URL.
+ * is `-o file`, `--output file` takes the next argument, `--no-FLAG` turns
+ * a flag off, and everything else is a URL.
  *
  * @throws {CliError} Exit 2 for an unknown option or a missing value.
  */
 export function splitArgs(args: string[]): RawArgs {
   const values = new Map<string, string[]>();
   const urls: string[] = [];
+  const sequence: [string, string][] = [];
   const add = (spec: Spec, value: string, shown: string) => {
-    if (spec.kind === "integer" && !/^-?\d+$/.test(value)) {
+    const numeric = (spec.kind === "integer" && !/^-?\d+$/.test(value)) ||
+      (spec.kind === "seconds" &&
+        !(/^\d*\.?\d+$/.test(value) && Number.isFinite(Number(value)))) ||
+      (spec.kind === "size" && Number.isNaN(sizeValue(value)));
+    if (numeric) {
       throw usageError(
         `option ${shown}: expected a proper numerical parameter`,
       );
     }
-    if (
-      spec.kind === "seconds" &&
-      !(/^\d*\.?\d+$/.test(value) && Number.isFinite(Number(value)))
-    ) {
-      throw usageError(
-        `option ${shown}: expected a proper numerical parameter`,
-      );
+    if (spec.long === "url") {
+      urls.push(value);
+      return;
     }
     values.set(spec.long, [...(values.get(spec.long) ?? []), value]);
+    sequence.push([spec.long, value]);
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg.startsWith("--") && arg.length > 2) {
-      const spec = BY_LONG.get(arg.slice(2));
+      let spec = BY_LONG.get(arg.slice(2));
+      if (!spec && arg.startsWith("--no-")) {
+        spec = BY_LONG.get(arg.slice(5));
+        if (spec?.kind === "flag") {
+          values.delete(spec.long);
+          continue;
+        }
+        spec = undefined;
+      }
       if (!spec) throw usageError(`option ${arg}: is unknown`);
       if (spec.kind === "flag") {
         add(spec, "", arg);
@@ -176,28 +329,86 @@ export function splitArgs(args: string[]): RawArgs {
       urls.push(arg);
     }
   }
-  return { values, urls };
+  return { values, urls, sequence };
+}
+
+/**
+ * The arguments with every `-K FILE`/`--config FILE` replaced by what the
+ * file says (`-` is stdin), files within files too.
+ *
+ * @throws {CliError} Exit 26 when a config file cannot be read.
+ */
+export async function expandConfigs(
+  args: string[],
+  readText: (path: string) => Promise<string>,
+  depth = 0,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    let arg = args[i];
+    // `-sK file`: the flags before K stay, K takes what follows.
+    const cluster = /^-([^-K][^K]*)K(.*)$/.exec(arg);
+    if (
+      cluster && [...cluster[1]].every((c) => BY_SHORT.get(c)?.kind === "flag")
+    ) {
+      out.push(`-${cluster[1]}`);
+      arg = `-K${cluster[2]}`;
+    }
+    const attached = /^-K(.+)$/.exec(arg)?.[1];
+    if (
+      (arg === "-K" || arg === "--config") && i + 1 < args.length ||
+      attached !== undefined
+    ) {
+      const path = attached ?? args[++i];
+      let text: string;
+      try {
+        text = await readText(path);
+      } catch (error) {
+        throw new CliError(
+          26,
+          `cannot read config from '${path}': ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      const inner = parseConfig(text, takesValue);
+      out.push(
+        ...(depth < 8 ? await expandConfigs(inner, readText, depth + 1) : []),
+      );
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const FORM = "application/x-www-form-urlencoded";
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
-/** Reads `-d`/`--json` values: `@file` is the file's text (`@-` stdin). */
-export type DataReader = (value: string, strip: boolean) => Promise<string>;
+/** What parsing reads and where it warns. */
+export interface ParseIO {
+  /** A file's bytes (`-` is stdin). */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Writes a `Warning: ...` line (not with `-s`). */
+  warn(message: string): Promise<void>;
+  /** Reads an environment variable, undefined when unset or not allowed. */
+  env(name: string): string | undefined;
+}
 
 /**
  * The options of a command line, or `"help"` for `-h`.
  *
  * @throws {CliError} Exit 2 for usage errors, 3 for a malformed URL, 1 for a
- * protocol other than http and https, 4 for `-k`, 26 when a data file cannot
- * be read.
+ * protocol other than http and https, 4 for `-k` and what Deno cannot do,
+ * 26 when a file cannot be read.
  */
 export async function parseOptions(
   args: string[],
-  readData: DataReader,
+  io: ParseIO,
 ): Promise<Options | "help"> {
-  const { values, urls } = splitArgs(args);
+  const raw = splitArgs(args);
+  const { values } = raw;
   const last = (name: string) => values.get(name)?.at(-1);
   const all = (name: string) => values.get(name) ?? [];
   const has = (name: string) => values.has(name);
@@ -210,29 +421,71 @@ export async function parseOptions(
         "deno run --unsafely-ignore-certificate-errors=HOST",
     );
   }
-  if (urls.length === 0) throw usageError("no URL specified!");
-  if (urls.length > 1) {
-    throw usageError(`one URL expected, got ${urls.length}`);
+  refuseUnsupported(values);
+  if (raw.urls.length === 0) throw usageError("no URL specified!");
+  if (has("key") && !has("cert")) {
+    throw usageError("--key needs --cert");
   }
-  if (has("cert") !== has("key")) {
-    throw usageError("--cert and --key go together");
-  }
-  const url = parseUrl(urls[0]);
+  const silent = has("silent");
+  const warn = (message: string) =>
+    silent ? Promise.resolve() : io.warn(message);
+  const readText = async (path: string) =>
+    decoder.decode(await io.readFile(path));
   const headers: [string, string][] = [];
+  const emptyHeaders = new Set<string>();
   for (const header of all("header")) {
-    const colon = header.indexOf(":");
-    if (colon <= 0) {
-      throw usageError(`header "${header}" has no "Name: value" form`);
-    }
-    headers.push([
-      header.slice(0, colon).trim(),
-      header.slice(colon + 1).trim(),
-    ]);
+    const lines = header.startsWith("@")
+      ? (await readText(header.slice(1)).catch((error) => {
+        throw new CliError(
+          26,
+          `Failed to open ${header.slice(1)}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      })).split(/\r?\n/)
+      : [header];
+    for (const line of lines) addHeader(line, headers, emptyHeaders);
   }
-  const body = await readBody(values, url, readData);
+  const given = (name: string) =>
+    headers.some(([n]) => n.toLowerCase() === name);
+  const userAgent = last("user-agent");
+  // `-A ""` sends no User-Agent, as a removal does.
+  if (userAgent === "") headers.push(["User-Agent", ""]);
+  const referer = last("referer")?.replace(/;auto$/, "");
+  if (referer && !given("referer")) headers.unshift(["Referer", referer]);
+  const range = last("range");
+  if (range !== undefined && !given("range")) {
+    headers.push(["Range", `bytes=${range}`]);
+  }
+  const condition = await timeCondition(last("time-cond"), io, warn);
+  if (condition) headers.push(condition);
+  const etag = last("etag-compare");
+  if (etag !== undefined) {
+    const tag = (await readText(etag).catch(() => "")).split(/\r?\n/)[0];
+    headers.push(["If-None-Match", tag === "" ? '""' : tag]);
+  }
+  const get = has("get");
+  const data = await readData(raw.sequence, io, warn);
   const upload = has("upload-file");
   const head = has("head");
-  if (head && body) {
+  const form = raw.sequence.filter(([n]) =>
+    n === "form" || n === "form-string"
+  );
+  if (form.length > 0 && (data !== null || upload)) {
+    throw usageError(
+      "You can only select one HTTP request method! You asked for both " +
+        `${upload ? "PUT (-T, --upload-file)" : "POST (-d, --data)"} and ` +
+        "multipart formpost (-F, --form).",
+    );
+  }
+  let body: Body | null = null;
+  if (form.length > 0) {
+    const { bytes, contentType } = await multipart(
+      form.map(([n, value]) => ({ value, literal: n === "form-string" })),
+      io.readFile,
+    );
+    body = { kind: "bytes", bytes, contentType };
+  } else if (!get) body = data;
+  if (head && (body || upload)) {
     throw usageError(
       "You can only select one HTTP request method! You asked for both " +
         `${
@@ -240,38 +493,76 @@ export async function parseOptions(
         } and HEAD (-I, --head).`,
     );
   }
+  if (upload && body) {
+    throw usageError(
+      "use one of -d, --data-binary, --json, -F and -T, not several",
+    );
+  }
   if (has("json")) headers.unshift(["Accept", "application/json"]);
-  const proxy = last("proxy") === undefined ? null : proxyConfig(
-    last("proxy")!,
-    last("proxy-user"),
-    has("proxy-ntlm") ? "ntlm" : has("proxy-digest") ? "digest" : "basic",
-  );
+  if (has("raw") && has("compressed") && !given("accept-encoding")) {
+    // Asked for, and handed over undecoded.
+    headers.push(["Accept-Encoding", ACCEPT_ENCODING]);
+  }
+  const file = last("upload-file");
+  if (file !== undefined) body = { kind: "file", path: file };
+  const explicitProxy = last("proxy");
+  const noProxy = noProxyList(last("noproxy"), io.env);
+  const proxyAuth = has("proxy-ntlm")
+    ? "ntlm"
+    : has("proxy-digest")
+    ? "digest"
+    : "basic";
   if (
-    !proxy && (has("proxy-user") || has("proxy-digest") || has("proxy-ntlm"))
+    !explicitProxy &&
+    (has("proxy-user") || has("proxy-digest") || has("proxy-ntlm"))
   ) {
     throw usageError("proxy options need -x/--proxy");
   }
+  const proxyFor = (url: URL): ProxyConfig | null => {
+    const rawProxy = explicitProxy ??
+      proxyFromEnv(url.protocol.slice(0, -1), io.env);
+    if (!rawProxy) return null;
+    return withNoProxy(
+      proxyConfig(rawProxy, last("proxy-user"), proxyAuth),
+      noProxy,
+    );
+  };
+  const query = get && data?.kind === "bytes" ? decoder.decode(data.bytes) : "";
+  const transfers = urlTransfers(raw, {
+    glob: !has("globoff"),
+    remoteNameAll: has("remote-name-all"),
+    uploadName: file,
+    query,
+    user: last("user"),
+    proxyFor,
+    pathAsIs: has("path-as-is"),
+  });
+  const first = transfers[0];
   return {
-    url,
-    method: last("request") ?? null,
+    url: first.url,
+    transfers,
+    method: last("request") ?? (get ? (head ? "HEAD" : "GET") : null),
     headers,
+    emptyHeaders,
     body,
     upload,
-    output: last("output") ?? null,
-    remoteName: has("remote-name"),
+    output: first.output,
+    remoteName: first.remoteName,
     head,
     include: has("include"),
     verbose: has("verbose"),
-    fail: has("fail"),
+    fail: has("fail") || has("fail-with-body"),
+    failWithBody: has("fail-with-body"),
     expect100: has("expect100"),
-    silent: has("silent"),
+    silent,
     showError: has("show-error"),
-    writeOut: await writeOutFormat(last("write-out")),
-    user: credentials(last("user"), url),
+    writeOut: await writeOutFormat(last("write-out"), readText),
+    user: first.user,
     auth: has("ntlm") ? "ntlm" : has("digest") ? "digest" : "basic",
     location: has("location"),
     maxRedirs: Number(last("max-redirs") ?? 50),
-    compressed: has("compressed"),
+    // --raw hands a coded body over as it came, as curl does.
+    compressed: has("compressed") && !has("raw"),
     retry: Math.max(0, Number(last("retry") ?? 0)),
     retryDelay: Math.max(0, Number(last("retry-delay") ?? 0)) * 1000,
     retryMaxTime: Math.max(0, Number(last("retry-max-time") ?? 0)) * 1000,
@@ -280,12 +571,278 @@ export async function parseOptions(
     cookieJar: last("cookie-jar") ?? null,
     cacert: last("cacert"),
     cert: last("cert"),
-    key: last("key"),
+    // curl reads the key from the certificate's file when not told.
+    key: last("key") ?? last("cert"),
     connectTimeout: milliseconds(last("connect-timeout")),
     maxTime: milliseconds(last("max-time")),
-    userAgent: last("user-agent") ?? "pocket/0.1",
-    proxy,
+    userAgent: userAgent || "pocket/0.1",
+    proxy: first.proxy,
+    parallel: has("parallel"),
+    files: {
+      createDirs: has("create-dirs"),
+      outputDir: last("output-dir") ?? null,
+      limitRate: sizeValue(last("limit-rate") ?? "0"),
+      maxFilesize: sizeValue(last("max-filesize") ?? "0"),
+      appendHeads: false,
+      append: false,
+      createNew: false,
+    },
+    stderr: last("stderr") ?? null,
+    // An abstract socket's name starts with a NUL byte, as Linux has it.
+    unixSocket: last("unix-socket") ??
+      (has("abstract-unix-socket")
+        ? `\0${last("abstract-unix-socket")}`
+        : null),
+    etagSave: last("etag-save") ?? null,
+    continueAt: continueAt(last("continue-at")),
+    resumeFrom: 0,
+    remoteHeaderName: has("remote-header-name"),
+    connectTo: connectTo(all("resolve"), all("connect-to")),
+    trace: traceTo(last("trace-ascii")),
+    raw: has("raw"),
   };
+}
+
+/**
+ * Options pocket reads but cannot honour as curl does: refused with curl's
+ * exit 4 ("a feature not built in") and a line saying why.
+ */
+function refuseUnsupported(values: Map<string, string[]>): void {
+  const why: Record<string, string> = {
+    "http1.0": "the Agent speaks HTTP/1.1 only",
+    "http2": "the Agent has no HTTP/2 yet",
+    "http2-prior-knowledge": "the Agent has no HTTP/2 yet",
+    "tlsv1.3": "Deno's TLS cannot be held to TLS 1.3 (it takes 1.2 and 1.3)",
+    "ignore-content-length": "the Agent reads a body by its Content-Length",
+  };
+  for (const [name, reason] of Object.entries(why)) {
+    if (values.has(name)) {
+      throw new CliError(
+        4,
+        `--${name} is not supported in pocket: ${reason}`,
+      );
+    }
+  }
+  const max = values.get("tls-max")?.at(-1);
+  if (max !== undefined && max !== "1.3" && max !== "default") {
+    throw new CliError(
+      4,
+      `--tls-max ${max} is not supported in pocket: Deno's TLS cannot be held below TLS 1.3`,
+    );
+  }
+}
+
+/** One `-H` line: `Name: value`, `Name:` (removal) or `Name;` (empty). */
+function addHeader(
+  line: string,
+  headers: [string, string][],
+  emptyHeaders: Set<string>,
+): void {
+  const colon = line.indexOf(":");
+  if (colon > 0) {
+    headers.push([
+      line.slice(0, colon).trim(),
+      line.slice(colon + 1).trim(),
+    ]);
+    return;
+  }
+  // curl sends "Name;" as an empty field and ignores other lines.
+  const semicolon = line.indexOf(";");
+  if (semicolon > 0 && semicolon === line.trimEnd().length - 1) {
+    const name = line.slice(0, semicolon).trim();
+    headers.push([name, ""]);
+    emptyHeaders.add(name.toLowerCase());
+  }
+}
+
+/** `-z DATE`, `-z -DATE` or `-z FILE` as a condition field. */
+async function timeCondition(
+  value: string | undefined,
+  io: ParseIO,
+  warn: (message: string) => Promise<void>,
+): Promise<[string, string] | null> {
+  if (value === undefined) return null;
+  const unmodified = value.startsWith("-");
+  const text = unmodified ? value.slice(1) : value;
+  let time = Date.parse(text);
+  if (Number.isNaN(time)) {
+    try {
+      time = (await Deno.stat(text)).mtime?.getTime() ?? NaN;
+    } catch {
+      time = NaN;
+    }
+    if (Number.isNaN(time)) {
+      await warn(
+        "Illegal date format for -z, --time-cond (and not a file name). ",
+      );
+      await warn(
+        "Disabling time condition. See curl_getdate(3) for valid date syntax.",
+      );
+      return null;
+    }
+  }
+  void io;
+  return [
+    unmodified ? "If-Unmodified-Since" : "If-Modified-Since",
+    new Date(time).toUTCString(),
+  ];
+}
+
+/**
+ * The body of `-d`, `--data-ascii`, `--data-raw`, `--data-binary`,
+ * `--data-urlencode` and `--json` in the order given: joined by `&` (one
+ * `--json` after another is appended as is). `@FILE` reads a file (`-d`
+ * without its line breaks); a missing one is a warning and sends nothing,
+ * as curl.
+ */
+async function readData(
+  sequence: [string, string][],
+  io: ParseIO,
+  warn: (message: string) => Promise<void>,
+): Promise<Body | null> {
+  const KINDS = [
+    "data",
+    "data-ascii",
+    "data-raw",
+    "data-binary",
+    "data-urlencode",
+    "json",
+  ];
+  const items = sequence.filter(([n]) => KINDS.includes(n));
+  if (items.length === 0) return null;
+  const json = items.some(([n]) => n === "json");
+  const contentType = json ? "application/json" : FORM;
+  if (
+    items.length === 1 && items[0][0] === "data-binary" &&
+    items[0][1].startsWith("@") && items[0][1] !== "@-" &&
+    await isFile(items[0][1].slice(1))
+  ) {
+    // Streamed from the file rather than read whole here.
+    return { kind: "file", path: items[0][1].slice(1), contentType };
+  }
+  const fileText = async (path: string): Promise<Uint8Array> => {
+    try {
+      return await io.readFile(path);
+    } catch (error) {
+      // Deno's denial is said as such (exit 2), not taken for a missing file.
+      if (permissionDenial(error)) throw error;
+      await warn(
+        `Couldn't read data from file "${path}", this makes an empty POST.`,
+      );
+      return new Uint8Array();
+    }
+  };
+  const chunks: Uint8Array[] = [];
+  let previous = "";
+  for (const [name, value] of items) {
+    let bytes: Uint8Array;
+    if (
+      name === "data-raw" || !value.startsWith("@") && name !== "data-urlencode"
+    ) {
+      bytes = encoder.encode(value);
+    } else if (name === "data-urlencode") {
+      bytes = encoder.encode(
+        await dataUrlencode(
+          value,
+          async (p) => decoder.decode(await fileText(p)),
+        ),
+      );
+    } else {
+      bytes = await fileText(value.slice(1));
+      if (name === "data" || name === "data-ascii") {
+        bytes = bytes.filter((b) => b !== 13 && b !== 10);
+      }
+    }
+    if (chunks.length > 0 && !(name === "json" && previous === "json")) {
+      chunks.push(encoder.encode("&"));
+    }
+    chunks.push(bytes);
+    previous = name;
+  }
+  const all = concatBytes(chunks);
+  return { kind: "bytes", bytes: all, contentType };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The run's URLs after globbing, each with its output: the n-th `-o`/`-O`
+ * goes with the n-th URL (all of a glob's URLs, `#1` filled in), as curl
+ * pairs them; `--remote-name-all` gives the rest `-O`.
+ */
+function urlTransfers(
+  raw: RawArgs,
+  how: {
+    glob: boolean;
+    remoteNameAll: boolean;
+    uploadName: string | undefined;
+    query: string;
+    user: string | undefined;
+    proxyFor: (url: URL) => ProxyConfig | null;
+    pathAsIs: boolean;
+  },
+): TransferSpec[] {
+  const outputs = raw.sequence.filter(([n]) =>
+    n === "output" || n === "remote-name"
+  );
+  const transfers: TransferSpec[] = [];
+  raw.urls.forEach((given, index) => {
+    const out = outputs[index];
+    const expanded = how.glob
+      ? expandGlob(given)
+      : [{ url: given, matches: [] }];
+    for (const { url: text, matches } of expanded) {
+      const url = parseUrl(text);
+      if (how.pathAsIs && /\/\.\.?(\/|$|\?|#)/.test(text)) {
+        throw new CliError(
+          4,
+          "--path-as-is is not supported in pocket for a path with . or .. segments: the URL is normalized before it is sent",
+        );
+      }
+      if (
+        how.uploadName !== undefined && how.uploadName !== "-" &&
+        url.pathname.endsWith("/")
+      ) {
+        url.pathname += encodeURIComponent(how.uploadName.split("/").at(-1)!);
+      }
+      if (how.query !== "") {
+        url.search = url.search
+          ? `${url.search}&${how.query}`
+          : `?${how.query}`;
+      }
+      const user = credentials(how.user, url);
+      transfers.push({
+        url,
+        output: out?.[0] === "output" ? fillOutput(out[1], matches) : null,
+        remoteName: out?.[0] === "remote-name" ||
+          (out === undefined && how.remoteNameAll),
+        user,
+        proxy: how.proxyFor(url),
+      });
+    }
+  });
+  return transfers;
+}
+
+/** `--trace-ascii FILE`, `-` for stdout. */
+function traceTo(path: string | undefined): Trace | null {
+  if (path === undefined) return null;
+  return new Trace(path);
+}
+
+/** `-C -` or `-C OFFSET`. */
+function continueAt(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value !== "-" && !/^\d+$/.test(value)) {
+    throw usageError("option -C: expected a proper numerical parameter");
+  }
+  return value;
 }
 
 function milliseconds(value: string | undefined): number {
@@ -314,75 +871,20 @@ export function parseUrl(raw: string): URL {
   return url;
 }
 
-async function readBody(
-  values: Map<string, string[]>,
-  url: URL,
-  readData: DataReader,
-): Promise<Body | null> {
-  const data = values.get("data") ?? [];
-  const ascii = values.get("data-ascii") ?? [];
-  const binary = values.get("data-binary") ?? [];
-  const json = values.get("json") ?? [];
-  const file = values.get("upload-file")?.at(-1);
-  const kinds = [
-    data.length + ascii.length > 0,
-    binary.length > 0,
-    json.length > 0,
-    file !== undefined,
-  ]
-    .filter(Boolean).length;
-  if (kinds > 1) {
-    throw usageError(
-      "use one of -d, --data-binary, --json and -T, not several",
-    );
-  }
-  if (file !== undefined) {
-    if (file !== "-" && url.pathname.endsWith("/")) {
-      url.pathname += encodeURIComponent(file.split("/").at(-1)!);
-    }
-    return { kind: "file", path: file };
-  }
-  const form = [...data, ...ascii];
-  if (form.length === 0 && binary.length === 1 && binary[0].startsWith("@")) {
-    return { kind: "file", path: binary[0].slice(1), contentType: FORM };
-  }
-  if (json.length > 0) {
-    const parts = await Promise.all(json.map((v) => readData(v, false)));
-    return {
-      kind: "bytes",
-      bytes: encoder.encode(parts.join("")),
-      contentType: "application/json",
-    };
-  }
-  if (form.length > 0 || binary.length > 0) {
-    const parts = await Promise.all([
-      ...form.map((v) => readData(v, true)),
-      ...binary.map((v) => readData(v, false)),
-    ]);
-    return {
-      kind: "bytes",
-      bytes: encoder.encode(parts.join("&")),
-      contentType: FORM,
-    };
-  }
-  return null;
-}
-
-/** `-w`'s format; `@file` reads it from a file, `@-` is not supported. */
+/** `-w`'s format; `@file` reads it from a file, `@-` from stdin. */
 async function writeOutFormat(
   value: string | undefined,
+  readText: (path: string) => Promise<string>,
 ): Promise<string | null> {
   if (value === undefined) return null;
   if (!value.startsWith("@")) return value;
   try {
-    return await Deno.readTextFile(value.slice(1));
+    return await readText(value.slice(1));
   } catch (error) {
     throw new CliError(
       26,
       `Failed to read ${value.slice(1)}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
 }

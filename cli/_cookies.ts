@@ -74,10 +74,9 @@ export class CookieJar {
       pathMatches(c.path, url.pathname) &&
       (!c.secure || secureContext(url, host))
     ).sort(sendOrder);
-    const parts = [
-      ...matching.map((c) => `${c.name}=${c.value}`),
-      ...this.#strings,
-    ];
+    // curl joins the `-b` strings with ";" and puts them after the jar's.
+    const parts = matching.map((c) => `${c.name}=${c.value}`);
+    if (this.#strings.length > 0) parts.push(this.#strings.join(";"));
     return parts.length ? parts.join("; ") : null;
   }
 

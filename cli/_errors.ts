@@ -82,14 +82,41 @@ export function describeError(
   }
   if (error instanceof ConnectionRefusedException) return [7, message];
   if (error instanceof TimeoutException) return [28, message];
+  // The server refused the handshake for want of our certificate: curl
+  // sees the alert when it reads, 56, not a problem with the server's.
+  if (
+    error instanceof CertificateValidationException &&
+    /requires a client certificate|refused the client certificate/.test(
+      message,
+    )
+  ) {
+    return [56, message];
+  }
   if (error instanceof CertificateValidationException) return [60, message];
   if (error instanceof SSLException) return [35, message];
   if (error instanceof ProxyException) return [97, message];
-  if (error instanceof MessageException) return [8, message];
+  if (error instanceof MessageException) {
+    // A body cut short of its length or last chunk: curl's "partial file".
+    if (
+      /Content-Length missing|closed inside a chunk|closed before the last chunk/
+        .test(message)
+    ) {
+      return [18, message];
+    }
+    if (http09(message)) {
+      return [1, `Received HTTP/0.9 when not allowed (${message})`];
+    }
+    return [8, message];
+  }
   if (error instanceof NoMessageException) return [52, message];
   if (error instanceof ConnectionResetException) return [56, message];
   if (error instanceof NetException) return [7, message];
   return [1, message];
+}
+
+/** A reply without a status line: an HTTP/0.9 body, which curl refuses. */
+function http09(message: string): boolean {
+  return /invalid status line "(?!HTTP\/)/.test(message);
 }
 
 function firstLine(text: string): string {

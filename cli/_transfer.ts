@@ -12,7 +12,15 @@ import { curlRedirects, type Hop, isRedirect } from "./_follow.ts";
 import { headText, Progress, type Writer, writeText } from "./_output.ts";
 import { retryWait, transientReason } from "./_retry.ts";
 import { curlAuth } from "./_server_auth.ts";
-import { Sink } from "./_sink.ts";
+import {
+  afterTransfer,
+  beforeBody,
+  bodySink,
+  headSink,
+  infoFor,
+  unixSocketsFor,
+} from "./_hooks.ts";
+import type { Sink } from "./_sink.ts";
 import { Transport, type Upload } from "./_transport.ts";
 import type {
   DispatchRequest,
@@ -27,8 +35,10 @@ import { redirect } from "../client/_agent/steps/redirect.ts";
 import { auth } from "../client/_agent/steps/auth.ts";
 import {
   emptyStats,
-  expandWriteOut,
+  noteConnect,
+  noteResponse,
   type TransferStats,
+  writeWriteOut,
 } from "./_write_out.ts";
 
 /** The process around a run. */
@@ -71,15 +81,12 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
     options.url.href,
     options.method ?? impliedMethod(options),
   );
-  const jar = await cookieJar(options);
+  const jar = options.jar ?? await cookieJar(options);
   let sink: Sink | null = null;
-  const heads = options.dumpHeader === null ? null : new Sink(
-    options.dumpHeader === "-" ? null : options.dumpHeader,
-    io.stdout,
-  );
+  const heads = headSink(options, io.stdout);
   let code = 0;
   try {
-    sink = new Sink(outputPath(options), io.stdout);
+    sink = bodySink(options, outputPath(options), io.stdout);
     const upload = options.body ? await openUpload(options.body, io) : null;
     await using transport = new Transport({
       cacert: options.cacert,
@@ -87,9 +94,10 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
       key: options.key,
       connectTimeout: options.connectTimeout,
       proxy: options.proxy,
-      info: options.verbose
-        ? (line) => writeText(io.stderr, `* ${line}\n`)
-        : null,
+      unixSockets: unixSocketsFor(options),
+      connectTo: options.connectTo,
+      onConnect: (event) => noteConnect(stats, event),
+      info: infoFor(options, io.stderr),
     });
     code = await withRetries({
       options,
@@ -127,17 +135,11 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
       );
     }
   }
+  code = await afterTransfer(options, stats, code, io.stderr);
   if (options.writeOut !== null) {
     stats.timeTotal = (performance.now() - started) / 1000;
     stats.exitCode = code;
-    const text = expandWriteOut(options.writeOut, stats, (message) => {
-      writeText(io.stderr, `pocket: ${message}\n`).catch(() => {});
-    });
-    try {
-      await writeText(io.stdout, text);
-    } catch {
-      if (code === 0) code = 23;
-    }
+    code = await writeWriteOut(options.writeOut, stats, io, code);
   }
   return code;
 }
@@ -155,7 +157,8 @@ function outputPath(options: Options): string | null {
   return name;
 }
 
-async function cookieJar(options: Options): Promise<CookieJar> {
+/** The run's cookie engine: `-b` strings and files, started for `-c`. */
+export async function cookieJar(options: Options): Promise<CookieJar> {
   const strings = options.cookies.filter((c) => c.includes("="));
   const files = options.cookies.filter((c) => !c.includes("="));
   // `-b ""` starts the engine with no file, as in curl.
@@ -238,6 +241,8 @@ async function attempt(run: Run): Promise<string | null> {
   // Every exchange's response head, for -i: all but the last are the
   // redirects followed and the challenges answered.
   const heads: string[] = [];
+  // The bytes of the body last sent, for --trace-ascii (a stream: none).
+  let sentBody: Uint8Array | null = null;
   const onExchange = async (exchange: ExchangeInfo) => {
     const { request, response, url } = exchange;
     const status =
@@ -256,6 +261,14 @@ async function attempt(run: Run): Promise<string | null> {
       );
       await writeText(io.stderr, headText(status, response.fields, "< "));
     }
+    options.trace?.sent(
+      [
+        `${request.method} ${request.target} ${request.version}`,
+        request.fields,
+      ],
+      sentBody,
+    );
+    options.trace?.received(status, response.fields);
     jar.receive(url, values(response.fields, "set-cookie"));
     const head = headText(status, response.fields, "");
     await run.heads?.write(new TextEncoder().encode(head));
@@ -275,12 +288,14 @@ async function attempt(run: Run): Promise<string | null> {
         `Invalid request: a ${method} request cannot have a body`,
       );
     }
+    const body = hop.withBody ? await transport.body(upload!) : NO_BODY;
+    sentBody = body.body instanceof Uint8Array ? body.body : null;
     return {
       url: hop.url,
       method,
       headers: new Headers(),
       fields,
-      body: hop.withBody ? await transport.body(upload!) : NO_BODY,
+      body,
       signal: transport.signal,
       onExchange,
     };
@@ -316,7 +331,9 @@ async function attempt(run: Run): Promise<string | null> {
   if (location !== undefined && isRedirect(response.status)) {
     stats.redirectUrl = new URL(location, response.url).href;
   }
-  if (options.fail && response.status >= 400) {
+  if (options.fail && !options.failWithBody && response.status >= 400) {
+    // curl writes the head it was asked for before failing.
+    if (options.include || options.head) await writeHead(sink, heads.at(-1)!);
     await response.body?.cancel();
     throw new CliError(
       22,
@@ -324,7 +341,19 @@ async function attempt(run: Run): Promise<string | null> {
     );
   }
   if (options.include || options.head) await writeHead(sink, heads.at(-1)!);
-  await writeBody(options, io, sink, response);
+  const length = values(response.fields, "content-length")[0];
+  const contentLength = length === undefined ? -1 : Number(length);
+  sink.checkLength(contentLength);
+  const head = { ...response, headers: response.fields, contentLength };
+  if (beforeBody(options, sink, head)) {
+    await writeBody(options, io, sink, response);
+  } else await response.body?.cancel();
+  if (options.failWithBody && response.status >= 400) {
+    throw new CliError(
+      22,
+      `The requested URL returned error: ${response.status}`,
+    );
+  }
   return values(response.fields, "retry-after")[0] ?? null;
 }
 
@@ -347,6 +376,7 @@ function record(
   stats.sizeDownload = 0;
   stats.contentType = values(fields, "content-type")[0] ?? "";
   stats.headers = fields;
+  noteResponse(stats, exchange.response.version);
 }
 
 function writeHead(sink: Sink, head: string): Promise<void> {
@@ -375,7 +405,9 @@ function requestHeaders(
       continue;
     }
     // `-H "Name:"` removes the field.
-    if (value !== "") kept.push([name, value]);
+    if (value !== "" || options.emptyHeaders.has(lower)) {
+      kept.push([name, value]);
+    }
   }
   return kept;
 }
@@ -386,8 +418,9 @@ async function writeBody(
   sink: Sink,
   response: DispatchResponse,
 ): Promise<void> {
-  const body = response.body ??
+  const raw = response.body ??
     new Blob([(response.whole ?? new Uint8Array(0)) as BlobPart]).stream();
+  const body = options.trace ? options.trace.body(raw) : raw;
   const length = values(response.fields, "content-length")[0];
   const progress = sink.toFile && io.stderrIsTerminal && !options.silent
     ? new Progress(io.stderr, length === undefined ? -1 : Number(length))

@@ -6,6 +6,8 @@
 // event per exchange: the heads as sent and as received.
 import {
   Agent,
+  AgentConnectEvent,
+  type AgentOptions,
   Context,
   type ProxyConfig,
   SSLException,
@@ -35,6 +37,12 @@ export interface TransportOptions {
   key?: string;
   connectTimeout: number;
   proxy: ProxyConfig | null;
+  /** `--unix-socket`: Unix sockets by origin, as the Agent takes them. */
+  unixSockets?: Record<string, string>;
+  /** `--resolve`, `--connect-to`: where connections go instead. */
+  connectTo?: AgentOptions["connectTo"];
+  /** Told of every new connection (for `-w`'s connection variables). */
+  onConnect?: (event: AgentConnectEvent) => void;
   /** Writes a `-v` info line (`* ...`), or null when not verbose. */
   info: ((line: string) => Promise<void>) | null;
 }
@@ -99,6 +107,14 @@ export class Transport implements AsyncDisposable {
         maxRedirections: 0,
         decompress: false,
         ...(this.#options.proxy ? { proxy: this.#options.proxy } : {}),
+        connectTo: this.#options.connectTo,
+        ...(this.#options.unixSockets
+          ? { unixSockets: this.#options.unixSockets }
+          : {}),
+      });
+      const onConnect = this.#options.onConnect;
+      agent.addEventListener("connect", (event) => {
+        if (event instanceof AgentConnectEvent) onConnect?.(event);
       });
       const info = this.#options.info;
       if (info) this.#trace = new ConnectTrace(agent, info);

@@ -79,6 +79,15 @@ export interface AgentOptions {
   credentials?: Record<string, HTTPCredentials>;
   /** Unix sockets by origin (`"http://app.internal"`): that origin's connections go there. */
   unixSockets?: Record<string, string>;
+  /**
+   * Where to connect for a host and port instead of them (as curl's
+   * `--resolve` and `--connect-to`); the request, its `Host` and TLS's name
+   * stay the URL's. Undefined keeps the host and port.
+   */
+  connectTo?: (
+    host: string,
+    port: number,
+  ) => { host: string; port: number } | undefined;
 }
 
 /**
@@ -254,6 +263,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
   readonly #dispatch: Dispatch;
   // The decode step's, set up front so that the step need not copy the request.
   readonly #acceptEncoding: string | undefined;
+  readonly #connectTo: AgentOptions["connectTo"];
   #closed = false;
 
   /**
@@ -289,6 +299,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
       ? proxy
       : new ProxyConfig(proxy);
     this.#sockets = new Map();
+    this.#connectTo = options.connectTo;
     for (const [origin, path] of Object.entries(options.unixSockets ?? {})) {
       const url = new URL(origin);
       if (url.protocol !== "http:") {
@@ -509,6 +520,10 @@ export class Agent extends EventTarget implements AsyncDisposable {
         host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
         port,
         socketPath: this.#sockets.get(url.origin),
+        address: this.#connectTo?.(
+          url.hostname.replace(/^\[(.*)\]$/, "$1"),
+          port,
+        ),
       };
       const connection = {
         context: this.#options.context,

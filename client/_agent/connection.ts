@@ -38,6 +38,8 @@ export interface Origin {
   port: number;
   /** A Unix socket to connect to instead of host and port. */
   socketPath?: string;
+  /** Where to connect instead of host and port (TLS still checks `host`). */
+  address?: { host: string; port: number };
 }
 
 /** How the connections of an agent are opened and timed. */
@@ -104,8 +106,8 @@ class Route {
   target(challengeUri: string, signal: AbortSignal): ConnectTarget {
     const { origin, context } = this;
     return {
-      host: origin.host,
-      port: origin.port,
+      host: origin.address?.host ?? origin.host,
+      port: origin.address?.port ?? origin.port,
       unixPath: origin.socketPath ?? null,
       given: null,
       proxy: this.proxy,

@@ -38,6 +38,50 @@ export function curlPeer(tls = false): Deno.HttpServer<Deno.NetAddr> {
     const path = url.pathname;
     const h = request.headers;
     if (path === "/hello") return text("hello\n");
+    if (path === "/dump") return text(await dump(request));
+    if (path === "/stream") {
+      // No length: sent chunked.
+      return new Response(
+        ReadableStream.from(["one ", "two\n"]).pipeThrough(
+          new TextEncoderStream(),
+        ),
+      );
+    }
+    if (path.startsWith("/status/")) {
+      return text(`status ${path.slice(8)}\n`, {
+        status: Number(path.slice(8)),
+      });
+    }
+    if (path === "/disposition") {
+      return text("named\n", {
+        headers: {
+          "content-disposition":
+            'attachment; filename="../elsewhere/report 1.txt"',
+        },
+      });
+    }
+    if (path === "/etag") {
+      return h.get("if-none-match") === '"v1"'
+        ? new Response(null, { status: 304, headers: { etag: '"v1"' } })
+        : text("tagged\n", { headers: { etag: '"v1"' } });
+    }
+    if (path === "/digits") {
+      const all = "0123456789abcdefghij";
+      const range = /^bytes=(\d+)-(\d*)$/.exec(h.get("range") ?? "");
+      if (!range) return text(all);
+      const from = Number(range[1]);
+      if (from >= all.length) {
+        return text("", {
+          status: 416,
+          headers: { "content-range": `bytes */${all.length}` },
+        });
+      }
+      const to = range[2] === "" ? all.length - 1 : Number(range[2]);
+      return text(all.slice(from, to + 1), {
+        status: 206,
+        headers: { "content-range": `bytes ${from}-${to}/${all.length}` },
+      });
+    }
     if (path === "/missing") return text("no such thing\n", { status: 404 });
     if (path === "/echo" || path.startsWith("/upload/")) {
       return text(
@@ -119,6 +163,20 @@ export function curlPeer(tls = false): Deno.HttpServer<Deno.NetAddr> {
     if (path === "/hang") return untilClientLeaves(request);
     return text("not here\n", { status: 404 });
   });
+}
+
+/**
+ * The request as text, the same for both tools: names in lower case and
+ * sorted, the User-Agent's tool name and the multipart boundary blanked.
+ */
+async function dump(request: Request): Promise<string> {
+  const { pathname, search } = new URL(request.url);
+  const lines = [`${request.method} ${pathname}${search}`];
+  for (const [name, value] of request.headers) {
+    lines.push(`${name}: ${value.replace(/^(curl|pocket)\/[\d.]+$/, "TOOL")}`);
+  }
+  lines.push(`[${await request.text()}]`);
+  return lines.join("\n").replace(/-{24}[0-9a-f]{16}/g, "BOUNDARY") + "\n";
 }
 
 /** RFC 7616 Digest with MD5 and qop=auth for ann:s3cret. */
@@ -209,15 +267,40 @@ export interface Outcome {
   files: Record<string, string>;
 }
 
+/** The proxy variables both tools are run without, unless a test sets them. */
+const PROXY_VARIABLES = [
+  "http_proxy",
+  "HTTP_PROXY",
+  "https_proxy",
+  "HTTPS_PROXY",
+  "all_proxy",
+  "ALL_PROXY",
+  "no_proxy",
+  "NO_PROXY",
+];
+
+/** What both tools keep of the environment (not its proxy variables). */
+function keptEnv(): Record<string, string> {
+  return Object.fromEntries(
+    ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
+      const value = Deno.env.get(name);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+}
+
 async function runIn(
   command: string,
   args: string[],
   cwd: string,
   stdin?: string,
+  env: Record<string, string> = {},
 ): Promise<Outcome> {
   const child = new Deno.Command(command, {
     args,
     cwd,
+    clearEnv: true,
+    env: { ...keptEnv(), ...env },
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -229,11 +312,16 @@ async function runIn(
   }
   const { code, stdout, stderr } = await child.output();
   const files: Record<string, string> = {};
-  for await (const entry of Deno.readDir(cwd)) {
-    if (!entry.name.startsWith("in-")) {
-      files[entry.name] = await Deno.readTextFile(`${cwd}/${entry.name}`);
+  const walk = async (sub: string) => {
+    for await (const entry of Deno.readDir(`${cwd}/${sub}`)) {
+      const name = sub + entry.name;
+      if (entry.isDirectory) await walk(`${name}/`);
+      else if (!name.startsWith("in-") && entry.isFile) {
+        files[name] = await Deno.readTextFile(`${cwd}/${name}`);
+      }
     }
-  }
+  };
+  await walk("");
   return {
     code,
     stdout: decoder.decode(stdout),
@@ -245,6 +333,20 @@ async function runIn(
 /** Input files both tools get, as `in-NAME` in their directories. */
 export type Inputs = Record<string, string>;
 
+/** How {@linkcode curlAndPocket} runs both tools. */
+export interface CurlAndPocketOptions {
+  inputs?: Inputs;
+  stdin?: string;
+  /** pocket's `--allow-net`; `"*"` for all of it. */
+  net?: string;
+  /** Environment variables for both (the proxy ones are cleared first). */
+  env?: Record<string, string>;
+  /** More paths pocket may read and write (a Unix socket). */
+  paths?: string[];
+  /** Files in place before the run, by name, compared after it. */
+  files?: Record<string, string>;
+}
+
 /**
  * Runs curl and pocket with the same arguments (`{dir}` is each one's own
  * directory; `{tool}` is "curl" or "pocket", for server-side state), each in
@@ -252,7 +354,7 @@ export type Inputs = Record<string, string>;
  */
 export async function curlAndPocket(
   args: string[],
-  options: { inputs?: Inputs; stdin?: string; net?: string } = {},
+  options: CurlAndPocketOptions = {},
 ): Promise<{ curl: Outcome; pocket: Outcome }> {
   const run = async (tool: "curl" | "pocket") => {
     const dir = await Deno.makeTempDir({ prefix: `pocket-diff-${tool}-` });
@@ -260,23 +362,31 @@ export async function curlAndPocket(
       for (const [name, content] of Object.entries(options.inputs ?? {})) {
         await Deno.writeTextFile(`${dir}/in-${name}`, content);
       }
+      for (const [name, content] of Object.entries(options.files ?? {})) {
+        await Deno.writeTextFile(`${dir}/${name}`, content);
+      }
       const filled = args.map((a) =>
         a.replaceAll("{dir}", dir).replaceAll("{tool}", tool)
       );
       const outcome = tool === "curl"
-        ? await runIn("curl", filled, dir, options.stdin)
+        ? await runIn("curl", filled, dir, options.stdin, options.env)
         : await runIn(
           "deno",
           [
             "run",
-            `--allow-net=${options.net ?? "127.0.0.1,localhost"}`,
-            `--allow-read=${dir},${FIXTURES}`,
-            `--allow-write=${dir}`,
+            options.net === "*" ? "--allow-net" : `--allow-net=${[
+              options.net ?? "127.0.0.1,localhost",
+              ...(options.paths ?? []).map((path) => `unix:${path}`),
+            ]}`,
+            `--allow-read=${[dir, FIXTURES, ...options.paths ?? []]}`,
+            `--allow-write=${[dir, ...options.paths ?? []]}`,
+            `--allow-env=${PROXY_VARIABLES}`,
             CLI,
             ...filled,
           ],
           dir,
           options.stdin,
+          options.env,
         );
       return normalize(outcome, dir);
     } finally {
@@ -289,7 +399,9 @@ export async function curlAndPocket(
 
 function normalize(outcome: Outcome, dir: string): Outcome {
   const clean = (s: string) =>
-    s.replace(/^date: .*$/gim, "date: -").replaceAll(dir, "{dir}");
+    s.replace(/^date: .*$/gim, "date: -")
+      .replace(/"date":\["[^"]*"\]/g, '"date":["-"]')
+      .replaceAll(dir, "{dir}");
   const files: Record<string, string> = {};
   for (const [name, content] of Object.entries(outcome.files)) {
     files[name] = clean(content);

@@ -298,6 +298,29 @@ Deno.test("Agent: a Unix socket serves an origin", async () => {
   );
 });
 
+Deno.test("Agent connectTo sends an origin's connections elsewhere, its Host kept", async () => {
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => new Response(request.headers.get("host")),
+  );
+  const asked: string[] = [];
+  await using agent = new Agent({
+    connectTo: (host, port) => {
+      asked.push(`${host}:${port}`);
+      return host === "app.test"
+        ? { host: "127.0.0.1", port: server.addr.port }
+        : undefined;
+    },
+  });
+  const response = await agent.fetch("http://app.test:81/hi");
+  assert.equal(await response.text(), "app.test:81");
+  assert.deepEqual(asked, ["app.test:81"]);
+  await assert.rejects(
+    agent.request("http://127.0.0.1:1/"),
+    ConnectionRefusedException,
+  );
+});
+
 Deno.test("Agent.close() ends requests in flight and refuses new ones", async () => {
   await using server = startAgentServer();
   const agent = agentFor();
