@@ -95,6 +95,11 @@ export class Trace {
     this.#write(text + traceBlock("<= Recv header", encoder.encode("\r\n")));
   }
 
+  /** A body that came whole with its head, traced as `<= Recv data`. */
+  data(chunk: Uint8Array): void {
+    if (chunk.length > 0) this.#write(traceBlock("<= Recv data", chunk));
+  }
+
   /** `body`, its chunks traced as `<= Recv data` as they pass. */
   body(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
     return body.pipeThrough(

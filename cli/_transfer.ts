@@ -11,6 +11,7 @@ import { CliError, describeError } from "./_errors.ts";
 import { curlRedirects, type Hop, isRedirect } from "./_follow.ts";
 import { headText, Progress, type Writer, writeText } from "./_output.ts";
 import { retryWait, transientReason } from "./_retry.ts";
+import type { Trace } from "./_trace.ts";
 import { curlAuth } from "./_server_auth.ts";
 import {
   afterTransfer,
@@ -249,8 +250,9 @@ async function attempt(run: Run): Promise<string | null> {
       `${response.version} ${response.status} ${response.statusText}`
         .trimEnd();
     record(stats, exchange, status);
+    // The connection's `* ...` lines go first: to stderr (-v), the trace.
+    await transport.report(url);
     if (options.verbose) {
-      await transport.report(url);
       await writeText(
         io.stderr,
         headText(
@@ -315,6 +317,8 @@ async function attempt(run: Run): Promise<string | null> {
   if (options.user) {
     steps.push(auth(curlAuth(options.auth, options.user, origin)));
   }
+  // Innermost: every exchange's body as received (hops and challenges too).
+  if (options.trace) steps.push(traceBodies(options.trace));
   const dispatch = await transport.dispatch(...steps);
   const response = await dispatch(
     await hopRequest({
@@ -418,9 +422,8 @@ async function writeBody(
   sink: Sink,
   response: DispatchResponse,
 ): Promise<void> {
-  const raw = response.body ??
+  const body = response.body ??
     new Blob([(response.whole ?? new Uint8Array(0)) as BlobPart]).stream();
-  const body = options.trace ? options.trace.body(raw) : raw;
   const length = values(response.fields, "content-length")[0];
   const progress = sink.toFile && io.stderrIsTerminal && !options.silent
     ? new Progress(io.stderr, length === undefined ? -1 : Number(length))
@@ -485,5 +488,15 @@ async function openUpload(body: Body, io: Streams): Promise<Upload> {
         throw fail(error);
       }
     },
+  };
+}
+
+/** A step that traces the body of every exchange as it is read. */
+function traceBodies(trace: Trace): Step {
+  return (next) => async (request) => {
+    const response = await next(request);
+    if (response.body !== null) response.body = trace.body(response.body);
+    else if (response.whole !== null) trace.data(response.whole);
+    return response;
   };
 }
