@@ -279,6 +279,10 @@ export class H2Connection {
 
   /** Resolves once, when the connection has ended (never rejects). */
   readonly closed: Promise<H2CloseInfo>;
+  /** Resolves when the server's SETTINGS arrived; rejects if the connection ends first. */
+  readonly ready: Promise<void>;
+  #resolveReady!: () => void;
+  #rejectReady!: (error: unknown) => void;
 
   /**
    * Starts the connection: writes the preface and SETTINGS, and reads frames.
@@ -304,6 +308,11 @@ export class H2Connection {
     this.#decoder = new HpackDecoder({ maxHeaderListSize });
     this.#recv = new ReceiveWindow(this.#options.connectionWindowSize, 65_535);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {});
     this.#enqueue(CONNECTION_PREFACE);
     this.#enqueue(encodeSettings([
       [SettingId.ENABLE_PUSH, 0],
@@ -631,6 +640,7 @@ export class H2Connection {
         stream.request.expectContinue && !(await this.#awaitContinue(stream))
       ) {
         if (body instanceof ReadableStream) await body.cancel().catch(() => {});
+        this.#abandonUpload(stream);
         return;
       }
       if (body instanceof Uint8Array) {
@@ -669,6 +679,18 @@ export class H2Connection {
       if (reader !== null) {
         reader.cancel(stream.failure).catch(() => {});
       }
+    }
+  }
+
+  /** Ends a stream whose body will not be sent, once its response has ended. */
+  #abandonUpload(stream: Stream): void {
+    if (
+      this.#streams.get(stream.id) === stream &&
+      stream.state.state === "half-closed-remote"
+    ) {
+      this.#enqueue(encodeRstStream(stream.id, ErrorCode.CANCEL));
+      stream.state.reset();
+      this.#onStreamClosed(stream);
     }
   }
 
@@ -980,6 +1002,7 @@ export class H2Connection {
     ) {
       after.maxConcurrentStreams = Infinity;
     }
+    if (!this.#serverSettingsSeen) this.#resolveReady();
     this.#serverSettingsSeen = true;
     const delta = after.initialWindowSize - before.initialWindowSize;
     if (delta !== 0) {
@@ -1459,6 +1482,12 @@ export class H2Connection {
       );
     }
     this.#pings.clear();
+    this.#rejectReady(
+      error ??
+        new ConnectionResetException(
+          "Cannot start HTTP/2 connection: it closed before the server's SETTINGS",
+        ),
+    );
     for (const wake of this.#idleWaiters.splice(0)) wake();
     for (const wake of this.#writableWaiters.splice(0)) wake();
     this.#wakeCredit();
