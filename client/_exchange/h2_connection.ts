@@ -835,7 +835,13 @@ export class H2Connection {
           raw = this.#reader.nextRaw()
         ) {
           this.#stats.framesReceived++;
-          this.#onFrame(parseFrame(raw));
+          try {
+            this.#onFrame(parseFrame(raw));
+          } catch (error) {
+            if (!(error instanceof H2StreamError)) throw error;
+            const stream = this.#streams.get(error.streamId);
+            if (stream) this.#resetStream(stream, error.code, error);
+          }
           if (this.#closed) return;
         }
       }
@@ -1288,7 +1294,8 @@ export class H2Connection {
       return;
     }
     try {
-      stream.state.receiveData(endStream);
+      // Checked first, ended last: a stream error resets a stream still open.
+      stream.state.receiveData(false);
       if (!stream.recv.consume(flowLength)) {
         throw new H2StreamError(
           id,
@@ -1308,6 +1315,7 @@ export class H2Connection {
           `Cannot read HTTP/2 response body: ${stream.received} bytes received, content-length is ${stream.declared}`,
         );
       }
+      if (endStream) stream.state.receiveData(true);
     } catch (error) {
       if (!(error instanceof H2StreamError)) throw error;
       this.#creditConnection(flowLength);
