@@ -188,6 +188,7 @@ interface Stream {
   onAbort: (() => void) | null;
   uploading: boolean;
   delivered: boolean;
+  bodyless: boolean;
 }
 
 interface Waiter {
@@ -245,6 +246,7 @@ export class H2Connection {
   #resetStreams = new Map<number, number>();
   #nextStreamId = 1;
   #waiters: Waiter[] = [];
+  #reserved = 0;
   #creditWaiters = new Set<Stream>();
   #block: HeaderBlock | null = null;
   #queue: Uint8Array[] = [];
@@ -341,7 +343,8 @@ export class H2Connection {
   get available(): boolean {
     return !this.#closing && !this.#closed && this.#goaway === null &&
       this.#nextStreamId <= MAX_STREAM_ID &&
-      this.#streams.size < this.maxConcurrentStreams;
+      this.#streams.size + this.#reserved + this.#waiters.length <
+        this.maxConcurrentStreams;
   }
 
   /** Whether the connection still takes requests (maybe after a wait for a stream). */
@@ -380,7 +383,10 @@ export class H2Connection {
     if (request.expectContinue) fields.push(["expect", "100-continue"]);
     const { signal } = request;
     if (signal?.aborted) throw abortReason(signal);
-    if (!this.available) await this.#slot(signal);
+    if (this.available) return this.#open(request, fields);
+    // FIFO: a slot freed for a waiter is reserved for it.
+    await this.#slot(signal);
+    this.#reserved--;
     return this.#open(request, fields);
   }
 
@@ -474,8 +480,12 @@ export class H2Connection {
   }
 
   #wakeWaiters(): void {
-    while (this.#waiters.length > 0 && this.available) {
+    while (
+      this.#waiters.length > 0 && this.usable &&
+      this.#streams.size + this.#reserved < this.maxConcurrentStreams
+    ) {
       const waiter = this.#waiters.shift()!;
+      this.#reserved++;
       if (waiter.onAbort) {
         waiter.signal!.removeEventListener("abort", waiter.onAbort);
       }
@@ -495,7 +505,7 @@ export class H2Connection {
   }
 
   #open(request: H2Request, fields: Field[]): Promise<H2Response> {
-    if (!this.available) {
+    if (!this.usable) {
       return Promise.reject(
         new UnprocessedStreamException(
           0,
@@ -537,6 +547,7 @@ export class H2Connection {
       onAbort: null,
       uploading: false,
       delivered: false,
+      bodyless: false,
     };
     this.#streams.set(id, stream);
     this.#stats.streamsOpened++;
@@ -1229,8 +1240,10 @@ export class H2Connection {
     }
     const bodyless = stream.method === "HEAD" || head.status === 204 ||
       head.status === 304;
-    stream.declared = bodyless ? 0 : declaredLength(stream.id, head.fields);
-    if (bodyless && !endStream) stream.declared = 0;
+    // A body on a response that has none (Deno.serve sends one for HEAD) is
+    // read and dropped: HTTP/2 frames it, so nothing is misread.
+    stream.bodyless = bodyless;
+    stream.declared = bodyless ? -1 : declaredLength(stream.id, head.fields);
     // A final answer before 100: the body is not sent (RFC 9110 section 10.1.1).
     stream.continueWake?.(false);
     this.#respond(stream, head.status, head.fields);
@@ -1322,8 +1335,9 @@ export class H2Connection {
       this.#resetStream(stream, error.code, error);
       return;
     }
-    const padding = flowLength - data.length;
+    const padding = stream.bodyless ? flowLength : flowLength - data.length;
     if (padding > 0) this.#credit(stream, padding);
+    if (stream.bodyless) data = data.subarray(0, 0);
     if (data.length > 0) {
       if (stream.cancelled || stream.failure !== undefined) {
         this.#creditConnection(data.length);
