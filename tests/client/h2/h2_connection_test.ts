@@ -37,6 +37,7 @@ Deno.test("H2Connection sends the preface, SETTINGS with push disabled and a lar
     assert.equal(setting(settings, 0x2), 0);
     assert.equal(setting(settings, 0x4), 16 * 1024 * 1024);
     assert.equal(setting(settings, 0x6), 64 * 1024);
+    assert.equal(setting(settings, 0x5), 256 * 1024);
     const update = await peer.next("window_update");
     assert.deepEqual(update, {
       kind: "window_update",

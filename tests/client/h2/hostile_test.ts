@@ -162,7 +162,7 @@ Deno.test("H2Connection refuses a frame over its SETTINGS_MAX_FRAME_SIZE with FR
         /^Cannot read HTTP\/2 frame: frame of 16385 bytes exceeds the maximum of 16384$/,
       ),
     );
-  });
+  }, { maxFrameSize: 16_384 });
 });
 
 for (
