@@ -431,3 +431,51 @@ Deno.test("H2Connection reads HEAD and 204 responses without a body", async () =
     assert.equal(await text(empty.body), "");
   });
 });
+
+Deno.test("H2Connection.request() aborts while waiting for a stream and while the body waits for credit", async () => {
+  const queued = new AbortController();
+  const uploading = new AbortController();
+  let cancelled: unknown;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.enqueue(new Uint8Array(16_384));
+    },
+    cancel(reason) {
+      cancelled = reason;
+    },
+  });
+  await withPeer(async (peer) => {
+    await peer.handshake([[0x3, 1], [0x4, 16_384]]);
+    const req = await peer.request();
+    await peer.next("data");
+    await expectRst(peer, req.streamId);
+    // The queued request never reached the wire; the next one gets stream 3.
+    const next = await peer.request();
+    assert.equal(next.streamId, 3);
+    await peer.respond(next.streamId, 200, [], "after");
+  }, async (h2) => {
+    await h2.ready;
+    const upload = h2.request({
+      ...GET,
+      method: "POST",
+      body,
+      signal: uploading.signal,
+    });
+    const waiting = h2.request({ ...GET, signal: queued.signal });
+    queued.abort(new Error("queued abort"));
+    await assert.rejects(waiting, /queued abort/);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    uploading.abort(new Error("upload abort"));
+    await assert.rejects(upload, /upload abort/);
+    assert.equal(await text((await h2.request(GET)).body), "after");
+    assert.match(String(cancelled), /upload abort/);
+  });
+});
+
+async function expectRst(
+  peer: import("./_peer.ts").Peer,
+  streamId: number,
+): Promise<void> {
+  const rst = await peer.next("rst_stream");
+  assert.deepEqual(rst, { kind: "rst_stream", streamId, errorCode: 8 });
+}
