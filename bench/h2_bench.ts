@@ -2,7 +2,8 @@
 // HTTP/2 micro benchmark: H2Connection against fetch (which negotiates h2)
 // on the same Deno.serve over TLS, same process, same run, in rotating turns.
 //
-//   deno run --allow-net=127.0.0.1,localhost --allow-read bench/h2_bench.ts [--rounds=5] [--mib=256]
+//   deno run --allow-net=127.0.0.1,localhost --allow-read --allow-write=/tmp \
+//     --allow-run=nghttpd,curl bench/h2_bench.ts [--rounds=5] [--mib=256]
 //
 // Rows: sequential small GETs (ms/request), 64 requests in flight on one
 // connection (ms/request), and a download (MiB/s) for H2Connection, fetch
@@ -62,8 +63,8 @@ const port = server.addr.port;
 const origin = `https://localhost:${port}`;
 const authority = `localhost:${port}`;
 
-async function tls(alpn: string): Promise<Deno.TlsConn> {
-  const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+async function tls(alpn: string, to = port): Promise<Deno.TlsConn> {
+  const tcp = await Deno.connect({ hostname: "127.0.0.1", port: to });
   tcp.setNoDelay(true);
   const conn = await Deno.startTls(tcp, {
     hostname: "localhost",
@@ -145,6 +146,71 @@ async function rawHttp1Download(size: number): Promise<number> {
   return total;
 }
 
+async function startNghttpd(
+  size: number,
+): Promise<{ port: number; stop: () => Promise<void> } | null> {
+  const dir = await Deno.makeTempDir({ prefix: "pocket_h2_bench_" });
+  const file = await Deno.open(`${dir}/big`, { write: true, create: true });
+  await file.truncate(size);
+  file.close();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const nghttpdPort = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("nghttpd", {
+      args: [
+        "-d",
+        dir,
+        String(nghttpdPort),
+        new URL("server_key.pem", FIXTURES).pathname,
+        new URL("server.pem", FIXTURES).pathname,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch {
+    console.warn("nghttpd not found: its rows are left out");
+    await Deno.remove(dir, { recursive: true });
+    return null;
+  }
+  for (let i = 0; i < 200; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port: nghttpdPort }))
+        .close();
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+  return {
+    port: nghttpdPort,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+async function curlRate(to: number): Promise<number> {
+  const { stdout } = await new Deno.Command("curl", {
+    args: [
+      "-s",
+      "--http2",
+      "--cacert",
+      new URL("ca.pem", FIXTURES).pathname,
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{speed_download}",
+      `https://localhost:${to}/big`,
+    ],
+    stdout: "piped",
+  }).output();
+  return Number(new TextDecoder().decode(stdout)) / (1024 * 1024);
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -220,6 +286,47 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 for (const runner of runners) await runner.close();
 await server.shutdown();
+
+// The same download from nghttpd (nghttp2's C server, if installed), whose
+// HTTP/2 side is faster than Deno.serve's: what limits the client itself.
+// curl --http2 (nghttp2 + OpenSSL) is the reference client.
+const nghttpd = await startNghttpd(size);
+if (nghttpd) {
+  const row = `${MIB} MiB download from nghttpd over TLS (MiB/s)`;
+  results[row] = {};
+  const fetchClient = Deno.createHttpClient({ caCerts: [CA], http1: false });
+  for (let round = 0; round < ROUNDS; round++) {
+    const h2 = new H2Connection(await tls("h2", nghttpd.port));
+    record(
+      row,
+      "H2Connection",
+      await download(async () => {
+        const response = await h2.request({
+          method: "GET",
+          scheme: "https",
+          authority: `localhost:${nghttpd.port}`,
+          path: "/big",
+          fields: [],
+        });
+        return await drain(response.body);
+      }),
+    );
+    await h2.close();
+    record(
+      row,
+      "fetch (h2)",
+      await download(async () => {
+        const response = await fetch(`https://localhost:${nghttpd.port}/big`, {
+          client: fetchClient,
+        });
+        return await drain(response.body!);
+      }),
+    );
+    record(row, "curl --http2", await curlRate(nghttpd.port));
+  }
+  fetchClient.close();
+  await nghttpd.stop();
+}
 
 console.log(
   `Deno ${Deno.version.deno}, Deno.serve over TLS on 127.0.0.1, ${ROUNDS} rounds, medians (min – max)\n`,
