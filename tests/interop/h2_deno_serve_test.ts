@@ -2,6 +2,7 @@
 // H2Connection against Deno.serve over TLS (h2 by ALPN), in the same process.
 import assert from "node:assert/strict";
 import {
+  CA_PEM,
   connectH2,
   get,
   SERVER_CERT_PEM,
@@ -62,6 +63,25 @@ Deno.test("H2Connection against Deno.serve over TLS", async (t) => {
       small: { path: "/", body: SMALL },
       big: (size) => `/big/${size}`,
       echo: "/echo",
+    });
+    await t.step("same status, fields and body as fetch (h2)", async () => {
+      const client = Deno.createHttpClient({ caCerts: [CA_PEM], http1: false });
+      try {
+        for (const path of ["/", "/missing-is-fine", `/big/${100_000}`]) {
+          const ours = await get(h2, authority, path);
+          const theirs = await fetch(`https://${authority}${path}`, { client });
+          assert.equal(ours.status, theirs.status);
+          const without = (fields: Iterable<[string, string]>) =>
+            [...fields].filter(([name]) => name !== "date").sort();
+          assert.deepEqual(without(ours.fields), without(theirs.headers));
+          assert.deepEqual(
+            new Uint8Array(await new Response(ours.body).arrayBuffer()),
+            new Uint8Array(await theirs.arrayBuffer()),
+          );
+        }
+      } finally {
+        client.close();
+      }
     });
     await t.step("GOAWAY on server shutdown", async () => {
       const response = await get(h2, authority, "/");
