@@ -21,6 +21,7 @@ import {
   encodeWindowUpdate,
   type Frame,
   FrameReader,
+  MAX_MAX_FRAME_SIZE,
   MIN_MAX_FRAME_SIZE,
   parseFrame,
 } from "../_protocol/h2/frames.ts";
@@ -29,7 +30,7 @@ import {
   HpackDecoder,
   HpackEncoder,
 } from "../_protocol/h2/hpack.ts";
-import { ReceiveWindow, SendWindow } from "../_protocol/h2/flow.ts";
+import { MAX_WINDOW, ReceiveWindow, SendWindow } from "../_protocol/h2/flow.ts";
 import {
   applyServerSettings,
   DEFAULT_SETTINGS,
@@ -221,6 +222,32 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
+function checkOptions(
+  options: Required<Omit<H2ConnectionOptions, "onGoaway">>,
+): void {
+  const range = (name: string, value: number, min: number, max: number) => {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new RangeError(
+        `Cannot create HTTP/2 connection: ${name} ${value} is outside ${min}..${max}`,
+      );
+    }
+  };
+  range("streamWindowSize", options.streamWindowSize, 1, MAX_WINDOW);
+  range(
+    "connectionWindowSize",
+    options.connectionWindowSize,
+    65_535,
+    MAX_WINDOW,
+  );
+  range(
+    "maxFrameSize",
+    options.maxFrameSize,
+    MIN_MAX_FRAME_SIZE,
+    MAX_MAX_FRAME_SIZE,
+  );
+  range("maxConcurrentStreams", options.maxConcurrentStreams, 1, 2 ** 31);
+}
+
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ??
     new DOMException("The request was aborted", "AbortError");
@@ -312,6 +339,7 @@ export class H2Connection {
       continueTimeout: options.continueTimeout ?? 1000,
       onGoaway: options.onGoaway,
     };
+    checkOptions(this.#options);
     this.#reader = new FrameReader(this.#options.maxFrameSize);
     this.#decoder = new HpackDecoder({ maxHeaderListSize });
     this.#recv = new ReceiveWindow(this.#options.connectionWindowSize, 65_535);

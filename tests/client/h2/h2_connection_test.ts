@@ -10,6 +10,7 @@ import {
   type Frame,
 } from "../../../client/_protocol/h2/frames.ts";
 import {
+  H2Connection,
   type H2GoawayInfo,
   UnprocessedStreamException,
 } from "../../../client/_exchange/h2_connection.ts";
@@ -479,3 +480,28 @@ async function expectRst(
   const rst = await peer.next("rst_stream");
   assert.deepEqual(rst, { kind: "rst_stream", streamId, errorCode: 8 });
 }
+
+Deno.test("H2Connection rejects windows and frame sizes outside RFC 9113's ranges", async () => {
+  for (
+    const options of [
+      { streamWindowSize: 2 ** 31 },
+      { connectionWindowSize: 1000 },
+      { maxFrameSize: 1000 },
+      { maxFrameSize: 2 ** 24 },
+    ]
+  ) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: (listener.addr as Deno.NetAddr).port,
+    });
+    const server = await listener.accept();
+    try {
+      assert.throws(() => new H2Connection(conn, options), RangeError);
+    } finally {
+      conn.close();
+      server.close();
+      listener.close();
+    }
+  }
+});
