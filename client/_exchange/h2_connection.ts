@@ -38,6 +38,16 @@ import {
   SettingId,
 } from "../_protocol/h2/settings.ts";
 import { StreamState } from "../_protocol/h2/stream_state.ts";
+import { H2Writer } from "./h2_writer.ts";
+import {
+  type H2CloseInfo,
+  type H2ConnectionOptions,
+  type H2GoawayInfo,
+  type H2Request,
+  type H2Response,
+  type H2Stats,
+  UnprocessedStreamException,
+} from "./h2_types.ts";
 import {
   declaredLength,
   requestFields,
@@ -45,123 +55,19 @@ import {
   trailerFields,
 } from "../_protocol/h2/message.ts";
 
-/** Limits and windows of an {@linkcode H2Connection}. */
-export interface H2ConnectionOptions {
-  /** Bound on a decoded header list (name + value + 32 per field), as the HTTP/1.1 head limit; 64 KiB. */
-  maxHeaderListSize?: number;
-  /** Bound on an encoded header block (HEADERS + CONTINUATION); `maxHeaderListSize` + 16 KiB. */
-  maxHeaderBlockSize?: number;
-  /** Receive window of each stream (SETTINGS_INITIAL_WINDOW_SIZE); 16 MiB. */
-  streamWindowSize?: number;
-  /** Receive window of the connection; 32 MiB, so one unread stream never stalls the others. */
-  connectionWindowSize?: number;
-  /** Our cap on concurrent streams, below the server's SETTINGS_MAX_CONCURRENT_STREAMS; 1000. */
-  maxConcurrentStreams?: number;
-  /** PING, SETTINGS and empty frames accepted per second before the peer is called a flood; 1000. */
-  maxControlFramesPerSecond?: number;
-  /** The largest frame payload accepted (SETTINGS_MAX_FRAME_SIZE, 16384..16777215); 256 KiB. */
-  maxFrameSize?: number;
-  /** How long `expectContinue` waits for 100 before sending the body anyway, in ms; 1000. */
-  continueTimeout?: number;
-  /** Called once when the server sends GOAWAY. */
-  onGoaway?: (info: H2GoawayInfo) => void;
-}
-
-/** What one HTTP/2 request is made of. */
-export interface H2Request {
-  method: string;
-  /** `https` or `http`. */
-  scheme: string;
-  /** `host[:port]`, sent as `:authority` (a `host` field is left out). */
-  authority: string;
-  /** Path and query (`/` at least). */
-  path: string;
-  /** Header fields, in order; names are lowercased (ASCII), connection-specific ones left out. */
-  fields: readonly [string, string][];
-  /** The body; a stream is read only as the server's windows allow. */
-  body?: Uint8Array | ReadableStream<Uint8Array> | null;
-  /** Aborts the exchange in any phase: RST_STREAM(CANCEL); other streams go on. */
-  signal?: AbortSignal;
-  /** Sends `expect: 100-continue` and holds the body until 100 (or `continueTimeout`). */
-  expectContinue?: boolean;
-  /** Called for each interim (1xx) response. */
-  onInformational?: (status: number, fields: [string, string][]) => void;
-}
-
-/** A response received on one stream. */
-export interface H2Response {
-  /** The stream that carried it. */
-  streamId: number;
-  status: number;
-  /** As received, without pseudo-header and connection-specific fields. */
-  fields: [string, string][];
-  /** Flow-control credit goes back to the server only as this is read. */
-  body: ReadableStream<Uint8Array>;
-  /** The trailer fields (empty without trailers); rejects when the body fails. */
-  trailers: Promise<[string, string][]>;
-}
-
-/** What the server said in GOAWAY. */
-export interface H2GoawayInfo {
-  lastStreamId: number;
-  errorCode: number;
-  debugData: Uint8Array;
-  /** Streams above `lastStreamId`: never processed, safe to replay on a new connection. */
-  unprocessed: number[];
-}
-
-/** How a connection ended. */
-export interface H2CloseInfo {
-  /** Why, when it was not a graceful close by either side. */
-  error?: Error;
-  /** The server's GOAWAY, if it sent one. */
-  goaway?: H2GoawayInfo;
-  /** Every stream the server did not process (GOAWAY or REFUSED_STREAM). */
-  unprocessed: number[];
-}
-
-/** Counters of one connection. */
-export interface H2Stats {
-  streamsOpened: number;
-  activeStreams: number;
-  queuedRequests: number;
-  maxConcurrentStreams: number;
-  bytesSent: number;
-  bytesReceived: number;
-  framesReceived: number;
-  /** Credit the server has to send us on the connection. */
-  receiveWindow: number;
-  /** Credit we have to send to the server on the connection. */
-  sendWindow: number;
-  goaway: boolean;
-  closed: boolean;
-}
-
-/**
- * A request the server did not process (a stream above GOAWAY's last stream
- * id, REFUSED_STREAM, or a connection closing before the request was sent):
- * replaying it on a new connection is safe whatever the method.
- */
-export class UnprocessedStreamException extends ConnectionResetException {
-  /** The stream id, or 0 when the request never got one. */
-  readonly streamId: number;
-  /** Always true: the server did not process the request. */
-  readonly unprocessed = true;
-  /**
-   * @param streamId The stream, or 0.
-   * @param message What failed, std style.
-   */
-  constructor(streamId: number, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.streamId = streamId;
-  }
-}
+export {
+  type H2CloseInfo,
+  type H2ConnectionOptions,
+  type H2GoawayInfo,
+  type H2Request,
+  type H2Response,
+  type H2Stats,
+  UnprocessedStreamException,
+} from "./h2_types.ts";
 
 const MIB = 1024 * 1024;
 const SLAB_SIZE = 256 * 1024;
 const MIN_READ = 32 * 1024;
-const WRITE_HIGH_WATER = 256 * 1024;
-const MAX_WRITE_BATCH = 1024 * 1024;
 const MAX_QUEUED_CONTROL = 4 * MIB;
 const MAX_CONTINUATIONS = 128;
 const MAX_RESET_STREAMS = 1024;
@@ -281,10 +187,7 @@ export class H2Connection {
   #reserved = 0;
   #creditWaiters = new Set<Stream>();
   #block: HeaderBlock | null = null;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
-  #flushing: Promise<void> | null = null;
-  #writableWaiters: (() => void)[] = [];
+  #writer: H2Writer;
   #pings = new Map<
     string,
     {
@@ -306,7 +209,6 @@ export class H2Connection {
   #reading: Promise<void>;
   #stats = {
     streamsOpened: 0,
-    bytesSent: 0,
     bytesReceived: 0,
     framesReceived: 0,
   };
@@ -341,6 +243,14 @@ export class H2Connection {
     };
     checkOptions(this.#options);
     this.#reader = new FrameReader(this.#options.maxFrameSize);
+    this.#writer = new H2Writer(conn, (error) =>
+      this.#fail(
+        new ConnectionResetException(
+          `Cannot write HTTP/2 frames: ${(error as Error)?.message ?? error}`,
+          { cause: error },
+        ),
+        false,
+      ));
     this.#decoder = new HpackDecoder({ maxHeaderListSize });
     this.#recv = new ReceiveWindow(this.#options.connectionWindowSize, 65_535);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
@@ -397,6 +307,7 @@ export class H2Connection {
   stats(): H2Stats {
     return {
       ...this.#stats,
+      bytesSent: this.#writer.bytesWritten,
       activeStreams: this.#streams.size,
       queuedRequests: this.#waiters.length,
       maxConcurrentStreams: this.maxConcurrentStreams,
@@ -793,65 +704,17 @@ export class H2Connection {
         stream.state.sendEnd();
         if (stream.state.state === "closed") this.#onStreamClosed(stream);
       }
-      if (this.#queued >= WRITE_HIGH_WATER) await this.#writable();
+      await this.#writer.writable();
     } while (offset < data.length);
     return true;
-  }
-
-  #writable(): Promise<void> {
-    if (this.#queued < WRITE_HIGH_WATER || this.#closed) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#writableWaiters.push(resolve));
   }
 
   #wakeCredit(): void {
     for (const stream of [...this.#creditWaiters]) stream.creditWake?.();
   }
 
-  // ---- writing ------------------------------------------------------------
-
   #enqueue(bytes: Uint8Array): void {
-    if (this.#closed) return;
-    this.#queue.push(bytes);
-    this.#queued += bytes.length;
-    if (this.#flushing === null) {
-      this.#flushing = Promise.resolve().then(() => this.#flush());
-    }
-  }
-
-  async #flush(): Promise<void> {
-    try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        let size = 0;
-        let count = 0;
-        while (count < this.#queue.length && size < MAX_WRITE_BATCH) {
-          size += this.#queue[count++].length;
-        }
-        const parts = this.#queue.splice(0, count);
-        const bytes = count === 1 ? parts[0] : concat(parts, size);
-        let written = 0;
-        while (written < bytes.length) {
-          written += await this.#conn.write(bytes.subarray(written));
-        }
-        this.#queued -= size;
-        this.#stats.bytesSent += size;
-        if (this.#queued < WRITE_HIGH_WATER) {
-          for (const wake of this.#writableWaiters.splice(0)) wake();
-        }
-      }
-    } catch (error) {
-      this.#fail(
-        new ConnectionResetException(
-          `Cannot write HTTP/2 frames: ${(error as Error)?.message ?? error}`,
-          { cause: error },
-        ),
-        false,
-      );
-    } finally {
-      this.#flushing = null;
-      for (const wake of this.#writableWaiters.splice(0)) wake();
-    }
+    if (!this.#closed) this.#writer.enqueue(bytes);
   }
 
   // ---- reading ------------------------------------------------------------
@@ -1030,10 +893,10 @@ export class H2Connection {
   }
 
   #checkControlQueue(): void {
-    if (this.#queued > MAX_QUEUED_CONTROL) {
+    if (this.#writer.queued > MAX_QUEUED_CONTROL) {
       throw new H2ConnectionError(
         ErrorCode.ENHANCE_YOUR_CALM,
-        `Cannot write HTTP/2 frames: ${this.#queued} bytes queued, the server does not read its acknowledgements`,
+        `Cannot write HTTP/2 frames: ${this.#writer.queued} bytes queued, the server does not read its acknowledgements`,
       );
     }
   }
@@ -1512,16 +1375,8 @@ export class H2Connection {
     if (this.#closed) return;
     // Let queued frames (GOAWAY, RST_STREAM) go out first, unless the peer
     // does not read.
-    const flushing = this.#flushing;
     this.#closing = true;
-    if (flushing) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        flushing,
-        new Promise((resolve) => timer = setTimeout(resolve, FLUSH_GRACE_MS)),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.#writer.flushed(FLUSH_GRACE_MS);
     if (this.#closed) return;
     this.#closed = true;
     const error = this.#error;
@@ -1551,9 +1406,8 @@ export class H2Connection {
         ),
     );
     for (const wake of this.#idleWaiters.splice(0)) wake();
-    for (const wake of this.#writableWaiters.splice(0)) wake();
+    this.#writer.stop();
     this.#wakeCredit();
-    this.#queue = [];
     try {
       this.#conn.close();
     } catch {
