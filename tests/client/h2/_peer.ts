@@ -94,12 +94,26 @@ export class Peer {
   /** Reads until the client's next request HEADERS and decodes it. */
   async request(): Promise<SeenRequest> {
     const frame = await this.next("headers");
-    assert.equal(frame.kind, "headers");
     if (frame.kind !== "headers") throw new Error("unreachable");
-    assert.ok(frame.endHeaders);
+    const fragments = [frame.fragment.slice()];
+    let end = frame.endHeaders;
+    while (!end) {
+      const next = await this.next();
+      assert.equal(next.kind, "continuation");
+      if (next.kind !== "continuation") throw new Error("unreachable");
+      assert.equal(next.streamId, frame.streamId);
+      fragments.push(next.fragment.slice());
+      end = next.endHeaders;
+    }
+    const block = new Uint8Array(fragments.reduce((n, f) => n + f.length, 0));
+    let at = 0;
+    for (const f of fragments) {
+      block.set(f, at);
+      at += f.length;
+    }
     return {
       streamId: frame.streamId,
-      fields: this.decoder.decode(frame.fragment).fields,
+      fields: this.decoder.decode(block).fields,
       endStream: frame.endStream,
     };
   }

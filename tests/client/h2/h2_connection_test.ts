@@ -1,13 +1,17 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import assert from "node:assert/strict";
 import {
+  encodeContinuation,
   encodeData,
+  encodeFrame,
   encodeGoaway,
   encodeHeaders,
   encodePing,
   encodeRstStream,
+  encodeSettings,
   encodeWindowUpdate,
   type Frame,
+  FrameType,
 } from "../../../client/_protocol/h2/frames.ts";
 import {
   H2Connection,
@@ -504,4 +508,71 @@ Deno.test("H2Connection rejects windows and frame sizes outside RFC 9113's range
       listener.close();
     }
   }
+});
+
+Deno.test("H2Connection splits large request heads into CONTINUATION frames and reads split response heads", async () => {
+  const cookie = "c".repeat(40_000);
+  await withPeer(async (peer) => {
+    await peer.handshake();
+    const req = await peer.request();
+    assert.deepEqual(req.fields.at(-1), ["cookie", cookie]);
+    assert.ok(
+      peer.received.filter((f) => f.kind === "continuation").length >= 1,
+    );
+    // A response head in three frames, padded HEADERS first.
+    const block = peer.encoder.encode([[":status", "200"], [
+      "x-long",
+      "v".repeat(30_000),
+    ]]);
+    await peer.send(
+      encodeFrame(FrameType.HEADERS, 0, req.streamId, block.subarray(0, 10), 5),
+      encodeContinuation(req.streamId, block.subarray(10, 20_000), false),
+      encodeContinuation(req.streamId, block.subarray(20_000), true),
+      encodeData(req.streamId, new TextEncoder().encode("ok"), true),
+    );
+  }, async (h2) => {
+    const response = await h2.request({ ...GET, fields: [["cookie", cookie]] });
+    assert.equal(response.fields[0][1].length, 30_000);
+    assert.equal(await text(response.body), "ok");
+  });
+});
+
+Deno.test("H2Connection follows the server's SETTINGS changes: a smaller window mid-upload and a table size of 0", async () => {
+  await withPeer(async (peer) => {
+    await peer.handshake();
+    const req = await peer.request();
+    // The upload filled the 65535 default; shrink the window by 65535: it goes negative.
+    let got = 0;
+    while (got < 65_535) {
+      const f = await peer.next("data");
+      if (f.kind === "data") got += f.data.length;
+    }
+    await peer.send(encodeSettings([[0x4, 0], [0x1, 0]]));
+    await peer.next("settings");
+    await peer.send(
+      encodeWindowUpdate(req.streamId, 65_535),
+      encodeWindowUpdate(0, 1 << 20),
+    );
+    // Still -65535 + 65535 = 0: nothing comes until the window opens.
+    await peer.send(encodePing(new Uint8Array(8), false));
+    await peer.next("ping");
+    const before = peer.received.filter((f) => f.kind === "data").length;
+    await peer.send(encodeWindowUpdate(req.streamId, 200_000));
+    const rest = await peer.body(req.streamId);
+    assert.ok(before > 0);
+    assert.equal(got + rest.length, 200_000);
+    await peer.respond(req.streamId, 200, [], "done");
+    // The next request's block starts with a dynamic table size update to 0.
+    const next = await peer.next("headers");
+    assert.equal(next.kind === "headers" && next.fragment[0], 0x20);
+    await peer.respond(next.streamId, 204);
+  }, async (h2) => {
+    const response = await h2.request({
+      ...GET,
+      method: "POST",
+      body: new Uint8Array(200_000),
+    });
+    assert.equal(await text(response.body), "done");
+    assert.equal((await h2.request(GET)).status, 204);
+  });
 });
