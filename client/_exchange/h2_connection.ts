@@ -176,7 +176,9 @@ export class H2Connection {
   #reader: FrameReader;
   #decoder: HpackDecoder;
   #encoder = new HpackEncoder();
-  #server: H2Settings = { ...DEFAULT_SETTINGS, maxConcurrentStreams: 100 };
+  // One stream until the server says how many: no REFUSED_STREAM storm at
+  // the start of a connection to a server that allows fewer than 100.
+  #server: H2Settings = { ...DEFAULT_SETTINGS, maxConcurrentStreams: 1 };
   #serverSettingsSeen = false;
   #recv: ReceiveWindow;
   #send = new SendWindow(65_535);

@@ -576,3 +576,26 @@ Deno.test("H2Connection follows the server's SETTINGS changes: a smaller window 
     assert.equal((await h2.request(GET)).status, 204);
   });
 });
+
+Deno.test("H2Connection opens one stream until the server's SETTINGS say how many", async () => {
+  await withPeer(async (peer) => {
+    const preface = new Uint8Array(24);
+    for (let got = 0; got < 24;) {
+      got += (await peer.conn.read(preface.subarray(got)))!;
+    }
+    await peer.next("settings");
+    const first = await peer.next("headers");
+    assert.equal(first.streamId, 1);
+    await peer.send(encodePing(new Uint8Array(8), false));
+    await peer.next("ping");
+    assert.equal(peer.received.filter((f) => f.kind === "headers").length, 1);
+    await peer.send(encodeSettings([[0x3, 10]]));
+    const second = await peer.next("headers");
+    assert.equal(second.streamId, 3);
+    await peer.respond(1, 200, [], "a");
+    await peer.respond(3, 200, [], "b");
+  }, async (h2) => {
+    const [a, b] = await Promise.all([h2.request(GET), h2.request(GET)]);
+    assert.equal(await text(a.body) + await text(b.body), "ab");
+  });
+});
