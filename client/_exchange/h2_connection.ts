@@ -72,6 +72,8 @@ const MAX_QUEUED_CONTROL = 4 * MIB;
 const MAX_CONTINUATIONS = 128;
 const MAX_RESET_STREAMS = 1024;
 const MAX_STREAM_ID = 0x7fffffff;
+const COALESCE_BELOW = 4096;
+const TAIL_SIZE = 64 * 1024;
 const FLUSH_GRACE_MS = 1000;
 // Larger DATA frames from the server: fewer frames per MiB (Deno.serve's
 // downloads go 15-25 % faster than with 16 KiB frames).
@@ -101,6 +103,44 @@ interface Stream {
   uploading: boolean;
   delivered: boolean;
   bodyless: boolean;
+  /** Where small DATA payloads are copied together (see queueData). */
+  tail: Uint8Array | null;
+  tailUsed: number;
+  segment: Uint8Array | null;
+}
+
+/**
+ * Queues a DATA payload for the consumer. Payloads under 4 KiB are copied
+ * into a 64 KiB buffer, one view per run of them: a server sending 1-byte
+ * frames costs the window in bytes, not one object per byte.
+ */
+function queueData(stream: Stream, data: Uint8Array): void {
+  if (data.length >= COALESCE_BELOW) {
+    stream.queue.push(data);
+    return;
+  }
+  let tail = stream.tail;
+  if (tail === null || stream.tailUsed + data.length > tail.length) {
+    tail = stream.tail = new Uint8Array(TAIL_SIZE);
+    stream.tailUsed = 0;
+    stream.segment = null;
+  }
+  const start = stream.tailUsed;
+  tail.set(data, start);
+  stream.tailUsed = start + data.length;
+  const last = stream.queue.length - 1;
+  const segment = stream.segment;
+  if (segment !== null && last >= 0 && stream.queue[last] === segment) {
+    // Still queued: grow it (its bytes are contiguous, the consumer has none).
+    stream.segment = tail.subarray(
+      segment.byteOffset - tail.byteOffset,
+      stream.tailUsed,
+    );
+    stream.queue[last] = stream.segment;
+  } else {
+    stream.segment = tail.subarray(start, stream.tailUsed);
+    stream.queue.push(stream.segment);
+  }
 }
 
 interface Waiter {
@@ -501,6 +541,9 @@ export class H2Connection {
       uploading: false,
       delivered: false,
       bodyless: false,
+      tail: null,
+      tailUsed: 0,
+      segment: null,
     };
     this.#streams.set(id, stream);
     this.#stats.streamsOpened++;
@@ -1247,7 +1290,7 @@ export class H2Connection {
       if (stream.cancelled || stream.failure !== undefined) {
         this.#creditConnection(data.length);
       } else {
-        stream.queue.push(data);
+        queueData(stream, data);
         stream.wake?.();
       }
     }

@@ -435,3 +435,35 @@ Deno.test("H2Connection says so when the server answers in HTTP/1.1 or starts wi
     });
   }
 });
+
+Deno.test("H2Connection keeps tiny DATA frames nobody reads in bounded memory", async () => {
+  const { promise: finished, resolve: done } = Promise.withResolvers<void>();
+  const window = 256 * 1024;
+  let grew = 0;
+  await withPeer(async (peer) => {
+    await peer.handshake();
+    const req = await peer.request();
+    await peer.respond(req.streamId, 200, [], undefined, { end: false });
+    const frame = encodeData(req.streamId, new Uint8Array([0x2a]), false);
+    const burst = new Uint8Array(frame.length * 4096);
+    for (let i = 0; i < 4096; i++) burst.set(frame, i * frame.length);
+    for (let sent = 0; sent < window; sent += 4096) await peer.send(burst);
+    await peer.send(encodePing(new Uint8Array(8), false));
+    await peer.next("ping");
+    done();
+    await peer.send(encodeData(req.streamId, new Uint8Array(0), true));
+  }, async (h2) => {
+    const response = await h2.request(GET);
+    const before = Deno.memoryUsage().heapUsed;
+    await finished;
+    grew = Deno.memoryUsage().heapUsed - before;
+    const body = new Uint8Array(
+      await new Response(response.body).arrayBuffer(),
+    );
+    assert.equal(body.length, window);
+    assert.ok(body.every((b) => b === 0x2a));
+  }, { streamWindowSize: window, maxControlFramesPerSecond: 1000 });
+  // 262144 one-byte payloads: about 4 MiB of views and objects uncoalesced,
+  // 256 KiB of bytes and 4 views coalesced.
+  assert.ok(grew < 2 * 1024 * 1024, `the heap grew by ${grew} bytes`);
+});
