@@ -16,6 +16,8 @@ export const MIN_MAX_FRAME_SIZE = 16_384;
 /** The largest SETTINGS_MAX_FRAME_SIZE. */
 export const MAX_MAX_FRAME_SIZE = 16_777_215;
 
+const ASSEMBLY_SLAB = 256 * 1024;
+
 /** Frame type codes. */
 export const FrameType = {
   DATA: 0x0,
@@ -353,6 +355,8 @@ export class FrameReader {
   #offset = 0;
   #partial: Uint8Array | null = null;
   #filled = 0;
+  #slab: Uint8Array = new Uint8Array(0);
+  #slabUsed = 0;
 
   /** @param maxFrameSize The largest payload accepted, 16384 by default. */
   constructor(maxFrameSize: number = MIN_MAX_FRAME_SIZE) {
@@ -396,7 +400,7 @@ export class FrameReader {
     const available = chunk.length - this.#offset;
     if (available === 0) return null;
     if (available < FRAME_HEADER_SIZE) {
-      this.#partial = new Uint8Array(FRAME_HEADER_SIZE);
+      this.#partial = this.#alloc(FRAME_HEADER_SIZE);
       this.#filled = 0;
       return this.#fillPartial();
     }
@@ -406,9 +410,24 @@ export class FrameReader {
       this.#offset = start + size;
       return chunk.subarray(start, start + size);
     }
-    this.#partial = new Uint8Array(size);
+    this.#partial = this.#alloc(size);
     this.#filled = 0;
     return this.#fillPartial();
+  }
+
+  /**
+   * Room for a frame split across chunks: frames up to 64 KiB share 256 KiB
+   * buffers (one allocation per many frames; each region is handed out once).
+   */
+  #alloc(size: number): Uint8Array {
+    if (size > ASSEMBLY_SLAB / 4) return new Uint8Array(size);
+    if (this.#slab.length - this.#slabUsed < size) {
+      this.#slab = new Uint8Array(ASSEMBLY_SLAB);
+      this.#slabUsed = 0;
+    }
+    const start = this.#slabUsed;
+    this.#slabUsed += size;
+    return this.#slab.subarray(start, this.#slabUsed);
   }
 
   #length(b: Uint8Array, i: number): number {
@@ -440,7 +459,7 @@ export class FrameReader {
       if (partial.length === FRAME_HEADER_SIZE) {
         const length = this.#length(partial, 0);
         if (length > 0) {
-          const sized = new Uint8Array(FRAME_HEADER_SIZE + length);
+          const sized = this.#alloc(FRAME_HEADER_SIZE + length);
           sized.set(partial);
           this.#partial = partial = sized;
           continue;
