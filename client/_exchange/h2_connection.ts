@@ -1183,7 +1183,12 @@ export class H2Connection {
     stream.state.receiveHeaders(endStream, informational);
     if (informational) {
       if (head.status === 100) stream.continueWake?.(true);
-      stream.request.onInformational?.(head.status, head.fields);
+      try {
+        stream.request.onInformational?.(head.status, head.fields);
+      } catch (error) {
+        // The caller's callback failed: its request ends, the connection goes on.
+        this.#resetStream(stream, ErrorCode.CANCEL, error);
+      }
       return;
     }
     const bodyless = stream.method === "HEAD" || head.status === 204 ||

@@ -601,3 +601,26 @@ Deno.test("H2Connection opens one stream until the server's SETTINGS say how man
     assert.equal(await text(a.body) + await text(b.body), "ab");
   });
 });
+
+Deno.test("H2Connection fails only the request whose onInformational throws", async () => {
+  await withPeer(async (peer) => {
+    await peer.handshake();
+    const req = await peer.request();
+    await peer.respond(req.streamId, 103, [], undefined, { end: false });
+    const rst = await peer.next("rst_stream");
+    assert.equal(rst.kind === "rst_stream" && rst.errorCode, 8);
+    const next = await peer.request();
+    await peer.respond(next.streamId, 200, [], "still here");
+  }, async (h2) => {
+    await assert.rejects(
+      h2.request({
+        ...GET,
+        onInformational() {
+          throw new Error("callback failed");
+        },
+      }),
+      /callback failed/,
+    );
+    assert.equal(await text((await h2.request(GET)).body), "still here");
+  });
+});
