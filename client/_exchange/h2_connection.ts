@@ -86,6 +86,7 @@ interface Stream {
   recv: ReceiveWindow;
   send: SendWindow;
   request: H2Request;
+  sent: Field[];
   responded: boolean;
   resolve: (response: H2Response) => void;
   reject: (error: unknown) => void;
@@ -524,6 +525,7 @@ export class H2Connection {
       recv: new ReceiveWindow(this.#options.streamWindowSize),
       send: new SendWindow(this.#server.initialWindowSize),
       request,
+      sent: fields,
       responded: false,
       resolve,
       reject,
@@ -1220,7 +1222,14 @@ export class H2Connection {
       cancel: (reason) => this.#cancelBody(stream, reason),
     }, { highWaterMark: 0 });
     stream.responded = true;
-    stream.resolve({ streamId: stream.id, status, fields, body, trailers });
+    stream.resolve({
+      streamId: stream.id,
+      status,
+      fields,
+      body,
+      trailers,
+      sent: stream.sent,
+    });
   }
 
   // ---- response bodies ----------------------------------------------------

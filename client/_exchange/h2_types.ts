@@ -57,6 +57,8 @@ export interface H2Response {
   body: ReadableStream<Uint8Array>;
   /** The trailer fields (empty without trailers); rejects when the body fails. */
   trailers: Promise<[string, string][]>;
+  /** The header list sent, pseudo-header fields first (for events and `-v`). */
+  sent: [string, string][];
 }
 
 /** What the server said in GOAWAY. */

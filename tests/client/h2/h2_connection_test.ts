@@ -102,6 +102,13 @@ Deno.test("H2Connection.request() sends pseudo-headers and reads status, fields,
     });
     assert.equal(response.status, 200);
     assert.equal(response.streamId, 1);
+    assert.deepEqual(response.sent, [
+      [":method", "GET"],
+      [":scheme", "http"],
+      [":authority", "example.test"],
+      [":path", "/"],
+      ["accept", "text/plain"],
+    ]);
     assert.deepEqual(response.fields, [["content-type", "text/plain"], [
       "x-a",
       "1",
