@@ -14,6 +14,15 @@ import {
 const SMALL = "Hello from nghttpd.\n";
 
 function installed(): boolean {
+  if (
+    Deno.permissions.querySync({ name: "run", command: "nghttpd" }).state !==
+      "granted"
+  ) {
+    console.warn(
+      "h2_nghttpd_test.ts needs --allow-run=nghttpd: the nghttpd interop tests are skipped",
+    );
+    return false;
+  }
   try {
     new Deno.Command("nghttpd", {
       args: ["--version"],
@@ -22,16 +31,14 @@ function installed(): boolean {
     }).outputSync();
     return true;
   } catch {
+    console.warn(
+      "nghttpd is not installed (Debian: apt-get install nghttp2-server): its interop tests are skipped",
+    );
     return false;
   }
 }
 
 const INSTALLED = installed();
-if (!INSTALLED) {
-  console.warn(
-    "nghttpd is not installed (Debian: apt-get install nghttp2-server): its interop tests are skipped",
-  );
-}
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
