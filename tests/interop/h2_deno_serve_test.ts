@@ -62,6 +62,7 @@ Deno.test("H2Connection against Deno.serve over TLS", async (t) => {
       authority,
       small: { path: "/", body: SMALL },
       big: (size) => `/big/${size}`,
+      fill: 0x61,
       echo: "/echo",
     });
     await t.step("same status, fields and body as fetch (h2)", async () => {

@@ -108,6 +108,7 @@ for (const tls of [true, false]) {
           authority,
           small: { path: "/small.txt", body: SMALL },
           big: () => "/big",
+          fill: 0,
           echo: "/small.txt",
         });
         await t.step("trailers", async () => {

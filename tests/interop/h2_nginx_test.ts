@@ -83,6 +83,7 @@ Deno.test("H2Connection against nginx (HTTP/2 over TLS)", async (t) => {
       authority,
       small: { path: "/small.txt", body: SMALL },
       big: () => "/big",
+      fill: 0,
       echo: "/echo",
     });
     await t.step(

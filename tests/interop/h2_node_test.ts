@@ -111,6 +111,7 @@ Deno.test({
       authority,
       small: { path: "/", body: SMALL },
       big: (size) => `/big/${size}`,
+      fill: 0x61,
       echo: "/echo",
     });
     await t.step("trailers", async () => {
