@@ -507,6 +507,15 @@ export class H2Connection {
         ),
       );
     }
+    let size = 0;
+    for (const [name, value] of fields) size += name.length + value.length + 32;
+    if (size > this.#server.maxHeaderListSize) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot send HTTP/2 request: header list of ${size} bytes exceeds the server's SETTINGS_MAX_HEADER_LIST_SIZE of ${this.#server.maxHeaderListSize}`,
+        ),
+      );
+    }
     const id = this.#nextStreamId;
     this.#nextStreamId += 2;
     const body = request.body ?? null;

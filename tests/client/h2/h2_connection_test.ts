@@ -631,3 +631,22 @@ Deno.test("H2Connection fails only the request whose onInformational throws", as
     assert.equal(await text((await h2.request(GET)).body), "still here");
   });
 });
+
+Deno.test("H2Connection.request() refuses a head over the server's SETTINGS_MAX_HEADER_LIST_SIZE", async () => {
+  await withPeer(async (peer) => {
+    await peer.handshake([[0x6, 1000]]);
+    const req = await peer.request();
+    assert.equal(req.streamId, 1);
+    await peer.respond(req.streamId, 200, [], "small");
+  }, async (h2) => {
+    await h2.ready;
+    await assert.rejects(
+      h2.request({ ...GET, fields: [["x-big", "v".repeat(1000)]] }),
+      (e: unknown) =>
+        e instanceof RangeError &&
+        /header list of 1214 bytes exceeds the server's SETTINGS_MAX_HEADER_LIST_SIZE of 1000$/
+          .test(e.message),
+    );
+    assert.equal(await text((await h2.request(GET)).body), "small");
+  });
+});
