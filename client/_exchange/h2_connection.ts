@@ -250,6 +250,7 @@ export class H2Connection {
   #resolveClosed!: (info: H2CloseInfo) => void;
   #idleWaiters: (() => void)[] = [];
   #reading: Promise<void>;
+  #settingsTimer: ReturnType<typeof setTimeout>;
   #stats = {
     streamsOpened: 0,
     bytesReceived: 0,
@@ -282,6 +283,7 @@ export class H2Connection {
       maxControlFramesPerSecond: options.maxControlFramesPerSecond ?? 1000,
       maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
       continueTimeout: options.continueTimeout ?? 1000,
+      settingsTimeout: options.settingsTimeout ?? 10_000,
       onGoaway: options.onGoaway,
     };
     checkOptions(this.#options);
@@ -316,6 +318,16 @@ export class H2Connection {
     ]));
     const grow = this.#recv.grow();
     if (grow > 0) this.#enqueue(encodeWindowUpdate(0, grow));
+    this.#settingsTimer = setTimeout(() => {
+      const ms = this.#options.settingsTimeout;
+      this.#fail(
+        new H2ConnectionError(
+          ErrorCode.SETTINGS_TIMEOUT,
+          `Cannot start HTTP/2 connection: the server did not acknowledge SETTINGS within ${ms} ms`,
+        ),
+        true,
+      );
+    }, this.#options.settingsTimeout);
     this.#reading = this.#readLoop();
   }
 
@@ -969,7 +981,10 @@ export class H2Connection {
 
   #onSettings(ack: boolean, entries: [number, number][]): void {
     this.#countControl("SETTINGS");
-    if (ack) return;
+    if (ack) {
+      clearTimeout(this.#settingsTimer);
+      return;
+    }
     const before = this.#server;
     const after = applyServerSettings(before, entries);
     if (
@@ -1475,6 +1490,7 @@ export class H2Connection {
     );
     for (const wake of this.#idleWaiters.splice(0)) wake();
     this.#writer.stop();
+    clearTimeout(this.#settingsTimer);
     this.#wakeCredit();
     try {
       this.#conn.close();

@@ -21,6 +21,8 @@ export interface H2ConnectionOptions {
   maxFrameSize?: number;
   /** How long `expectContinue` waits for 100 before sending the body anyway, in ms; 1000. */
   continueTimeout?: number;
+  /** How long the server has to acknowledge our SETTINGS before the connection fails (SETTINGS_TIMEOUT), in ms; 10000. */
+  settingsTimeout?: number;
   /** Called once when the server sends GOAWAY. */
   onGoaway?: (info: H2GoawayInfo) => void;
 }
