@@ -1057,10 +1057,9 @@ export class H2Connection {
     this.#checkStreamId(id, "RST_STREAM");
     const stream = this.#streams.get(id);
     if (!stream) return;
-    if (
-      code === ErrorCode.NO_ERROR && stream.state.state === "half-closed-remote"
-    ) {
-      // RFC 9113 section 8.1: the response is complete; stop sending the body.
+    if (stream.state.state === "half-closed-remote") {
+      // The response is complete (RFC 9113 section 8.1 asks for NO_ERROR
+      // here): stop sending the body, keep the response and what is queued.
       stream.state.reset();
       stream.creditWake?.();
       stream.continueWake?.(false);

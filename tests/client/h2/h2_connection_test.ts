@@ -650,3 +650,38 @@ Deno.test("H2Connection.request() refuses a head over the server's SETTINGS_MAX_
     assert.equal(await text((await h2.request(GET)).body), "small");
   });
 });
+
+Deno.test("H2Connection keeps a complete response when the server resets the stream to stop the upload", async () => {
+  for (const code of [0, 8]) {
+    const { promise: finished, resolve: done } = Promise.withResolvers<void>();
+    await withPeer(async (peer) => {
+      await peer.handshake([[0x4, 100]]);
+      const req = await peer.request();
+      // One write: the RST_STREAM is there before the client reads the body.
+      await peer.send(
+        encodeHeaders(
+          req.streamId,
+          peer.encoder.encode([[":status", "413"]]),
+          false,
+        ),
+        encodeData(req.streamId, new TextEncoder().encode("too large"), true),
+        encodeRstStream(req.streamId, code),
+      );
+      await peer.send(encodePing(new Uint8Array(8), false));
+      await peer.next("ping");
+      done();
+    }, async (h2) => {
+      await h2.ready;
+      const response = await h2.request({
+        ...GET,
+        method: "POST",
+        body: new Uint8Array(1 << 20),
+      });
+      assert.equal(response.status, 413);
+      // Read after the RST_STREAM arrived (the PING after it was answered).
+      await finished;
+      assert.equal(await text(response.body), "too large", `code ${code}`);
+      assert.equal(h2.activeStreams, 0, `code ${code}`);
+    });
+  }
+});
