@@ -29,6 +29,7 @@ export interface H2ConnectionOptions {
 
 /** What one HTTP/2 request is made of. */
 export interface H2Request {
+  /** The method, a token (`GET`, `POST`...); CONNECT is not supported. */
   method: string;
   /** `https` or `http`. */
   scheme: string;
@@ -52,6 +53,7 @@ export interface H2Request {
 export interface H2Response {
   /** The stream that carried it. */
   streamId: number;
+  /** The final status, 200..999. */
   status: number;
   /** As received, without pseudo-header and connection-specific fields. */
   fields: [string, string][];
@@ -65,8 +67,11 @@ export interface H2Response {
 
 /** What the server said in GOAWAY. */
 export interface H2GoawayInfo {
+  /** The highest stream id the server may have processed. */
   lastStreamId: number;
+  /** Why (RFC 9113 error code; 0 for a graceful close). */
   errorCode: number;
+  /** The server's opaque debug data (often a reason in ASCII). */
   debugData: Uint8Array;
   /** Streams above `lastStreamId`: never processed, safe to replay on a new connection. */
   unprocessed: number[];
@@ -84,18 +89,27 @@ export interface H2CloseInfo {
 
 /** Counters of one connection. */
 export interface H2Stats {
+  /** Streams this connection opened so far. */
   streamsOpened: number;
+  /** Streams open now. */
   activeStreams: number;
+  /** Requests waiting for a stream. */
   queuedRequests: number;
+  /** The stream limit in force (the server's, within ours). */
   maxConcurrentStreams: number;
+  /** Bytes written to the connection. */
   bytesSent: number;
+  /** Bytes read from the connection. */
   bytesReceived: number;
+  /** Frames read from the connection. */
   framesReceived: number;
   /** Credit the server has to send us on the connection. */
   receiveWindow: number;
   /** Credit we have to send to the server on the connection. */
   sendWindow: number;
+  /** Whether the server sent GOAWAY. */
   goaway: boolean;
+  /** Whether the connection has ended. */
   closed: boolean;
 }
 
@@ -110,8 +124,11 @@ export class UnprocessedStreamException extends ConnectionResetException {
   /** Always true: the server did not process the request. */
   readonly unprocessed = true;
   /**
+   * Creates the error for one unprocessed request.
+   *
    * @param streamId The stream, or 0.
    * @param message What failed, std style.
+   * @param options `cause`: the underlying error.
    */
   constructor(streamId: number, message: string, options?: ErrorOptions) {
     super(message, options);
