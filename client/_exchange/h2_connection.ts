@@ -1066,6 +1066,20 @@ export class H2Connection {
       this.#retire(stream);
       return;
     }
+    if (
+      code === ErrorCode.NO_ERROR && stream.state.headReceived &&
+      (stream.bodyless ||
+        (stream.declared >= 0 && stream.received === stream.declared))
+    ) {
+      // Node's http2 server ends some responses this way instead of with
+      // END_STREAM (seen when the client reads slowly); content-length says
+      // the body is complete, so the response is.
+      stream.state.reset();
+      stream.creditWake?.();
+      stream.continueWake?.(false);
+      this.#endBody(stream, []);
+      return;
+    }
     const error = code === ErrorCode.REFUSED_STREAM && !stream.responded
       ? new UnprocessedStreamException(
         id,

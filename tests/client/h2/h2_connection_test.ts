@@ -685,3 +685,43 @@ Deno.test("H2Connection keeps a complete response when the server resets the str
     });
   }
 });
+
+Deno.test("H2Connection takes RST_STREAM(NO_ERROR) after the whole content-length as the end of the body, and as an error before it", async () => {
+  for (
+    const [declared, sent, complete] of [[5, "hello", true], [
+      9,
+      "hello",
+      false,
+    ], [-1, "hello", false]] as const
+  ) {
+    await withPeer(async (peer) => {
+      await peer.handshake();
+      const req = await peer.request();
+      const fields: [string, string][] = declared < 0
+        ? []
+        : [["content-length", String(declared)]];
+      await peer.send(
+        encodeHeaders(
+          req.streamId,
+          peer.encoder.encode([[":status", "200"], ...fields]),
+          false,
+        ),
+        encodeData(req.streamId, new TextEncoder().encode(sent), false),
+        encodeRstStream(req.streamId, 0),
+      );
+    }, async (h2) => {
+      const response = await h2.request(GET);
+      if (complete) {
+        assert.equal(await text(response.body), sent);
+        assert.deepEqual(await response.trailers, []);
+      } else {
+        await assert.rejects(
+          text(response.body),
+          /reset stream 1 with NO_ERROR/,
+          `content-length ${declared}`,
+        );
+      }
+      assert.equal(h2.activeStreams, 0);
+    });
+  }
+});
