@@ -114,6 +114,22 @@ Deno.test({
       fill: 0x61,
       echo: "/echo",
     });
+    await t.step(
+      "a 32 MiB download read slowly (node ends it with RST_STREAM(NO_ERROR))",
+      async () => {
+        const size = 32 * 1024 * 1024;
+        const response = await get(h2, authority, `/big/${size}`);
+        let length = 0;
+        let chunks = 0;
+        for await (const chunk of response.body) {
+          length += chunk.length;
+          if (++chunks % 20 === 0) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        }
+        assert.equal(length, size);
+      },
+    );
     await t.step("trailers", async () => {
       const response = await get(h2, authority, "/trailers");
       assert.equal(await new Response(response.body).text(), "with trailers");
