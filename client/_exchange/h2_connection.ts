@@ -822,7 +822,7 @@ export class H2Connection {
           } catch (error) {
             if (!(error instanceof H2StreamError)) throw error;
             const stream = this.#streams.get(error.streamId);
-            if (stream) this.#resetStream(stream, error.code, error);
+            if (stream) this.#resetStream(stream, error.h2Code, error);
           }
           if (this.#closed) return;
         }
@@ -1199,7 +1199,7 @@ export class H2Connection {
       this.#onHeaders(stream, decoded.fields, block.endStream);
     } catch (error) {
       if (!(error instanceof H2StreamError)) throw error;
-      this.#resetStream(stream, error.code, error);
+      this.#resetStream(stream, error.h2Code, error);
     }
   }
 
@@ -1331,7 +1331,7 @@ export class H2Connection {
     } catch (error) {
       if (!(error instanceof H2StreamError)) throw error;
       this.#creditConnection(flowLength);
-      this.#resetStream(stream, error.code, error);
+      this.#resetStream(stream, error.h2Code, error);
       return;
     }
     const padding = stream.bodyless ? flowLength : flowLength - data.length;
@@ -1450,7 +1450,7 @@ export class H2Connection {
     this.#error ??= error;
     if (goaway) {
       const code = error instanceof H2ConnectionError
-        ? error.code
+        ? error.h2Code
         : ErrorCode.PROTOCOL_ERROR;
       this.#enqueue(
         encodeGoaway(
