@@ -1,5 +1,4 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-import { SessionStoreError } from "./errors.ts";
 import { cloneValue, copyRecord } from "./_storable.ts";
 import type {
   SessionRecord,
@@ -24,9 +23,10 @@ export interface MemoryStoreOptions {
   /**
    * The most sessions kept; 10 000 by default. When full, a new session
    * evicts the least recently used anonymous one (no principal); when every
-   * session held is authenticated, creating one fails with
-   * `SessionStoreError` (503) instead of logging someone out, as Tomcat's
-   * `maxActiveSessions`.
+   * session held is authenticated, the least recently used authenticated
+   * one (that user is logged out on that device). A full store never
+   * refuses a visitor or a login, and `SessionManager`'s default
+   * `maxSessionsPerPrincipal` keeps one account from filling it.
    */
   capacity?: number;
   /** The clock, in milliseconds since the epoch; `Date.now` by default. */
@@ -61,9 +61,8 @@ const SWEEP = 4;
  *   `KvStore` or `RedisStore` there.
  * - A capacity bound, so a flood of new sessions cannot exhaust memory:
  *   anonymous sessions are evicted least recently used first, as
- *   mod_servlet's LRU map; authenticated ones are never pushed out by new
- *   sessions (a create fails with `SessionStoreError` when all are
- *   authenticated).
+ *   mod_servlet's LRU map; authenticated ones only when no anonymous one is
+ *   left, least recently used first. A full store refuses nobody.
  * - Expiry without timers: an expired record is dropped when it is read, and
  *   inserts sweep a few expired ones from the least recently used end.
  * - Records are copied in and out, so an object changed by one request is
@@ -137,8 +136,6 @@ export class MemoryStore implements SyncSessionStore {
    * @param record The new session; the store keeps a copy.
    * @param ttl Milliseconds it lives unless saved again.
    * @returns The version, or `null` when the id exists.
-   * @throws {SessionStoreError} When the store is full of authenticated
-   * sessions.
    */
   create(record: SessionRecord, ttl: number): Promise<string | null> {
     try {
@@ -154,8 +151,6 @@ export class MemoryStore implements SyncSessionStore {
    * @param record The new session; the store keeps a copy.
    * @param ttl Milliseconds it lives unless saved again.
    * @returns The version, or `null` when the id exists.
-   * @throws {SessionStoreError} When the store is full of authenticated
-   * sessions.
    */
   createSync(record: SessionRecord, ttl: number): string | null {
     const now = this.#now();
@@ -163,13 +158,9 @@ export class MemoryStore implements SyncSessionStore {
     this.#sweep(this.#authenticated, now);
     if (this.#live(record.id, now)) return null;
     while (this.#entries.size >= this.#capacity) {
-      const victim = this.#anonymous.head;
-      if (victim === null) {
-        throw new SessionStoreError(
-          `Cannot create session: the memory store holds ${this.#capacity} authenticated sessions, its capacity`,
-        );
-      }
-      this.#remove(victim);
+      // Anonymous sessions go first; a store full of authenticated ones
+      // logs out the least recently used rather than refusing everyone.
+      this.#remove((this.#anonymous.head ?? this.#authenticated.head)!);
     }
     const entry: Entry = {
       record: copyRecord(record),
@@ -375,6 +366,8 @@ function updateRecord(target: SessionRecord, source: SessionRecord): void {
   target.userAgent = source.userAgent;
   if (source.movedTo === undefined) delete target.movedTo;
   else target.movedTo = source.movedTo;
+  if (source.csrfToken === undefined) delete target.csrfToken;
+  else target.csrfToken = source.csrfToken;
   const attributes = target.attributes;
   for (const [key, value] of source.attributes) {
     attributes.set(key, cloneValue(value));

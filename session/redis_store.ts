@@ -169,6 +169,8 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   readonly #client: RedisCommander;
   readonly #prefix: string;
   #close: (() => Promise<void>) | null = null;
+  // A cluster spreads keys over nodes: MGET would span slots there.
+  #cluster = false;
   readonly #hashes = new Map<string, Promise<string>>();
   // The last record this process wrote or read per id, by version: a load
   // that finds the same version copies it rather than decoding it again.
@@ -277,6 +279,7 @@ export class RedisStore implements SessionStore, AsyncDisposable {
         ),
     }, { prefix: options.prefix });
     store.#close = () => cluster.close();
+    store.#cluster = true;
     return store;
   }
 
@@ -316,6 +319,29 @@ export class RedisStore implements SessionStore, AsyncDisposable {
       "GET",
       this.#prefix + id,
     ]) as string | null;
+    return this.#read(id, value);
+  }
+
+  /**
+   * Reads several records in one round trip: `MGET`, or on a cluster (where
+   * the keys live on several nodes) one `GET` per key, all sent at once.
+   *
+   * @param ids Session ids.
+   * @returns For each id, the record and its version, or `null`.
+   */
+  async loadMany(ids: string[]): Promise<(StoredSession | null)[]> {
+    const values = this.#cluster
+      ? await Promise.all(
+        ids.map((id) => this.#client.sendCommand(["GET", this.#prefix + id])),
+      )
+      : await this.#client.sendCommand([
+        "MGET",
+        ...ids.map((id) => this.#prefix + id),
+      ]) as unknown[];
+    return ids.map((id, i) => this.#read(id, values[i] as string | null));
+  }
+
+  #read(id: string, value: string | null): StoredSession | null {
     if (value === null) return null;
     const version = value.slice(0, value.indexOf(":"));
     const known = this.#decoded.get(id);

@@ -57,6 +57,7 @@ Deno.test("SessionManager dispatches created, idchanged, invalidated, expired an
   let now = 1_700_000_000_000;
   const manager = new SessionManager({
     maxInactiveInterval: 60,
+    bindUserAgent: true,
     now: () => now,
   });
   const events: SessionEvent[] = [];
