@@ -14,6 +14,7 @@ import {
 } from "../_redis_process.ts";
 import { sampleRecord, testStoreContract } from "../session/store_contract.ts";
 import { testHardening } from "../session/hardening_suite.ts";
+import { testBrowserSafety } from "../session/browser_safety_suite.ts";
 
 /** A store over a server `start` gives, released with it. */
 async function opened<S extends AsyncDisposable>(
@@ -37,6 +38,7 @@ function openRedisStore() {
 
 testStoreContract("RedisStore", openRedisStore);
 testHardening("RedisStore:", openRedisStore);
+testBrowserSafety("RedisStore:", openRedisStore);
 
 Deno.test("RedisStore keeps what V8 serializes: Errors, nested Maps, typed arrays", async () => {
   await using redis = await startRedis();
@@ -189,6 +191,7 @@ function openClusterStore() {
 }
 
 testHardening("RedisStore on Redis Cluster:", openClusterStore);
+testBrowserSafety("RedisStore on Redis Cluster:", openClusterStore);
 
 Deno.test("RedisStore on Redis Cluster: sessions spread over three nodes survive a node restart", async () => {
   await using cluster = await startRedisCluster();
