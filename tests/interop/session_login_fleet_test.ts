@@ -4,32 +4,11 @@
 // other, decoy cookies, one account logging in again and again.
 import assert from "node:assert/strict";
 import {
-  removeKvFile,
   type SessionApp as App,
   startSessionApp as startApp,
 } from "../_session_process.ts";
-import { startRedis } from "../_redis_process.ts";
+import { shared } from "./_shared_store.ts";
 import { Browser } from "../session/_helpers.ts";
-
-async function shared(kind: "redis" | "kv") {
-  if (kind === "redis") {
-    const redis = await startRedis();
-    return {
-      mode: "redis",
-      arg: redis.url,
-      [Symbol.asyncDispose]: () => redis[Symbol.asyncDispose](),
-    };
-  }
-  const path = await Deno.makeTempFile({
-    prefix: "pocket-login-fleet-",
-    suffix: ".sqlite3",
-  });
-  return {
-    mode: "kv",
-    arg: path,
-    [Symbol.asyncDispose]: () => removeKvFile(path),
-  };
-}
 
 async function visit(app: App, cookie: string | null, path: string) {
   await using browser = new Browser(app.port);

@@ -5,17 +5,10 @@ import assert from "node:assert/strict";
 import { KvStore, MemoryStore, SessionManager } from "../../session/mod.ts";
 import { app, cookieOf, request } from "./browser_safety_suite.ts";
 import { testBrowserSafety } from "./browser_safety_suite.ts";
+import { openKvStore, openMemoryStore } from "./store_contract.ts";
 
-testBrowserSafety("MemoryStore:", () =>
-  Promise.resolve({
-    store: new MemoryStore(),
-    close: () => Promise.resolve(),
-  }));
-
-testBrowserSafety("KvStore:", async () => {
-  const store = await KvStore.open(":memory:");
-  return { store, close: () => store.close() };
-});
+testBrowserSafety("MemoryStore:", openMemoryStore);
+testBrowserSafety("KvStore:", openKvStore);
 
 const INFO = {
   remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 50000 },

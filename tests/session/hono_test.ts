@@ -3,16 +3,14 @@
 // sessions on read-only routes, logins and logouts, a binding mismatch, an
 // oversized session, CSRF, through app.fetch as Deno.serve calls it.
 import assert from "node:assert/strict";
-import { Hono } from "hono";
 import {
-  honoSessions,
-  type HttpSession,
   KvStore,
   MemoryStore,
   SessionManager,
   type SessionManagerOptions,
   type SessionStore,
 } from "../../session/mod.ts";
+import { honoShop } from "./_hono_shop.ts";
 
 const INFO = {
   remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 50000 },
@@ -20,35 +18,7 @@ const INFO = {
 
 function shop(store: SessionStore, options: SessionManagerOptions = {}) {
   const sessions = new SessionManager({ store, ...options });
-  const app = new Hono<{ Variables: { session: HttpSession } }>();
-  app.use(honoSessions(sessions));
-  app.get("/", (c) => {
-    const session = c.get("session");
-    return c.json({
-      user: session.getPrincipal()?.name ?? null,
-      cart: session.get<string[]>("cart") ?? [],
-    });
-  });
-  app.post("/cart/:item", (c) => {
-    c.get("session").ensureGet<string[]>("cart", () => []).push(
-      c.req.param("item"),
-    );
-    return c.text("added");
-  });
-  app.post("/login/:user", (c) => {
-    c.get("session").setPrincipal({ name: c.req.param("user") });
-    return c.text("in");
-  });
-  app.post("/logout", (c) => {
-    c.get("session").invalidate();
-    return c.text("bye");
-  });
-  app.post("/big", (c) => {
-    c.get("session").set("big", "x".repeat(70_000));
-    c.header("set-cookie", "theme=dark");
-    return c.text("big");
-  });
-  app.get("/token", (c) => c.text(c.get("session").getCsrfToken()));
+  const app = honoShop(sessions);
   return {
     sessions,
     fetch: (path: string, init: RequestInit = {}, info = INFO) =>
