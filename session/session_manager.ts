@@ -47,15 +47,17 @@ const I = sessionInternals();
  *
  * - **Ids** are 192 random bits; a new id that collides with a stored one is
  *   replaced before anything is saved (the store's create is atomic).
- * - **Cookies**: every well-formed id among the cookies of its name is tried
- *   (a page script may add one on another path), the first live one bound to
- *   the client wins; malformed values mean no store lookup.
+ * - **Cookies**: the first 16 well-formed ids among the cookies of its name
+ *   are tried, loaded in one store round trip (a page script may add one on
+ *   another path, an attacker decoys), the first live one bound to the
+ *   client wins; malformed values mean no store lookup. Or ids in a header
+ *   (`idTransport`), for API clients.
  * - **Lazy**: a request whose handler writes nothing to its session stores
  *   nothing and gets no cookie, so cookie-less floods cost no storage.
  * - **Quiet reads**: a request that changes nothing writes nothing, except to
  *   move the idle expiry once per `touchFraction` of the idle interval.
- * - **Binding**: a session serves only the client IP and User-Agent it was
- *   created for (`SessionSecurityError`).
+ * - **Binding**: a session serves only the client IP it was created for, and
+ *   with `bindUserAgent` the User-Agent family (`SessionSecurityError`).
  * - **Concurrency**: the manager saves only against the version it loaded; on
  *   a conflict it reloads, re-applies this request's changes (set and
  *   removed attributes, principal, idle interval) and saves again, with a
@@ -64,14 +66,20 @@ const I = sessionInternals();
  *   attribute, the last to save wins.
  * - **Logins**: setting a principal moves the session to a fresh id at
  *   commit; the principal is never stored under the id the client had before.
+ *   For `rotationGrace` seconds, requests still presenting the old id (a
+ *   page's background requests) get no cookie, read an empty session and
+ *   have their writes refused (409), so a login never logs an SPA out.
  * - **Logouts are final**: an invalidated session never comes back, under
  *   any id, whatever requests were in flight.
  * - **Timeouts**: idle (`maxInactiveInterval`) and absolute (`maxLifetime`).
  * - **Sessions by principal**: `sessionsOf()`, `invalidateAll()` (log out
- *   everywhere), `maxSessionsPerPrincipal`.
- * - **Events**: it is an `EventTarget` dispatching {@linkcode SessionEvent}s.
+ *   everywhere), `maxSessionsPerPrincipal` (10 by default).
+ * - **Events**: it is an `EventTarget` dispatching {@linkcode SessionEvent}s
+ *   to listeners that run isolated (a throwing one is reported).
+ * - **CSRF**: optional token or origin checks on unsafe methods (`csrf`).
  * - **Failures** of the store are `SessionStoreError`, never a silent loss;
- *   `handler()` answers them with 503.
+ *   `handler()` answers them with 503, and other session errors with 409,
+ *   403 or 500, or what `onSessionError` answers.
  *
  * Permissions: none of its own; those of its store.
  *
@@ -240,7 +248,9 @@ export class SessionManager extends EventTarget {
    * Each well-formed id among the request's cookies of this name is tried;
    * the first naming a live session bound to this client is the session
    * (marked joined and accessed now). Records past their idle or absolute
-   * timeout are deleted and treated as missing. A session started here is
+   * timeout are deleted and treated as missing. An id that a login moved
+   * within `rotationGrace` gives an empty session that `commit()` never
+   * sends an id for and that refuses writes. A session started here is
    * stored by `commit()` (even if nothing is written to it; `handler()`
    * stores only sessions written to).
    *
@@ -305,7 +315,9 @@ export class SessionManager extends EventTarget {
    * conflicts keep the save from succeeding within `storeTimeout`.
    * @throws {SessionSecurityError} When a login moved the session to another
    * principal while this request ran: its changes are not kept (they would
-   * reach the logged-in session from a pre-login id that others may know).
+   * reach the logged-in session from a pre-login id that others may know);
+   * or when the request presented an id a rotation moved within
+   * `rotationGrace` and wrote to the (empty) session it was given.
    * `handler()` answers 409 then.
    * @throws {TypeError} When an attribute changed in place is not
    * structured-clone data any more.
