@@ -489,6 +489,15 @@ export function testBrowserSafety(
     const fresh = await (await handle(request("/token", loggedIn), INFO))
       .text();
     assert.notEqual(fresh, token);
+    // A stale cookie (a session that ended) is not a forgery: a fresh session.
+    const stale2 = await handle(
+      request("/write?key=e", `SESSIONID=${"A".repeat(32)}`, {
+        method: "POST",
+      }),
+      INFO,
+    );
+    assert.equal(stale2.status, 200);
+    await stale2.body?.cancel();
   });
 
   test("CSRF by origin: a cross-site write gets 403, a same-origin one passes", async (store) => {
