@@ -47,6 +47,12 @@ export interface RedisCommander {
 export interface RedisStoreOptions {
   /** The key prefix of the store's entries; `"session:"` by default. */
   prefix?: string;
+  /**
+   * Whether the client is a Redis Cluster's (keys on several nodes): the
+   * store then sends no command that spans keys (one `GET` per id rather
+   * than `MGET`). `connectCluster()` sets it; `false` by default.
+   */
+  cluster?: boolean;
 }
 
 /**
@@ -170,7 +176,7 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   readonly #prefix: string;
   #close: (() => Promise<void>) | null = null;
   // A cluster spreads keys over nodes: MGET would span slots there.
-  #cluster = false;
+  readonly #cluster: boolean;
   readonly #hashes = new Map<string, Promise<string>>();
   // The last record this process wrote or read per id, by version: a load
   // that finds the same version copies it rather than decoding it again.
@@ -186,6 +192,7 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   constructor(client: RedisCommander, options?: RedisStoreOptions) {
     this.#client = client;
     this.#prefix = options?.prefix ?? "session:";
+    this.#cluster = options?.cluster ?? false;
   }
 
   /**
@@ -277,9 +284,8 @@ export class RedisStore implements SessionStore, AsyncDisposable {
           args[0] === "GET" || args[0] === "ZRANGE",
           args,
         ),
-    }, { prefix: options.prefix });
+    }, { prefix: options.prefix, cluster: true });
     store.#close = () => cluster.close();
-    store.#cluster = true;
     return store;
   }
 
