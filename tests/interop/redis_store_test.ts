@@ -8,6 +8,7 @@ import {
   SessionStoreError,
 } from "../../session/mod.ts";
 import {
+  clusterInfo,
   startRedis,
   startRedisCluster,
   waitForCluster,
@@ -286,4 +287,60 @@ Deno.test("RedisStore reuses a decoded record only at the same version: another 
   );
   await a.delete(record.id);
   assert.equal(await b.load(record.id), null);
+});
+
+Deno.test("RedisStore on Redis Cluster: past cluster-node-timeout every session answers 503 (CLUSTERDOWN) until cluster-require-full-coverage is off, as docs/sessions.md says", async () => {
+  await using cluster = await startRedisCluster(); // cluster-node-timeout 2000
+  await using store = await RedisStore.connectCluster(cluster.urls);
+  const manager = new SessionManager({
+    store,
+    storeTimeout: 1000,
+    onError() {},
+  });
+  const handle = manager.handler((_request, _info, session) => {
+    const visits = (session.get<number>("visits") ?? 0) + 1;
+    session.set("visits", visits);
+    return new Response(String(visits));
+  });
+  const info = {
+    remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 },
+  } as Deno.ServeHandlerInfo;
+  const visit = (cookie?: string) =>
+    handle(
+      new Request("http://l/", { headers: cookie ? { cookie } : {} }),
+      info,
+    );
+  const cookies: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    cookies.push((await visit()).headers.get("set-cookie")!.split(";")[0]);
+  }
+  const statuses = async () => {
+    const answers = await Promise.all(cookies.map((cookie) => visit(cookie)));
+    for (const answer of answers) await answer.body?.cancel();
+    return answers.map((answer) => answer.status);
+  };
+  const [down, ...up] = [cluster.nodes[1], cluster.nodes[0], cluster.nodes[2]];
+  await down.stop();
+  // Once the others mark the node failed, the whole cluster refuses.
+  for (
+    let i = 0;
+    !(await clusterInfo(up[0].port)).includes("cluster_state:fail");
+    i++
+  ) {
+    assert.ok(i < 200, "the cluster never marked the node failed");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.deepEqual(await statuses(), Array(12).fill(503));
+  // What the docs advise: the slots of the nodes that are up serve again.
+  for (const node of up) {
+    await node.command("CONFIG SET cluster-require-full-coverage no");
+  }
+  let after: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    after = await statuses();
+    if (after.includes(200)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const served = after.filter((status) => status === 200).length;
+  assert.ok(served > 0 && served < 12, `${served} of 12 served`);
 });
