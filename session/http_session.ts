@@ -37,7 +37,7 @@ export interface HttpSessionOptions {
   /**
    * Whether the session only serves the User-Agent family it was created
    * for (the User-Agent with its version numbers ignored, so a browser
-   * update keeps the session); `false`.
+   * update keeps the session); `true`.
    */
   bindUserAgent?: boolean;
   /** The random source of ids; `crypto.getRandomValues` by default. */
@@ -282,7 +282,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
     this.#clientIp = options.clientIp ?? "";
     this.#userAgent = options.userAgent ?? "";
     this.#bindClientIp = options.bindClientIp ?? true;
-    this.#bindUserAgent = options.bindUserAgent ?? false;
+    this.#bindUserAgent = options.bindUserAgent ?? true;
     this.#maxInactiveInterval = checkIdleInterval(
       options.maxInactiveInterval ?? 1800,
     );

@@ -57,7 +57,9 @@ const I = sessionInternals();
  * - **Quiet reads**: a request that changes nothing writes nothing, except to
  *   move the idle expiry once per `touchFraction` of the idle interval.
  * - **Binding**: a session serves only the client IP it was created for, and
- *   with `bindUserAgent` the User-Agent family (`SessionSecurityError`).
+ *   and the User-Agent family (version numbers ignored, so a browser update
+ *   keeps the session; `bindUserAgent: false` to drop it) it was created with
+ *   (`SessionSecurityError`).
  * - **Concurrency**: the manager saves only against the version it loaded; on
  *   a conflict it reloads, re-applies this request's changes (set and
  *   removed attributes, principal, idle interval) and saves again, with a
@@ -874,7 +876,7 @@ function lifecycleOf(
         options.maxInactiveInterval ?? 1800,
       ),
       bindClientIp: options.bindClientIp ?? true,
-      bindUserAgent: options.bindUserAgent ?? false,
+      bindUserAgent: options.bindUserAgent ?? true,
       random: options.random ?? cryptoRandom,
       now,
     },

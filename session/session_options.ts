@@ -100,9 +100,11 @@ export interface SessionManagerOptions {
   bindClientIp?: boolean;
   /**
    * Whether a session only serves the User-Agent family it was created for;
-   * `false`. When on, version numbers are ignored (`Chrome/130.0` and
-   * `Chrome/131.0` are one family), so a browser update keeps the session;
-   * OWASP counts the User-Agent a weak signal, anyone can send any.
+   * `true`. Version numbers are ignored (`Chrome/130.0` and `Chrome/131.0`
+   * are one family), so a browser update keeps the session, while a cookie
+   * replayed by another client (curl, another browser) is refused. OWASP
+   * counts the User-Agent a weak signal (anyone can send any): `false` turns
+   * it off.
    */
   bindUserAgent?: boolean;
   /**
