@@ -31,6 +31,12 @@ export interface MemoryStoreOptions {
   capacity?: number;
   /** The clock, in milliseconds since the epoch; `Date.now` by default. */
   now?: () => number;
+  /**
+   * Told of each session evicted to make room (not of expired ones), for
+   * logs: a logged-in user evicted from a full store is logged out. Runs
+   * isolated: what it throws is reported with `console.error`.
+   */
+  onEvict?: (record: SessionRecord) => void;
 }
 
 // An entry in the map and in its recency list (least recent at the head):
@@ -101,6 +107,7 @@ export class MemoryStore implements SyncSessionStore {
   readonly #byPrincipal = new Map<string, Set<string>>();
   readonly #capacity: number;
   readonly #now: () => number;
+  readonly #onEvict: ((record: SessionRecord) => void) | undefined;
   #nextVersion = 0;
 
   /**
@@ -119,6 +126,7 @@ export class MemoryStore implements SyncSessionStore {
     }
     this.#capacity = capacity;
     this.#now = options.now ?? Date.now;
+    this.#onEvict = options.onEvict;
   }
 
   /**
@@ -160,7 +168,9 @@ export class MemoryStore implements SyncSessionStore {
     while (this.#entries.size >= this.#capacity) {
       // Anonymous sessions go first; a store full of authenticated ones
       // logs out the least recently used rather than refusing everyone.
-      this.#remove((this.#anonymous.head ?? this.#authenticated.head)!);
+      const victim = (this.#anonymous.head ?? this.#authenticated.head)!;
+      this.#remove(victim);
+      this.#evicted(victim.record);
     }
     const entry: Entry = {
       record: copyRecord(record),
@@ -294,6 +304,15 @@ export class MemoryStore implements SyncSessionStore {
     this.#byPrincipal.clear();
     this.#anonymous.head = this.#anonymous.tail = null;
     this.#authenticated.head = this.#authenticated.tail = null;
+  }
+
+  #evicted(record: SessionRecord): void {
+    if (!this.#onEvict) return;
+    try {
+      this.#onEvict(record);
+    } catch (error) {
+      console.error("Cannot run the memory store's onEvict:", error);
+    }
   }
 
   #listOf(record: SessionRecord): List {

@@ -35,8 +35,12 @@ Deno.test("MemoryStore({ capacity: 20 }): one user logging in 25 times locks nob
   assert.equal(store.size, 20);
 });
 
-Deno.test("MemoryStore full of authenticated sessions logs out the least recently used, not the next visitor", async () => {
-  const store = new MemoryStore({ capacity: 3 });
+Deno.test("MemoryStore full of authenticated sessions logs out the least recently used, not the next visitor, and tells onEvict", async () => {
+  const evicted: (string | undefined)[] = [];
+  const store = new MemoryStore({
+    capacity: 3,
+    onEvict: (record) => evicted.push(record.principal?.name),
+  });
   const { handle } = app(store);
   const users: string[] = [];
   for (const name of ["a", "b", "c"]) {
@@ -54,6 +58,7 @@ Deno.test("MemoryStore full of authenticated sessions logs out the least recentl
   assert.equal(await principal(users[0]), "a");
   assert.equal(await principal(users[1]), null);
   assert.equal(await principal(users[2]), "c");
+  assert.deepEqual(evicted, ["b"]);
 });
 
 Deno.test("SessionManager refuses at construction a maxSessionSize over what KvStore can keep", async () => {
