@@ -4,9 +4,12 @@
 // other, decoy cookies, one account logging in again and again.
 import assert from "node:assert/strict";
 import {
+  removeKvFile,
   type SessionApp as App,
   startSessionApp as startApp,
 } from "../_session_process.ts";
+import { KvStore } from "../../session/mod.ts";
+import { testBrowserSafety } from "../session/browser_safety_suite.ts";
 import { shared } from "./_shared_store.ts";
 import { Browser } from "../session/_helpers.ts";
 
@@ -63,3 +66,24 @@ for (const kind of ["kv", "redis"] as const) {
     assert.equal(ended.text, "10");
   });
 }
+
+// Every scenario of the suite on a KV file that another server process has
+// open and writes to.
+testBrowserSafety("KvStore on a file another process shares:", async () => {
+  const path = await Deno.makeTempFile({
+    prefix: "pocket-shared-kv-",
+    suffix: ".sqlite3",
+  });
+  const other = await startApp("kv", path);
+  const store = await KvStore.open(path);
+  const written = await visit(other, null, "/set?v=theirs");
+  assert.equal(written.status, 200);
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await other[Symbol.asyncDispose]();
+      await removeKvFile(path);
+    },
+  };
+});
