@@ -1,4 +1,5 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
+import { isolate } from "./_isolate.ts";
 import { cloneValue, copyRecord } from "./_storable.ts";
 import type {
   SessionRecord,
@@ -307,11 +308,9 @@ export class MemoryStore implements SyncSessionStore {
   }
 
   #evicted(record: SessionRecord): void {
-    if (!this.#onEvict) return;
-    try {
-      this.#onEvict(record);
-    } catch (error) {
-      console.error("Cannot run the memory store's onEvict:", error);
+    const onEvict = this.#onEvict;
+    if (onEvict) {
+      isolate("Cannot run the memory store's onEvict", () => onEvict(record));
     }
   }
 

@@ -5,16 +5,15 @@ import {
   SessionStoreError,
 } from "./errors.ts";
 import { SessionEvent } from "./events.ts";
-import {
-  checkIdleInterval,
-  HttpSession,
-  sessionInternals,
-} from "./http_session.ts";
+import { HttpSession, sessionInternals } from "./http_session.ts";
 import { MemoryStore } from "./memory_store.ts";
-import { cryptoRandom, isSessionId } from "./session_id.ts";
+import { isSessionId } from "./session_id.ts";
 import type { SessionRecord, SessionStore, SyncSessionStore } from "./store.ts";
 import { sessionIdCandidates } from "./_cookies.ts";
 import { CookiePolicy } from "./_cookie_policy.ts";
+import { isUnsafe, sameOrigin, showsToken } from "./_csrf.ts";
+import { isolate } from "./_isolate.ts";
+import { checkTrustProxy, lifecycleOf } from "./_settings.ts";
 import {
   changeIdSteps,
   commitSteps,
@@ -635,24 +634,15 @@ export class SessionManager extends EventTarget {
   // origin. Ids in a header need neither: browsers do not send them by
   // themselves.
   async #csrfPasses(request: Request, session: HttpSession): Promise<boolean> {
-    if (SAFE_METHODS.has(request.method)) return true;
-    if (I.state(session).carrier !== "cookie") return true;
+    if (!isUnsafe(request) || I.state(session).carrier !== "cookie") {
+      return true;
+    }
     if (this.#csrf === "origin") return sameOrigin(request);
     // A session started for this request holds nothing to forge a change to
     // (its cookie named none that is live).
     if (session.isNew()) return true;
     const expected = I.csrfToken(session);
-    if (expected === null) return false;
-    let token = request.headers.get("x-csrf-token");
-    if (token === null && isForm(request)) {
-      try {
-        const field = (await request.clone().formData()).get("_csrf");
-        token = typeof field === "string" ? field : null;
-      } catch {
-        token = null; // not a form after all
-      }
-    }
-    return token !== null && sameToken(token, expected);
+    return expected !== null && await showsToken(request, expected);
   }
 
   #recover(
@@ -678,7 +668,7 @@ export class SessionManager extends EventTarget {
 
   // A session error as a response: the application's, or the default.
   #failed(error: unknown, request: Request, response?: Response): Response {
-    const size = isSizeError(error);
+    const size = error instanceof SessionSizeError;
     if (
       !(error instanceof SessionStoreError) &&
       !(error instanceof SessionSecurityError) && !size
@@ -759,154 +749,4 @@ function withHeader(
     copy.headers[how](name, value);
     return copy;
   }
-}
-
-/**
- * Runs a callback of the application (a listener, a hook) so that what it
- * throws, or a promise it returns that rejects, is reported and goes no
- * further: a failing audit log must not fail requests or end the process.
- */
-function isolate<T>(what: string, callback: () => T): T | undefined {
-  try {
-    const result = callback();
-    if (result instanceof Promise) {
-      result.catch((error) => console.error(`${what}:`, error));
-    }
-    return result;
-  } catch (error) {
-    console.error(`${what}:`, error);
-    return undefined;
-  }
-}
-
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
-
-function isForm(request: Request): boolean {
-  const type = request.headers.get("content-type")?.toLowerCase() ?? "";
-  return type.startsWith("application/x-www-form-urlencoded") ||
-    type.startsWith("multipart/form-data");
-}
-
-// The Origin header (or, without one, the Referer) names this origin, or the
-// browser says the request is same-origin (Sec-Fetch-Site).
-function sameOrigin(request: Request): boolean {
-  const site = request.headers.get("sec-fetch-site");
-  if (site === "same-origin" || site === "none") return true;
-  if (site !== null) return false;
-  const from = request.headers.get("origin") ??
-    request.headers.get("referer");
-  if (from === null || from === "null") return false;
-  try {
-    return new URL(from).origin === new URL(request.url).origin;
-  } catch {
-    return false;
-  }
-}
-
-// Compares in time independent of where the strings differ.
-function sameToken(given: string, expected: string): boolean {
-  if (given.length !== expected.length) return false;
-  let difference = 0;
-  for (let i = 0; i < given.length; i++) {
-    difference |= given.charCodeAt(i) ^ expected.charCodeAt(i);
-  }
-  return difference === 0;
-}
-
-function isSizeError(error: unknown): error is SessionSizeError {
-  return error instanceof SessionSizeError;
-}
-
-function checkTrustProxy(trustProxy: boolean | number): boolean | number {
-  if (
-    typeof trustProxy === "number" &&
-    (!Number.isSafeInteger(trustProxy) || trustProxy < 0)
-  ) {
-    throw new RangeError(
-      `Cannot trust ${trustProxy} proxies: not a non-negative integer`,
-    );
-  }
-  return trustProxy;
-}
-
-// The lifecycle's settings, checked.
-function lifecycleOf(
-  options: SessionManagerOptions,
-  store: SessionStore,
-  emit: Lifecycle["emit"],
-): Lifecycle {
-  const maxLifetime = options.maxLifetime ?? 0;
-  if (!Number.isFinite(maxLifetime)) {
-    throw new RangeError(
-      `Cannot set session lifetime: ${maxLifetime} is not a finite number of seconds`,
-    );
-  }
-  const touchFraction = options.touchFraction ?? 0.1;
-  if (!(touchFraction >= 0 && touchFraction <= 1)) {
-    throw new RangeError(
-      `Cannot set touch fraction: ${touchFraction} is not between 0 and 1`,
-    );
-  }
-  const maxSessionsPerPrincipal = options.maxSessionsPerPrincipal ??
-    DEFAULT_SESSIONS_PER_PRINCIPAL;
-  if (maxSessionsPerPrincipal !== Infinity) {
-    checkCount("sessions per principal", maxSessionsPerPrincipal);
-  }
-  const maxSessionSize = checkCount(
-    "session size limit",
-    options.maxSessionSize ?? 65_536,
-  );
-  if (
-    store.maxRecordSize !== undefined && maxSessionSize > store.maxRecordSize
-  ) {
-    throw new RangeError(
-      `Cannot set session size limit: ${maxSessionSize} bytes is over the ${store.maxRecordSize} bytes the store can keep`,
-    );
-  }
-  const rotationGrace = options.rotationGrace ?? 60;
-  if (!(rotationGrace >= 0 && Number.isFinite(rotationGrace))) {
-    throw new RangeError(
-      `Cannot set rotation grace: ${rotationGrace} is not a non-negative number of seconds`,
-    );
-  }
-  const now = options.now ?? Date.now;
-  return {
-    sessionOptions: {
-      maxInactiveInterval: checkIdleInterval(
-        options.maxInactiveInterval ?? 1800,
-      ),
-      bindClientIp: options.bindClientIp ?? true,
-      bindUserAgent: options.bindUserAgent ?? true,
-      random: options.random ?? cryptoRandom,
-      now,
-    },
-    now,
-    monotonic: options.monotonic ?? (() => performance.now()),
-    jitter: options.jitter ?? Math.random,
-    rotationGrace: rotationGrace * 1000,
-    maxLifetime,
-    touchFraction,
-    rotateOnLogin: options.rotateOnLogin ?? true,
-    maxSessionSize,
-    maxSessionsPerPrincipal,
-    maxCreateAttempts: checkCount(
-      "create attempts",
-      options.maxCreateAttempts ?? 5,
-    ),
-    storeTimeout: checkCount("store timeout", options.storeTimeout ?? 5000),
-    emit,
-  };
-}
-
-// Sessions one principal keeps by default: enough for a person's devices
-// and browsers, far too few for one account to fill a store.
-const DEFAULT_SESSIONS_PER_PRINCIPAL = 10;
-
-function checkCount(what: string, count: number): number {
-  if (!Number.isSafeInteger(count) || count < 1) {
-    throw new RangeError(
-      `Cannot set ${what}: ${count} is not a positive integer`,
-    );
-  }
-  return count;
 }

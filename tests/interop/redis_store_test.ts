@@ -191,6 +191,33 @@ function openClusterStore() {
   );
 }
 
+/**
+ * A visit counter over `store` that fails fast (`/login` logs in as ada);
+ * `visit(path, cookie)` is one request through handler().
+ */
+function visitCounter(store: RedisStore) {
+  const manager = new SessionManager({
+    store,
+    storeTimeout: 1000,
+    onError() {},
+  });
+  const handle = manager.handler((request, _info, session) => {
+    if (request.url.endsWith("/login")) session.setPrincipal({ name: "ada" });
+    const visits = (session.get<number>("visits") ?? 0) + 1;
+    session.set("visits", visits);
+    return new Response(String(visits));
+  });
+  const info = {
+    remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 },
+  } as Deno.ServeHandlerInfo;
+  const visit = (path: string, cookie?: string) =>
+    handle(
+      new Request(`http://l${path}`, { headers: cookie ? { cookie } : {} }),
+      info,
+    );
+  return { manager, visit };
+}
+
 testHardening("RedisStore on Redis Cluster:", openClusterStore);
 testBrowserSafety("RedisStore on Redis Cluster:", openClusterStore);
 
@@ -198,25 +225,7 @@ Deno.test("RedisStore on Redis Cluster: sessions spread over three nodes survive
   await using cluster = await startRedisCluster();
   await using store = await RedisStore.connectCluster(cluster.urls);
   {
-    const manager = new SessionManager({
-      store,
-      storeTimeout: 1000,
-      onError() {},
-    });
-    const handle = manager.handler((request, _info, session) => {
-      if (request.url.endsWith("/login")) session.setPrincipal({ name: "ada" });
-      const visits = (session.get<number>("visits") ?? 0) + 1;
-      session.set("visits", visits);
-      return new Response(String(visits));
-    });
-    const info = {
-      remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 },
-    } as Deno.ServeHandlerInfo;
-    const visit = (path: string, cookie?: string) =>
-      handle(
-        new Request(`http://l${path}`, { headers: cookie ? { cookie } : {} }),
-        info,
-      );
+    const { manager, visit } = visitCounter(store);
     const cookies: string[] = [];
     for (let i = 0; i < 30; i++) {
       const response = await visit(i % 3 === 0 ? "/login" : "/");
@@ -292,24 +301,8 @@ Deno.test("RedisStore reuses a decoded record only at the same version: another 
 Deno.test("RedisStore on Redis Cluster: past cluster-node-timeout every session answers 503 (CLUSTERDOWN) until cluster-require-full-coverage is off, as docs/sessions.md says", async () => {
   await using cluster = await startRedisCluster(); // cluster-node-timeout 2000
   await using store = await RedisStore.connectCluster(cluster.urls);
-  const manager = new SessionManager({
-    store,
-    storeTimeout: 1000,
-    onError() {},
-  });
-  const handle = manager.handler((_request, _info, session) => {
-    const visits = (session.get<number>("visits") ?? 0) + 1;
-    session.set("visits", visits);
-    return new Response(String(visits));
-  });
-  const info = {
-    remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 },
-  } as Deno.ServeHandlerInfo;
-  const visit = (cookie?: string) =>
-    handle(
-      new Request("http://l/", { headers: cookie ? { cookie } : {} }),
-      info,
-    );
+  const counter = visitCounter(store);
+  const visit = (cookie?: string) => counter.visit("/", cookie);
   const cookies: string[] = [];
   for (let i = 0; i < 12; i++) {
     cookies.push((await visit()).headers.get("set-cookie")!.split(";")[0]);
