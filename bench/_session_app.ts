@@ -7,13 +7,19 @@
 //   implementation must read (the Cookie and User-Agent fields and the peer
 //   address);
 // - memory: MemoryStore; kv: KvStore on the file STORE; redis: RedisStore on
-//   the URL STORE.
+//   the URL STORE;
+// - hono-none: the visit counter as a Hono app without sessions (a counter
+//   per process); hono-memory: the same app with honoSessions() on
+//   MemoryStore.
 // `/logout` invalidates the session. `--read-only`: `/init` starts the
 // session (visits = 1); other paths read it and change nothing, answering
 // "visit 2" when they joined it (so the benchmark's check sees joins).
 // `/logout` invalidates the session. `--collide` draws every process's ids
 // from the same sequence, so two processes collide on purpose.
+import { Hono } from "hono";
 import {
+  honoSessions,
+  type HttpSession,
   KvStore,
   MemoryStore,
   RedisStore,
@@ -36,6 +42,7 @@ function serve(handler: Deno.ServeHandler): void {
 async function openStore(): Promise<SessionStore | null> {
   switch (mode) {
     case "memory":
+    case "hono-memory":
       return new MemoryStore();
     case "kv":
       return await KvStore.open(storeArg);
@@ -48,7 +55,22 @@ async function openStore(): Promise<SessionStore | null> {
 
 let draws = 0;
 const store = await openStore();
-if (mode === "none") {
+if (mode === "hono-none") {
+  let visits = 0;
+  const app = new Hono();
+  app.get("*", (c) => c.text(`visit ${++visits}`));
+  serve(app.fetch);
+} else if (mode === "hono-memory") {
+  const app = new Hono<{ Variables: { session: HttpSession } }>();
+  app.use(honoSessions(new SessionManager({ store: store! })));
+  app.get("*", (c) => {
+    const session = c.get("session");
+    const n = (session.get<number>("visits") ?? 0) + 1;
+    session.set("visits", n);
+    return c.text(`visit ${n}`);
+  });
+  serve(app.fetch);
+} else if (mode === "none") {
   let visits = 0;
   serve(() => new Response(`visit ${++visits}`));
 } else if (mode === "floor") {

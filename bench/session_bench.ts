@@ -14,7 +14,9 @@
  * - express + express-session with connect-redis on the same redis-server,
  * - read-only rows: `SessionManager` on each store with a handler that reads
  *   the session and changes nothing (a page's assets and API reads), whose
- *   first request per connection (`/init`) starts the session.
+ *   first request per connection (`/init`) starts the session,
+ * - the visit counter as a Hono app, without sessions and with
+ *   `honoSessions()` on `MemoryStore`.
  *
  * Each wrk thread drives one keep-alive connection and keeps its own session
  * cookie, as a browser would, so every request after the first joins a
@@ -439,6 +441,10 @@ async function main(): Promise<void> {
         spawnSessionApp(deno, "redis", redis.url, pins.server, readOnly),
       ),
     );
+    servers.push(await start("Hono, no sessions", app("hono-none")));
+    servers.push(
+      await start("Hono + honoSessions (MemoryStore)", app("hono-memory")),
+    );
     servers.push(await start(EXPRESS, express()));
     servers.push(
       await start("express-session + connect-redis", express(redis.url)),
@@ -521,6 +527,14 @@ async function main(): Promise<void> {
         }% | ${row.steal.toFixed(2)} |`,
       );
     }
+    const hono = results.get("Hono, no sessions")!;
+    const honoSessions = results.get("Hono + honoSessions (MemoryStore)")!;
+    console.log(
+      `\nHono + honoSessions (MemoryStore): ${
+        (median(honoSessions.map((m, i) => m.rps / hono[i].rps)) * 100)
+          .toFixed(0)
+      }% of Hono without sessions (median of the rounds' ratios)`,
+    );
     const kvRate = await kvAlone(options.seconds, options.connections);
     console.log(
       `\nDeno KV alone (get + checked atomic set, ${options.connections} tasks, local file, no HTTP): ${

@@ -13,8 +13,17 @@
  * `jsr:@pocket/net/session` and `jsr:@pocket/net/client`. Set `UPSTREAM_URL`
  * (for example `https://api.github.com/zen`) in the project's environment.
  *
- * Locally: `deno run --unstable-kv --allow-net --allow-env=UPSTREAM_URL
- * examples/deploy.ts` (KV in Deno's default local database).
+ * It runs both ways a Deploy user starts it (`export default { fetch }`):
+ *
+ * - `deno serve --unstable-kv --allow-net --allow-env=UPSTREAM_URL,SESSIONS_KV
+ *   examples/deploy.ts` (add `--parallel` for a worker per core: they share
+ *   the KV file);
+ * - `deno run --unstable-kv --allow-net --allow-env=UPSTREAM_URL,SESSIONS_KV,PORT
+ *   examples/deploy.ts` (port `PORT`, 8000 by default). Deno warns that the
+ *   module has a default export; this mode serves it itself.
+ *
+ * Locally, KV is Deno's default local database, or the file `SESSIONS_KV`
+ * names (then also `--allow-read` and `--allow-write` for it).
  *
  * @module
  */
@@ -99,7 +108,51 @@ async function callUpstream(
   return { status, text: await body.text() };
 }
 
+let handler: Promise<ReturnType<typeof createHandler>> | undefined;
+let servedByDenoServe = false;
+
+// The handler of this process, made on the first request: the KV database
+// opened once, the upstream from the environment.
+function processHandler(): Promise<ReturnType<typeof createHandler>> {
+  return handler ??= (async () => {
+    const upstream = Deno.env.get("UPSTREAM_URL") ??
+      "https://api.github.com/zen";
+    const kv = await Deno.openKv(Deno.env.get("SESSIONS_KV"));
+    return createHandler({ kv, upstream });
+  })();
+}
+
+/**
+ * What `deno serve` and Deno Deploy run: the handler over the process's KV
+ * database and upstream.
+ */
+export default {
+  async fetch(
+    request: Request,
+    info: Deno.ServeHandlerInfo,
+  ): Promise<Response> {
+    return await (await processHandler())(request, info);
+  },
+  // Called by `deno serve` once it listens (before any timer of this
+  // module runs): `deno run` then leaves the serving to it.
+  onListen(address: Deno.Addr): void {
+    servedByDenoServe = true;
+    const { hostname, port } = address as Deno.NetAddr;
+    console.log(`Listening on http://${hostname}:${port}/`);
+  },
+} satisfies Deno.ServeDefaultExport;
+
 if (import.meta.main) {
-  const upstream = Deno.env.get("UPSTREAM_URL") ?? "https://api.github.com/zen";
-  Deno.serve(createHandler({ kv: await Deno.openKv(), upstream }));
+  setTimeout(() => {
+    if (servedByDenoServe) return;
+    Deno.serve(
+      {
+        port: Number(Deno.env.get("PORT") ?? 8000),
+        onListen: ({ hostname, port }) =>
+          console.log(`Listening on http://${hostname}:${port}/`),
+      },
+      (request, info) =>
+        (async () => await (await processHandler())(request, info))(),
+    );
+  }, 0);
 }

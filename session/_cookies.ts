@@ -2,9 +2,11 @@
 // Reading the session cookie as browsers send it.
 import { isSessionId } from "./session_id.ts";
 
-// Candidates looked up per request at most: a page may set a few cookies of
-// the session's name on other paths, not dozens.
-const MAX_CANDIDATES = 4;
+// Candidates looked up per request at most, all in one store round trip: a
+// page may set a few cookies of the session's name on other paths, and an
+// attacker who can set cookies for the site may add decoys before the real
+// one; past this many, the rest are not tried.
+export const MAX_CANDIDATES = 16;
 
 /**
  * The well-formed session ids among the cookies named `name`, in the order

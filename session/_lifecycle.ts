@@ -3,7 +3,11 @@
 // invalidation, sessions by principal): generators yielding store calls,
 // run by the runners of _steps.ts. No I/O here.
 import { serialize } from "node:v8";
-import { SessionSecurityError, SessionStoreError } from "./errors.ts";
+import {
+  SessionSecurityError,
+  SessionSizeError,
+  SessionStoreError,
+} from "./errors.ts";
 import type { SessionEventInit, SessionEventType } from "./events.ts";
 import { HttpSession, sessionInternals } from "./http_session.ts";
 import type { HttpSessionOptions } from "./http_session.ts";
@@ -13,6 +17,7 @@ import type { SessionRecord, StoredSession } from "./store.ts";
 import {
   create,
   load,
+  loadMany,
   pause,
   remove,
   save,
@@ -27,7 +32,14 @@ export interface Lifecycle {
   sessionOptions:
     & HttpSessionOptions
     & Required<Pick<HttpSessionOptions, "random">>;
+  /** The wall clock (ms since the epoch). */
   now: () => number;
+  /** A monotonic clock (ms), for how long retries go on. */
+  monotonic: () => number;
+  /** A number in [0, 1), for the pauses between retries. */
+  jitter: () => number;
+  /** Milliseconds after a rotation during which the old id is answered. */
+  rotationGrace: number;
   /** Absolute lifetime in seconds; 0: none. */
   maxLifetime: number;
   /** Share of the idle interval after which a read-only request touches. */
@@ -41,29 +53,47 @@ export interface Lifecycle {
   emit: (type: SessionEventType, init: SessionEventInit) => void;
 }
 
-/** What the response's cookie becomes after a commit. */
+/**
+ * What the response's cookie becomes after a commit: set (a new id), expire,
+ * keep (the same id, sent again when it carries Max-Age), or nothing.
+ */
 export type CookieAction = "set" | "expire" | "keep" | "none";
 
-// Markers left under an old id live at most this long: long enough for the
+// Markers left under an old id live at least this long: long enough for the
 // requests in flight on the old id to follow them.
 const MARKER_TTL = 10 * 60_000;
+// A record stays in the store for its timeout and then this share of it
+// more (at most a day), so that a request presenting it late is told it
+// expired (the "expired" event) rather than finding nothing.
+const EXPIRED_NOTICE_CAP = 24 * 3600_000;
 // Hops followed along markers; a chain is one per id change in flight.
 const MAX_HOPS = 16;
 
-/** Starts a session for a request that presented none that could be used. */
+/**
+ * Starts a session for a request that presented none that could be used.
+ * `superseded`: the id the request presented, which a rotation moved
+ * moments ago; such a session is answered without an id and refuses writes.
+ */
 export function start(
   lc: Lifecycle,
   clientIp: string,
   userAgent: string,
   presented: boolean,
   lazy: boolean,
+  superseded: string | null = null,
 ): HttpSession {
   const session = new HttpSession({
     ...lc.sessionOptions,
     clientIp,
     userAgent,
   });
-  I.state(session, { sendCookie: true, presented, deleted: false, lazy });
+  I.state(session, {
+    sendCookie: superseded === null,
+    presented,
+    deleted: false,
+    lazy,
+    superseded,
+  });
   return session;
 }
 
@@ -85,13 +115,26 @@ export function expiredBy(
   return null;
 }
 
+/** What a presented id names: a live session, an id moved moments ago, none. */
+type Found = HttpSession | "moved" | null;
+
 /** Finds a live session by id (markers and expired records are none). */
 export function* findSteps(
   lc: Lifecycle,
   id: string,
 ): Steps<HttpSession | null> {
-  const stored = yield* load(id);
-  if (stored === null || stored.record.movedTo !== undefined) return null;
+  const found = yield* liveSteps(lc, yield* load(id));
+  return found === "moved" ? null : found;
+}
+
+function* liveSteps(lc: Lifecycle, stored: StoredSession | null): Steps<Found> {
+  if (stored === null) return null;
+  const id = stored.record.id;
+  if (stored.record.movedTo !== undefined) {
+    return lc.now() - stored.record.lastAccessedTime <= lc.rotationGrace
+      ? "moved"
+      : null;
+  }
   const why = expiredBy(lc, stored.record);
   if (why !== null) {
     // Parallel requests all find it expired: the one that removes it tells.
@@ -108,19 +151,25 @@ export function* findSteps(
 }
 
 /**
- * The first candidate id naming a live session bound to this client; a
- * binding failure is thrown when no candidate serves.
+ * The first candidate id naming a live session bound to this client (all
+ * loaded in one round trip); else the first id a rotation moved moments ago;
+ * else a binding failure is thrown when a candidate was bound to another
+ * client.
  */
 export function* joinSteps(
   lc: Lifecycle,
   ids: string[],
   clientIp: string,
   userAgent: string,
-): Steps<HttpSession | null> {
+): Steps<HttpSession | { moved: string } | null> {
   let failure: SessionSecurityError | null = null;
-  for (const id of ids) {
-    const session = yield* findSteps(lc, id);
-    if (session === null) continue;
+  let moved: string | null = null;
+  const loaded = yield* loadMany(ids);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    const session = yield* liveSteps(lc, loaded[i]);
+    if (session === "moved") moved ??= id;
+    if (session === null || session === "moved") continue;
     try {
       I.validate(session, clientIp, userAgent);
     } catch (error) {
@@ -134,9 +183,11 @@ export function* joinSteps(
       presented: true,
       deleted: false,
       lazy: false,
+      superseded: null,
     });
     return session;
   }
+  if (moved !== null) return { moved };
   if (failure) throw failure;
   return null;
 }
@@ -147,6 +198,10 @@ export function* commitSteps(
   session: HttpSession,
 ): Steps<CookieAction> {
   const state = I.state(session);
+  if (state.superseded !== null && I.version(session) === null) {
+    return refuseSuperseded(lc, session, state.superseded);
+  }
+  let wrote = true;
   if (session.isValid()) {
     I.collect(session);
     const changed = I.changed(session);
@@ -165,6 +220,8 @@ export function* commitSteps(
       touchDue(lc, session.getMaxInactiveInterval(), I.storedAccess(session))
     ) {
       kept = yield* saveSteps(lc, session, true);
+    } else {
+      wrote = false;
     }
     if (!kept) {
       // Another request ended the session: it stays ended.
@@ -179,12 +236,36 @@ export function* commitSteps(
     state.sendCookie = false;
     return state.presented ? "expire" : "none";
   }
+  // The request joined under an id that moved meanwhile: it must not hand
+  // out the new id, nor make the client forget the one it has now.
+  if (state.superseded !== null) return "none";
   if (state.sendCookie) {
     state.sendCookie = false;
     state.presented = true;
     return "set";
   }
-  return "keep";
+  // A cookie with Max-Age slides when the store's expiry moved, that is
+  // after a save confirmed the id is still the session's: a request that
+  // only read may have joined under an id that a login moved meanwhile.
+  return wrote ? "keep" : "none";
+}
+
+// A request under an id moved moments ago: answered when it reads, refused
+// when it writes (it may be the page's own request that a login overtook, or
+// whoever planted the pre-login id).
+function refuseSuperseded(
+  lc: Lifecycle,
+  session: HttpSession,
+  movedId: string,
+): CookieAction {
+  if (!session.isValid()) return "none";
+  I.collect(session);
+  if (!I.changed(session)) return "none";
+  const error = new SessionSecurityError(
+    `Cannot save session "${movedId}": its id was changed moments ago (a login); this request's changes were not kept`,
+  );
+  lc.emit("bindingfailure", { sessionId: movedId, reason: error.message });
+  throw error;
 }
 
 /** Ends a session, and whatever id it moved to meanwhile. */
@@ -231,12 +312,11 @@ export function* listSteps(
   lc: Lifecycle,
   name: string,
 ): Steps<SessionRecord[]> {
-  const records: SessionRecord[] = [];
-  for (const id of yield* sessionsOf(name)) {
-    const stored = yield* load(id);
-    if (stored && isLiveOf(lc, stored, name)) records.push(stored.record);
-  }
-  return records;
+  const ids = yield* sessionsOf(name);
+  if (ids.length === 0) return [];
+  return (yield* loadMany(ids))
+    .filter((stored) => stored !== null && isLiveOf(lc, stored, name))
+    .map((stored) => stored!.record);
 }
 
 /** Ends every session of a principal; the number ended. */
@@ -280,7 +360,11 @@ function touchDue(lc: Lifecycle, interval: number, stored: number): boolean {
     lc.now() - stored >= lc.touchFraction * interval * 1000;
 }
 
-/** Milliseconds a record lives from now: idle or absolute, what ends first. */
+/**
+ * Milliseconds a store keeps a record from now: until its idle or absolute
+ * timeout, what ends first, and then a notice period (the timeout's length,
+ * at most a day) in which a request presenting it is told it expired.
+ */
 export function ttlOf(lc: Lifecycle, record: SessionRecord): number {
   const idle = record.maxInactiveInterval > 0
     ? record.maxInactiveInterval * 1000
@@ -288,7 +372,11 @@ export function ttlOf(lc: Lifecycle, record: SessionRecord): number {
   const lifetime = lc.maxLifetime > 0
     ? record.creationTime + lc.maxLifetime * 1000 - lc.now()
     : Infinity;
-  return Math.max(1, Math.min(idle, lifetime));
+  const notice = Math.min(
+    EXPIRED_NOTICE_CAP,
+    Number.isFinite(idle) ? idle : lc.maxLifetime * 1000,
+  );
+  return Math.max(1, Math.min(idle, lifetime)) + notice;
 }
 
 function checkSize(lc: Lifecycle, record: SessionRecord): void {
@@ -297,14 +385,12 @@ function checkSize(lc: Lifecycle, record: SessionRecord): void {
   if (recordSizeBound(record) <= lc.maxSessionSize) return;
   const size = serialize(record).byteLength;
   if (size > lc.maxSessionSize) {
-    throw new RangeError(
-      `Cannot save session: it takes ${size} bytes, over the limit of ${lc.maxSessionSize} bytes`,
-    );
+    throw new SessionSizeError(size, lc.maxSessionSize);
   }
 }
 
-function jitter(attempt: number): number {
-  return Math.random() * Math.min(2 ** attempt, 50);
+function jitter(lc: Lifecycle, attempt: number): number {
+  return lc.jitter() * Math.min(2 ** attempt, 50);
 }
 
 function* insertSteps(lc: Lifecycle, session: HttpSession): Steps<void> {
@@ -329,34 +415,42 @@ function* createFresh(lc: Lifecycle, record: SessionRecord): Steps<string> {
   }
 }
 
-// Loads `id`, following the ids it moved to: the live record, or null.
+// Loads `id`, following the ids it moved to: the live record, or null when
+// the chain ends, runs too long, or reaches `stop` (this rotation's own id).
 function* loadFollowing(
   id: string,
+  stop?: string,
 ): Steps<StoredSession | null> {
   let fresh = yield* load(id, "reload session");
   for (let hops = 0; fresh?.record.movedTo !== undefined; hops++) {
-    if (hops === MAX_HOPS) return null;
+    if (hops === MAX_HOPS || fresh.record.movedTo === stop) return null;
     fresh = yield* load(fresh.record.movedTo, "reload session");
   }
   return fresh;
 }
 
+// Whether following the session from `fromId` reached another principal's
+// session: a login moved it while this request ran.
+function movedToAnotherLogin(
+  session: HttpSession,
+  fresh: StoredSession,
+  fromId: string,
+): boolean {
+  return fresh.record.id !== fromId &&
+    (fresh.record.principal?.name ?? null) !== I.storedPrincipal(session);
+}
+
 // A save that followed the session to a new id finds another principal
-// there: a login moved it while this request ran. The request joined under
-// the old id, which whoever planted it also knows, so its writes must not
-// reach the logged-in session (and its cookie must not replace the login's).
+// there. The request joined under the old id, which whoever planted it also
+// knows, so its writes must not reach the logged-in session (and its cookie
+// must not replace the login's).
 function checkSameLogin(
   lc: Lifecycle,
   session: HttpSession,
   fresh: StoredSession,
   loadedId: string,
 ): void {
-  const principal = fresh.record.principal?.name ?? null;
-  if (
-    fresh.record.id === loadedId || principal === I.storedPrincipal(session)
-  ) {
-    return;
-  }
+  if (!movedToAnotherLogin(session, fresh, loadedId)) return;
   const error = new SessionSecurityError(
     `Cannot save session "${loadedId}": a login moved it while this request ran; its changes were not kept`,
   );
@@ -365,7 +459,7 @@ function checkSameLogin(
 }
 
 function deadlineOf(lc: Lifecycle): number {
-  return performance.now() + lc.storeTimeout;
+  return lc.monotonic() + lc.storeTimeout;
 }
 
 function* backoff(
@@ -373,12 +467,12 @@ function* backoff(
   deadline: number,
   attempt: number,
 ): Steps<void> {
-  if (performance.now() > deadline) {
+  if (lc.monotonic() > deadline) {
     throw new SessionStoreError(
       `Cannot save session: other requests kept changing it for ${lc.storeTimeout} ms (${attempt} tries)`,
     );
   }
-  yield* pause(jitter(attempt));
+  yield* pause(jitter(lc, attempt));
 }
 
 // Saves against the version loaded; on a conflict reloads (following a
@@ -403,8 +497,10 @@ function* saveSteps(
     const loadedId = record.id;
     const fresh = yield* loadFollowing(loadedId);
     if (fresh === null) return false;
-    if (touchOnly && fresh.record.id !== loadedId) {
-      return true; // moved meanwhile: that write refreshed it
+    if (fresh.record.id !== loadedId) {
+      // Moved meanwhile: this response must not hand out the new id.
+      I.state(session).superseded = loadedId;
+      if (touchOnly) return true; // the move refreshed it
     }
     checkSameLogin(lc, session, fresh, loadedId);
     if (
@@ -441,36 +537,19 @@ function* rotateSteps(lc: Lifecycle, session: HttpSession): Steps<boolean> {
   const deadline = deadlineOf(lc);
   try {
     for (let attempt = 1;; attempt++) {
-      const marker = markerOf(record, fromId);
+      const marker = markerOf(lc, record, fromId);
       if (
-        (yield* save(
-          marker,
-          Math.min(MARKER_TTL, ttlOf(lc, record)),
-          expected,
-        )) !== null
+        (yield* save(marker, markerTtl(lc, record), expected)) !== null
       ) {
         break;
       }
       yield* backoff(lc, deadline, attempt);
-      let fresh = yield* load(fromId, "reload session");
-      // Another rotation moved it first: carry on from where it went.
-      let moved = false;
-      for (let hops = 0; fresh?.record.movedTo !== undefined; hops++) {
-        if (hops === MAX_HOPS || fresh.record.movedTo === record.id) {
-          fresh = null;
-          break;
-        }
-        fromId = fresh.record.movedTo;
-        fresh = yield* load(fromId, "reload session");
-        moved = true;
-      }
-      // A rotation that was another login (a pre-login id shared by two
-      // clients, bindings off) took the session: following it would hand
-      // that user's session to this request. Ended, as far as this one goes.
-      if (
-        moved && fresh !== null &&
-        (fresh.record.principal?.name ?? null) !== I.storedPrincipal(session)
-      ) {
+      // Another rotation moved it first: carry on from where it went...
+      let fresh = yield* loadFollowing(fromId, record.id);
+      // ...unless that rotation was another login (a pre-login id shared by
+      // two clients, bindings off): following it would hand that user's
+      // session to this request. Ended, as far as this one goes.
+      if (fresh !== null && movedToAnotherLogin(session, fresh, fromId)) {
         fresh = null;
       }
       if (fresh === null) {
@@ -488,6 +567,7 @@ function* rotateSteps(lc: Lifecycle, session: HttpSession): Steps<boolean> {
       }
       record = merged;
       version = saved;
+      fromId = fresh.record.id;
       expected = fresh.version;
     }
   } catch (error) {
@@ -509,11 +589,22 @@ function* rotateSteps(lc: Lifecycle, session: HttpSession): Steps<boolean> {
   return true;
 }
 
-function markerOf(record: SessionRecord, id: string): SessionRecord {
+// A marker lives long enough for requests in flight to follow it, and no
+// longer than the session.
+function markerTtl(lc: Lifecycle, record: SessionRecord): number {
+  return Math.min(Math.max(MARKER_TTL, lc.rotationGrace), ttlOf(lc, record));
+}
+
+// Its last access time is the move's time: the grace window counts from it.
+function markerOf(
+  lc: Lifecycle,
+  record: SessionRecord,
+  id: string,
+): SessionRecord {
   return {
     id,
     creationTime: record.creationTime,
-    lastAccessedTime: record.lastAccessedTime,
+    lastAccessedTime: lc.now(),
     maxInactiveInterval: record.maxInactiveInterval,
     principal: null,
     clientIp: record.clientIp,

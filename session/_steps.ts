@@ -34,6 +34,20 @@ export function* load(
   }) as StoredSession | null;
 }
 
+/**
+ * Loads several records in one round trip where the store can (`loadMany`,
+ * `loadManySync`), else one by one.
+ */
+export function* loadMany(ids: string[]): Steps<(StoredSession | null)[]> {
+  if (ids.length === 1) return [yield* load(ids[0])];
+  return (yield {
+    action: "load sessions",
+    async: (s) =>
+      s.loadMany ? s.loadMany(ids) : Promise.all(ids.map((id) => s.load(id))),
+    sync: (s) => ids.map((id) => s.loadSync(id)),
+  }) as (StoredSession | null)[];
+}
+
 /** Creates a record unless its id exists: its version, or null. */
 export function* create(
   record: SessionRecord,
@@ -115,18 +129,21 @@ export function runSync<T>(store: SyncSessionStore, steps: Steps<T>): T {
  */
 export class Watchdog {
   readonly #timeout: number;
+  readonly #clock: () => number;
   readonly #pending = new Set<Pending>();
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(timeout: number) {
+  /** `clock`: a monotonic clock in milliseconds, as `performance.now`. */
+  constructor(timeout: number, clock: () => number) {
     this.#timeout = timeout;
+    this.#clock = clock;
   }
 
   /** Settles `pending` as it settles, or rejects once the timeout passed. */
   watch<T>(action: string, pending: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry: Pending = {
-        deadline: performance.now() + this.#timeout,
+        deadline: this.#clock() + this.#timeout,
         action,
         reject,
       };
@@ -153,13 +170,13 @@ export class Watchdog {
   #arm(deadline: number): void {
     this.#timer = setTimeout(
       () => this.#fire(),
-      Math.max(0, deadline - performance.now()),
+      Math.max(0, deadline - this.#clock()),
     );
   }
 
   #fire(): void {
     this.#timer = undefined;
-    const now = performance.now();
+    const now = this.#clock();
     let next = Infinity;
     for (const entry of this.#pending) {
       if (entry.deadline <= now) {

@@ -293,5 +293,6 @@ export function copyRecord(record: SessionRecord): SessionRecord {
     userAgent: record.userAgent,
     attributes,
     ...(record.movedTo === undefined ? {} : { movedTo: record.movedTo }),
+    ...(record.csrfToken === undefined ? {} : { csrfToken: record.csrfToken }),
   };
 }

@@ -74,3 +74,44 @@ export class SessionStoreError extends Error {
     this.name = "SessionStoreError";
   }
 }
+
+/**
+ * A session is over the manager's `maxSessionSize`: nothing of it was saved.
+ * A `RangeError`, with the size and the limit in bytes (as V8 serializes the
+ * session, which is how Deno KV measures it). `SessionManager.handler()`
+ * answers it with 500 and this message, unless `onSessionError` answers.
+ *
+ * @example The size and the limit
+ * ```ts
+ * import { SessionSizeError } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new SessionSizeError(70_123, 65_536);
+ * assert.ok(error instanceof RangeError);
+ * assert.equal(
+ *   error.message,
+ *   "Cannot save session: it takes 70123 bytes, over the limit of 65536 bytes",
+ * );
+ * ```
+ */
+export class SessionSizeError extends RangeError {
+  /** The session's size in bytes. */
+  readonly size: number;
+  /** The limit in bytes. */
+  readonly limit: number;
+
+  /**
+   * Creates an error naming the size and the limit.
+   *
+   * @param size The session's size in bytes.
+   * @param limit The limit in bytes.
+   */
+  constructor(size: number, limit: number) {
+    super(
+      `Cannot save session: it takes ${size} bytes, over the limit of ${limit} bytes`,
+    );
+    this.name = "SessionSizeError";
+    this.size = size;
+    this.limit = limit;
+  }
+}

@@ -15,8 +15,9 @@ import type { Principal } from "./store.ts";
  * - `"invalidated"`: a session was ended by `invalidate()`,
  *   `invalidateAll()` or the per-principal cap (`reason` says which).
  * - `"expired"`: a request presented a session past its idle or absolute
- *   timeout (`reason`: `"idle"` or `"lifetime"`). Sessions a store drops on
- *   its own without being asked for again are not seen.
+ *   timeout (`reason`: `"idle"` or `"lifetime"`), on every store: stores keep
+ *   a record one timeout longer (at most a day) to tell. Sessions nobody
+ *   presents again within that are dropped without an event.
  * - `"bindingfailure"`: a request presented a session bound to another client
  *   IP address or User-Agent, or a request's changes were refused because a
  *   login moved its session to a principal meanwhile (`reason` holds the
@@ -64,7 +65,9 @@ export interface SessionEventInit {
 /**
  * An event of a session's life, dispatched by `SessionManager` (an
  * `EventTarget`) after the store has done what it reports. Listeners run
- * synchronously; an error they throw is reported, not thrown at the request.
+ * synchronously and isolated: an error they throw, or a promise they return
+ * that rejects, is reported with `console.error`, never thrown at the
+ * request nor left to end the process.
  *
  * @example Logging logins and logouts
  * ```ts

@@ -34,7 +34,11 @@ export interface HttpSessionOptions {
   maxInactiveInterval?: number;
   /** Whether the session only serves the client IP it was created for; `true`. */
   bindClientIp?: boolean;
-  /** Whether the session only serves the User-Agent it was created for; `true`. */
+  /**
+   * Whether the session only serves the User-Agent family it was created
+   * for (the User-Agent with its version numbers ignored, so a browser
+   * update keeps the session); `true`.
+   */
   bindUserAgent?: boolean;
   /** The random source of ids; `crypto.getRandomValues` by default. */
   random?: RandomSource;
@@ -55,6 +59,13 @@ export interface CommitState {
   deleted: boolean;
   /** Stored only once written to (`set`, `setPrincipal`...). */
   lazy: boolean;
+  /**
+   * The id the request presented, when a rotation moved it: the response
+   * carries no id, and a session not stored yet refuses writes.
+   */
+  superseded: string | null;
+  /** How the request carried its id, when it presented one. */
+  carrier?: "cookie" | "header";
 }
 
 /** What the manager does to a session that an application must not. */
@@ -82,6 +93,8 @@ export interface SessionInternals {
   validate(session: HttpSession, clientIp: string, userAgent: string): void;
   /** Gives the session `id`, or a fresh random one. */
   setId(session: HttpSession, id?: string): string;
+  /** The CSRF token, without making one. */
+  csrfToken(session: HttpSession): string | null;
 }
 
 // Filled once by HttpSession's static block; read through sessionInternals().
@@ -92,8 +105,9 @@ export function sessionInternals(): SessionInternals {
   return internals!;
 }
 
-// The record being restored: its id is taken rather than a new one drawn.
-let restoring: SessionRecord | null = null;
+// The key of the option, known to this module only, that gives a restored
+// session its stored id instead of a new one drawn.
+const RESTORED_ID = Symbol("restored id");
 
 /**
  * A session between an HTTP client and the server: an id, creation and
@@ -132,7 +146,7 @@ let restoring: SessionRecord | null = null;
  * import { SessionManager, SessionSecurityError } from "@pocket/net/session";
  * import assert from "node:assert/strict";
  *
- * const sessions = new SessionManager();
+ * const sessions = new SessionManager({ bindUserAgent: true });
  * const info = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 } } as const;
  * const first = await sessions.getSession(new Request("http://localhost/", { headers: { "user-agent": "curl/8" } }), info);
  * const response = await sessions.commit(new Request("http://localhost/"), first!, new Response());
@@ -165,6 +179,8 @@ export class HttpSession implements Iterable<[string, unknown]> {
   #handedOut: Map<string, unknown> | null = null;
   #principalChanged = false;
   #intervalChanged = false;
+  #csrfToken: string | null = null;
+  #csrfChanged = false;
   #state: CommitState | null = null;
 
   static {
@@ -176,17 +192,19 @@ export class HttpSession implements Iterable<[string, unknown]> {
           presented: false,
           deleted: false,
           lazy: false,
+          superseded: null,
         };
       },
       restore(stored, options) {
         const { record } = stored;
-        restoring = record;
         const session = new HttpSession({
           ...options,
           clientIp: record.clientIp,
           userAgent: record.userAgent,
           maxInactiveInterval: record.maxInactiveInterval,
-        });
+          [RESTORED_ID]: record.id,
+        } as HttpSessionOptions);
+        session.#csrfToken = record.csrfToken ?? null;
         session.#creationTime = record.creationTime;
         session.#lastAccessedTime =
           session.#storedAccess =
@@ -203,7 +221,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
       collect: (session) => session.#collect(),
       changed: (session) =>
         session.#changes.size > 0 || session.#principalChanged ||
-        session.#intervalChanged,
+        session.#intervalChanged || session.#csrfChanged,
       loggedIn: (session) =>
         session.#principalChanged && session.#principal !== null,
       record: (session) => session.#record(session.#attributes),
@@ -222,6 +240,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
         session.#attributes = record.attributes;
         session.#principal = record.principal;
         session.#storedPrincipal = record.principal?.name ?? null;
+        session.#csrfToken = record.csrfToken ?? null;
         session.#maxInactiveInterval = record.maxInactiveInterval;
         session.#creationTime = record.creationTime;
         session.#lastAccessedTime =
@@ -230,6 +249,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
         session.#changes.clear();
         session.#principalChanged = false;
         session.#intervalChanged = false;
+        session.#csrfChanged = false;
         const handedOut = session.#handedOut;
         for (const key of handedOut ? [...handedOut.keys()] : []) {
           if (record.attributes.has(key)) {
@@ -241,6 +261,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
       },
       validate: (session, clientIp, userAgent) =>
         session.#validate(clientIp, userAgent),
+      csrfToken: (session) => session.#csrfToken,
       setId(session, id) {
         return session.#id = id ?? generateSessionId(session.#random);
       },
@@ -256,8 +277,6 @@ export class HttpSession implements Iterable<[string, unknown]> {
    */
   constructor(options?: HttpSessionOptions) {
     options ??= {};
-    const restored = restoring;
-    restoring = null;
     this.#random = options.random ?? cryptoRandom;
     this.#now = options.now ?? Date.now;
     this.#clientIp = options.clientIp ?? "";
@@ -267,7 +286,8 @@ export class HttpSession implements Iterable<[string, unknown]> {
     this.#maxInactiveInterval = checkIdleInterval(
       options.maxInactiveInterval ?? 1800,
     );
-    this.#id = restored?.id ?? generateSessionId(this.#random);
+    this.#id = (options as { [RESTORED_ID]?: string })[RESTORED_ID] ??
+      generateSessionId(this.#random);
     this.#creationTime = this.#lastAccessedTime = this.#now();
     this.#attributes = new Map();
   }
@@ -338,6 +358,34 @@ export class HttpSession implements Iterable<[string, unknown]> {
     }
     this.#principal = principal;
     this.#principalChanged = true;
+    // A token seen before the login must not serve after it.
+    if (this.#csrfToken !== null) this.#newCsrfToken();
+  }
+
+  /**
+   * The session's CSRF token (OWASP's synchronizer token): made the first
+   * time it is asked for (which stores the session), replaced when a
+   * principal is set. Put it in the page (a form's `_csrf` field or a meta
+   * tag a script sends back as `X-CSRF-Token`); with the manager's
+   * `csrf: "token"`, unsafe requests carried by the cookie must present it.
+   *
+   * @returns 32 base64url characters.
+   *
+   * @example A token that changes at login
+   * ```ts
+   * import { HttpSession } from "@pocket/net/session";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HttpSession();
+   * const before = session.getCsrfToken();
+   * assert.equal(session.getCsrfToken(), before);
+   * session.setPrincipal({ name: "ada" });
+   * assert.notEqual(session.getCsrfToken(), before);
+   * ```
+   */
+  getCsrfToken(): string {
+    this.#checkValid("read the CSRF token");
+    return this.#csrfToken ?? this.#newCsrfToken();
   }
 
   /**
@@ -388,6 +436,50 @@ export class HttpSession implements Iterable<[string, unknown]> {
    */
   isValid(): boolean {
     return this.#valid;
+  }
+
+  /**
+   * Tells whether an attribute exists, as `Map.prototype.has`.
+   *
+   * @param key The attribute name.
+   * @returns `true` when the session holds a value for `key`.
+   *
+   * @example Map's words and the servlet's
+   * ```ts
+   * import { HttpSession } from "@pocket/net/session";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HttpSession();
+   * session.set("theme", "dark");
+   * assert.equal(session.has("theme"), session.containsKey("theme"));
+   * assert.equal(session.delete("theme"), true);
+   * assert.equal(session.has("theme"), false);
+   * ```
+   */
+  has(key: string): boolean {
+    return this.containsKey(key);
+  }
+
+  /**
+   * Removes an attribute, as `Map.prototype.delete` (the servlet's
+   * `remove()`).
+   *
+   * @param key The attribute name.
+   * @returns `true` when there was a value to remove.
+   *
+   * @example Deleting an attribute
+   * ```ts
+   * import { HttpSession } from "@pocket/net/session";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new HttpSession();
+   * session.set("cart", ["tea"]);
+   * assert.equal(session.delete("cart"), true);
+   * assert.equal(session.delete("cart"), false);
+   * ```
+   */
+  delete(key: string): boolean {
+    return this.remove(key);
   }
 
   /**
@@ -535,13 +627,21 @@ export class HttpSession implements Iterable<[string, unknown]> {
         `Cannot join session: it belongs to another client IP address than "${clientIp}"`,
       );
     }
-    if (this.#bindUserAgent && userAgent !== this.#userAgent) {
+    if (
+      this.#bindUserAgent &&
+      userAgentFamily(userAgent) !== userAgentFamily(this.#userAgent)
+    ) {
       throw new SessionSecurityError(
         `Cannot join session: it belongs to another User-Agent than "${userAgent}"`,
       );
     }
     this.#new = false;
     this.#lastAccessedTime = this.#now();
+  }
+
+  #newCsrfToken(): string {
+    this.#csrfChanged = true;
+    return this.#csrfToken = generateSessionId(this.#random);
   }
 
   #checkValid(action: string): void {
@@ -586,6 +686,7 @@ export class HttpSession implements Iterable<[string, unknown]> {
       clientIp: this.#clientIp,
       userAgent: this.#userAgent,
       attributes,
+      ...(this.#csrfToken === null ? {} : { csrfToken: this.#csrfToken }),
     };
   }
 
@@ -612,8 +713,19 @@ export class HttpSession implements Iterable<[string, unknown]> {
     if (!this.#intervalChanged) {
       record.maxInactiveInterval = fresh.maxInactiveInterval;
     }
+    if (!this.#csrfChanged) {
+      if (fresh.csrfToken === undefined) delete record.csrfToken;
+      else record.csrfToken = fresh.csrfToken;
+    }
     return record;
   }
+}
+
+// The User-Agent without its version numbers ("Chrome/131.0.6778.85" and
+// "Chrome/130.0.6723.58" are one family), so that a browser update keeps the
+// session; a browser or platform change does not.
+function userAgentFamily(userAgent: string): string {
+  return userAgent.replace(/\d+(?:[._]\d+)*/g, "#");
 }
 
 /** The idle interval, checked: a finite number of seconds. */

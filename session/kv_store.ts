@@ -88,6 +88,11 @@ export class KvStore implements SessionStore, AsyncDisposable {
   #queue: Write[] = [];
   #writing = false;
   readonly #prefix: Deno.KvKey;
+  /**
+   * Deno KV's value limit, 65 536 bytes: `SessionManager` refuses a larger
+   * `maxSessionSize` over this store when it is constructed.
+   */
+  readonly maxRecordSize: number = KV_VALUE_LIMIT;
 
   /**
    * Creates a store over a KV database. Without one, the store opens the
@@ -145,6 +150,33 @@ export class KvStore implements SessionStore, AsyncDisposable {
     return entry.versionstamp === null
       ? null
       : { record: entry.value, version: entry.versionstamp };
+  }
+
+  /**
+   * Reads several records with `getMany` (ten keys per call, the calls at
+   * once).
+   *
+   * @param ids Session ids.
+   * @returns For each id, the record and its versionstamp, or `null`.
+   */
+  async loadMany(ids: string[]): Promise<(StoredSession | null)[]> {
+    const kv = await this.#db();
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += GET_MANY_LIMIT) {
+      chunks.push(ids.slice(i, i + GET_MANY_LIMIT));
+    }
+    const answers = await Promise.all(
+      chunks.map((chunk) =>
+        whileLocked(() =>
+          kv.getMany<SessionRecord[]>(chunk.map((id) => this.#key(id)))
+        )
+      ),
+    );
+    return answers.flat().map((entry) =>
+      entry.versionstamp === null
+        ? null
+        : { record: entry.value, version: entry.versionstamp }
+    );
   }
 
   /**
@@ -309,6 +341,10 @@ export class KvStore implements SessionStore, AsyncDisposable {
 }
 
 const BY_PRINCIPAL = "by-principal";
+// The largest value Deno KV stores, in bytes.
+const KV_VALUE_LIMIT = 65_536;
+// Keys one getMany() reads at most.
+const GET_MANY_LIMIT = 10;
 // Reads and checked deletes tried while other writes keep changing a record.
 const MAX_DELETE_ATTEMPTS = 100;
 

@@ -1,5 +1,5 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-import { SessionStoreError } from "./errors.ts";
+import { isolate } from "./_isolate.ts";
 import { cloneValue, copyRecord } from "./_storable.ts";
 import type {
   SessionRecord,
@@ -24,13 +24,20 @@ export interface MemoryStoreOptions {
   /**
    * The most sessions kept; 10 000 by default. When full, a new session
    * evicts the least recently used anonymous one (no principal); when every
-   * session held is authenticated, creating one fails with
-   * `SessionStoreError` (503) instead of logging someone out, as Tomcat's
-   * `maxActiveSessions`.
+   * session held is authenticated, the least recently used authenticated
+   * one (that user is logged out on that device). A full store never
+   * refuses a visitor or a login, and `SessionManager`'s default
+   * `maxSessionsPerPrincipal` keeps one account from filling it.
    */
   capacity?: number;
   /** The clock, in milliseconds since the epoch; `Date.now` by default. */
   now?: () => number;
+  /**
+   * Told of each session evicted to make room (not of expired ones), for
+   * logs: a logged-in user evicted from a full store is logged out. Runs
+   * isolated: what it throws is reported with `console.error`.
+   */
+  onEvict?: (record: SessionRecord) => void;
 }
 
 // An entry in the map and in its recency list (least recent at the head):
@@ -61,9 +68,8 @@ const SWEEP = 4;
  *   `KvStore` or `RedisStore` there.
  * - A capacity bound, so a flood of new sessions cannot exhaust memory:
  *   anonymous sessions are evicted least recently used first, as
- *   mod_servlet's LRU map; authenticated ones are never pushed out by new
- *   sessions (a create fails with `SessionStoreError` when all are
- *   authenticated).
+ *   mod_servlet's LRU map; authenticated ones only when no anonymous one is
+ *   left, least recently used first. A full store refuses nobody.
  * - Expiry without timers: an expired record is dropped when it is read, and
  *   inserts sweep a few expired ones from the least recently used end.
  * - Records are copied in and out, so an object changed by one request is
@@ -102,6 +108,7 @@ export class MemoryStore implements SyncSessionStore {
   readonly #byPrincipal = new Map<string, Set<string>>();
   readonly #capacity: number;
   readonly #now: () => number;
+  readonly #onEvict: ((record: SessionRecord) => void) | undefined;
   #nextVersion = 0;
 
   /**
@@ -120,6 +127,7 @@ export class MemoryStore implements SyncSessionStore {
     }
     this.#capacity = capacity;
     this.#now = options.now ?? Date.now;
+    this.#onEvict = options.onEvict;
   }
 
   /**
@@ -137,8 +145,6 @@ export class MemoryStore implements SyncSessionStore {
    * @param record The new session; the store keeps a copy.
    * @param ttl Milliseconds it lives unless saved again.
    * @returns The version, or `null` when the id exists.
-   * @throws {SessionStoreError} When the store is full of authenticated
-   * sessions.
    */
   create(record: SessionRecord, ttl: number): Promise<string | null> {
     try {
@@ -154,8 +160,6 @@ export class MemoryStore implements SyncSessionStore {
    * @param record The new session; the store keeps a copy.
    * @param ttl Milliseconds it lives unless saved again.
    * @returns The version, or `null` when the id exists.
-   * @throws {SessionStoreError} When the store is full of authenticated
-   * sessions.
    */
   createSync(record: SessionRecord, ttl: number): string | null {
     const now = this.#now();
@@ -163,13 +167,11 @@ export class MemoryStore implements SyncSessionStore {
     this.#sweep(this.#authenticated, now);
     if (this.#live(record.id, now)) return null;
     while (this.#entries.size >= this.#capacity) {
-      const victim = this.#anonymous.head;
-      if (victim === null) {
-        throw new SessionStoreError(
-          `Cannot create session: the memory store holds ${this.#capacity} authenticated sessions, its capacity`,
-        );
-      }
+      // Anonymous sessions go first; a store full of authenticated ones
+      // logs out the least recently used rather than refusing everyone.
+      const victim = (this.#anonymous.head ?? this.#authenticated.head)!;
       this.#remove(victim);
+      this.#evicted(victim.record);
     }
     const entry: Entry = {
       record: copyRecord(record),
@@ -305,6 +307,13 @@ export class MemoryStore implements SyncSessionStore {
     this.#authenticated.head = this.#authenticated.tail = null;
   }
 
+  #evicted(record: SessionRecord): void {
+    const onEvict = this.#onEvict;
+    if (onEvict) {
+      isolate("Cannot run the memory store's onEvict", () => onEvict(record));
+    }
+  }
+
   #listOf(record: SessionRecord): List {
     return record.principal === null ? this.#anonymous : this.#authenticated;
   }
@@ -375,6 +384,8 @@ function updateRecord(target: SessionRecord, source: SessionRecord): void {
   target.userAgent = source.userAgent;
   if (source.movedTo === undefined) delete target.movedTo;
   else target.movedTo = source.movedTo;
+  if (source.csrfToken === undefined) delete target.csrfToken;
+  else target.csrfToken = source.csrfToken;
   const attributes = target.attributes;
   for (const [key, value] of source.attributes) {
     attributes.set(key, cloneValue(value));

@@ -8,7 +8,9 @@
  * - {@linkcode SessionManager}: what a handler uses. Cookies, lookup, idle
  *   and absolute expiry, client binding, id rotation at login, lazy
  *   sessions, saves without lost updates under concurrency, final logouts,
- *   sessions by principal ("log out everywhere"), {@linkcode SessionEvent}s.
+ *   sessions by principal ("log out everywhere"), {@linkcode SessionEvent}s,
+ *   ids in a header for API clients, CSRF tokens; `handle()`, the core of
+ *   framework middleware such as {@linkcode honoSessions}.
  * - Stores: {@linkcode MemoryStore} (the default, one process only: not for
  *   `deno serve --parallel` or fleets), {@linkcode KvStore} (Deno KV: a local
  *   file shared by processes, or Deno Deploy's KV), {@linkcode RedisStore}
@@ -50,6 +52,7 @@
  */
 export * from "./errors.ts";
 export * from "./events.ts";
+export * from "./hono.ts";
 export { HttpSession, type HttpSessionOptions } from "./http_session.ts";
 export * from "./kv_store.ts";
 export * from "./memory_store.ts";

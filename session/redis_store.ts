@@ -47,6 +47,12 @@ export interface RedisCommander {
 export interface RedisStoreOptions {
   /** The key prefix of the store's entries; `"session:"` by default. */
   prefix?: string;
+  /**
+   * Whether the client is a Redis Cluster's (keys on several nodes): the
+   * store then sends no command that spans keys (one `GET` per id rather
+   * than `MGET`). `connectCluster()` sets it; `false` by default.
+   */
+  cluster?: boolean;
 }
 
 /**
@@ -169,6 +175,8 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   readonly #client: RedisCommander;
   readonly #prefix: string;
   #close: (() => Promise<void>) | null = null;
+  // A cluster spreads keys over nodes: MGET would span slots there.
+  readonly #cluster: boolean;
   readonly #hashes = new Map<string, Promise<string>>();
   // The last record this process wrote or read per id, by version: a load
   // that finds the same version copies it rather than decoding it again.
@@ -184,6 +192,7 @@ export class RedisStore implements SessionStore, AsyncDisposable {
   constructor(client: RedisCommander, options?: RedisStoreOptions) {
     this.#client = client;
     this.#prefix = options?.prefix ?? "session:";
+    this.#cluster = options?.cluster ?? false;
   }
 
   /**
@@ -275,7 +284,7 @@ export class RedisStore implements SessionStore, AsyncDisposable {
           args[0] === "GET" || args[0] === "ZRANGE",
           args,
         ),
-    }, { prefix: options.prefix });
+    }, { prefix: options.prefix, cluster: true });
     store.#close = () => cluster.close();
     return store;
   }
@@ -316,6 +325,29 @@ export class RedisStore implements SessionStore, AsyncDisposable {
       "GET",
       this.#prefix + id,
     ]) as string | null;
+    return this.#read(id, value);
+  }
+
+  /**
+   * Reads several records in one round trip: `MGET`, or on a cluster (where
+   * the keys live on several nodes) one `GET` per key, all sent at once.
+   *
+   * @param ids Session ids.
+   * @returns For each id, the record and its version, or `null`.
+   */
+  async loadMany(ids: string[]): Promise<(StoredSession | null)[]> {
+    const values = this.#cluster
+      ? await Promise.all(
+        ids.map((id) => this.#client.sendCommand(["GET", this.#prefix + id])),
+      )
+      : await this.#client.sendCommand([
+        "MGET",
+        ...ids.map((id) => this.#prefix + id),
+      ]) as unknown[];
+    return ids.map((id, i) => this.#read(id, values[i] as string | null));
+  }
+
+  #read(id: string, value: string | null): StoredSession | null {
     if (value === null) return null;
     const version = value.slice(0, value.indexOf(":"));
     const known = this.#decoded.get(id);

@@ -1,14 +1,19 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
-import { stringifySetCookie } from "cookie";
-import type { SetCookie } from "cookie";
-import { SessionSecurityError, SessionStoreError } from "./errors.ts";
+import {
+  SessionSecurityError,
+  SessionSizeError,
+  SessionStoreError,
+} from "./errors.ts";
 import { SessionEvent } from "./events.ts";
-import type { SessionEventInit, SessionEventType } from "./events.ts";
-import { checkIdleInterval, type HttpSession } from "./http_session.ts";
+import { HttpSession, sessionInternals } from "./http_session.ts";
 import { MemoryStore } from "./memory_store.ts";
-import { cryptoRandom } from "./session_id.ts";
+import { isSessionId } from "./session_id.ts";
 import type { SessionRecord, SessionStore, SyncSessionStore } from "./store.ts";
 import { sessionIdCandidates } from "./_cookies.ts";
+import { CookiePolicy } from "./_cookie_policy.ts";
+import { isUnsafe, sameOrigin, showsToken } from "./_csrf.ts";
+import { isolate } from "./_isolate.ts";
+import { checkTrustProxy, lifecycleOf } from "./_settings.ts";
 import {
   changeIdSteps,
   commitSteps,
@@ -22,13 +27,16 @@ import {
   start,
 } from "./_lifecycle.ts";
 import { isSync, runAsync, runSync, type Steps, Watchdog } from "./_steps.ts";
-
 import type {
   ConnectionInfo,
   GetSessionOptions,
+  SessionError,
+  SessionErrorResponder,
   SessionHandler,
   SessionManagerOptions,
 } from "./session_options.ts";
+
+const I = sessionInternals();
 
 /**
  * Server-side sessions for `Deno.serve` and Deno Deploy, after the servlet
@@ -38,15 +46,19 @@ import type {
  *
  * - **Ids** are 192 random bits; a new id that collides with a stored one is
  *   replaced before anything is saved (the store's create is atomic).
- * - **Cookies**: every well-formed id among the cookies of its name is tried
- *   (a page script may add one on another path), the first live one bound to
- *   the client wins; malformed values mean no store lookup.
+ * - **Cookies**: the first 16 well-formed ids among the cookies of its name
+ *   are tried, loaded in one store round trip (a page script may add one on
+ *   another path, an attacker decoys), the first live one bound to the
+ *   client wins; malformed values mean no store lookup. Or ids in a header
+ *   (`idTransport`), for API clients.
  * - **Lazy**: a request whose handler writes nothing to its session stores
  *   nothing and gets no cookie, so cookie-less floods cost no storage.
  * - **Quiet reads**: a request that changes nothing writes nothing, except to
  *   move the idle expiry once per `touchFraction` of the idle interval.
- * - **Binding**: a session serves only the client IP and User-Agent it was
- *   created for (`SessionSecurityError`).
+ * - **Binding**: a session serves only the client IP it was created for, and
+ *   and the User-Agent family (version numbers ignored, so a browser update
+ *   keeps the session; `bindUserAgent: false` to drop it) it was created with
+ *   (`SessionSecurityError`).
  * - **Concurrency**: the manager saves only against the version it loaded; on
  *   a conflict it reloads, re-applies this request's changes (set and
  *   removed attributes, principal, idle interval) and saves again, with a
@@ -55,14 +67,20 @@ import type {
  *   attribute, the last to save wins.
  * - **Logins**: setting a principal moves the session to a fresh id at
  *   commit; the principal is never stored under the id the client had before.
+ *   For `rotationGrace` seconds, requests still presenting the old id (a
+ *   page's background requests) get no cookie, read an empty session and
+ *   have their writes refused (409), so a login never logs an SPA out.
  * - **Logouts are final**: an invalidated session never comes back, under
  *   any id, whatever requests were in flight.
  * - **Timeouts**: idle (`maxInactiveInterval`) and absolute (`maxLifetime`).
  * - **Sessions by principal**: `sessionsOf()`, `invalidateAll()` (log out
- *   everywhere), `maxSessionsPerPrincipal`.
- * - **Events**: it is an `EventTarget` dispatching {@linkcode SessionEvent}s.
+ *   everywhere), `maxSessionsPerPrincipal` (10 by default).
+ * - **Events**: it is an `EventTarget` dispatching {@linkcode SessionEvent}s
+ *   to listeners that run isolated (a throwing one is reported).
+ * - **CSRF**: optional token or origin checks on unsafe methods (`csrf`).
  * - **Failures** of the store are `SessionStoreError`, never a silent loss;
- *   `handler()` answers them with 503.
+ *   `handler()` answers them with 503, and other session errors with 409,
+ *   403 or 500, or what `onSessionError` answers.
  *
  * Permissions: none of its own; those of its store.
  *
@@ -95,16 +113,18 @@ import type {
 export class SessionManager extends EventTarget {
   readonly #store: SessionStore;
   readonly #sync: boolean;
-  readonly #cookieName: string;
-  readonly #cookie: Omit<SetCookie, "name" | "value">;
-  readonly #secure: boolean | "auto";
-  readonly #sendMaxAge: boolean;
+  readonly #cookie: CookiePolicy;
+  readonly #idTransport: "cookie" | "header" | "both";
+  readonly #idHeader: string;
+  readonly #csrf: "token" | "origin" | false;
   readonly #trustProxy: boolean | number;
   readonly #onSecurityError: "new-session" | "reject";
-  readonly #storeTimeout: number;
   readonly #onError: (error: SessionStoreError) => void;
+  readonly #onSessionError: SessionErrorResponder | undefined;
   readonly #lc: Lifecycle;
   readonly #watchdog: Watchdog;
+  // The wrapper of each listener added, per type, so it can be removed.
+  readonly #listeners = new WeakMap<object, Map<string, EventListener>>();
 
   /**
    * Creates a manager.
@@ -114,133 +134,104 @@ export class SessionManager extends EventTarget {
    * @throws {TypeError} When the cookie's name or attributes are invalid or
    * contradict each other (`__Host-` with a `Domain` or another `Path`;
    * `secure: false` with `SameSite=None`, `Partitioned` or a prefix).
-   * @throws {RangeError} When a number is out of range.
+   * @throws {RangeError} When a number is out of range, or `maxSessionSize`
+   * is over what the store can keep (`KvStore`: 65 536 bytes).
    */
   constructor(options?: SessionManagerOptions) {
     super();
     options ??= {};
     this.#store = options.store ?? new MemoryStore();
     this.#sync = isSync(this.#store);
-    const cookie = options.cookie ?? {};
-    const baseName = options.cookieName ?? "SESSIONID";
-    // A name already carrying a prefix gets the prefix's rules too.
-    const hostPrefix = (cookie.hostPrefix ?? false) ||
-      baseName.startsWith("__Host-");
-    const securePrefix = baseName.startsWith("__Secure-");
-    this.#cookieName = hostPrefix && !baseName.startsWith("__Host-")
-      ? `__Host-${baseName}`
-      : baseName;
-    const path = cookie.path ?? "/";
-    if (hostPrefix && (cookie.domain !== undefined || path !== "/")) {
-      throw new TypeError(
-        "Cannot use the __Host- prefix: the cookie must have Path=/ and no Domain",
-      );
-    }
-    const sameSite = cookie.sameSite ?? "lax";
-    // Browsers drop these cookies without Secure.
-    const needsSecure = hostPrefix || securePrefix || sameSite === "none" ||
-      cookie.partitioned === true;
-    if (needsSecure && cookie.secure === false) {
-      throw new TypeError(
-        `Cannot send cookie "${this.#cookieName}" without Secure: browsers refuse it with ${
-          hostPrefix
-            ? "the __Host- prefix"
-            : securePrefix
-            ? "the __Secure- prefix"
-            : sameSite === "none"
-            ? "SameSite=None"
-            : "Partitioned"
-        }`,
-      );
-    }
-    this.#secure = needsSecure ? true : cookie.secure ?? "auto";
-    if (
-      cookie.maxAge !== undefined &&
-      (!Number.isSafeInteger(cookie.maxAge) || cookie.maxAge < 1)
-    ) {
-      throw new RangeError(
-        `Cannot set cookie Max-Age: ${cookie.maxAge} is not a positive whole number of seconds`,
-      );
-    }
-    this.#cookie = {
-      path,
-      domain: cookie.domain,
-      httpOnly: true,
-      sameSite,
-      maxAge: cookie.maxAge,
-      partitioned: cookie.partitioned,
-    };
-    this.#sendMaxAge = cookie.maxAge !== undefined;
-    try {
-      this.#setCookie("A".repeat(32), true, false);
-    } catch (error) {
-      throw new TypeError(
-        `Cannot use session cookie "${this.#cookieName}": ${
-          (error as Error).message
-        }`,
-        { cause: error },
-      );
-    }
-    const trustProxy = options.trustProxy ?? false;
-    if (
-      typeof trustProxy === "number" &&
-      (!Number.isSafeInteger(trustProxy) || trustProxy < 0)
-    ) {
-      throw new RangeError(
-        `Cannot trust ${trustProxy} proxies: not a non-negative integer`,
-      );
-    }
-    this.#trustProxy = trustProxy;
-    this.#onSecurityError = options.onSecurityError ?? "new-session";
-    this.#storeTimeout = checkCount(
-      "store timeout",
-      options.storeTimeout ?? 5000,
+    this.#trustProxy = checkTrustProxy(options.trustProxy ?? false);
+    this.#cookie = new CookiePolicy(
+      options.cookieName ?? "SESSIONID",
+      options.cookie ?? {},
+      this.#trustProxy !== false && this.#trustProxy !== 0,
     );
-    this.#watchdog = new Watchdog(this.#storeTimeout);
+    this.#idTransport = options.idTransport ?? "cookie";
+    this.#idHeader = options.idHeaderName ?? "X-Auth-Token";
+    this.#csrf = options.csrf ?? false;
+    this.#onSecurityError = options.onSecurityError ?? "new-session";
     this.#onError = options.onError ?? ((error) => console.error(error));
-    const maxLifetime = options.maxLifetime ?? 0;
-    if (!Number.isFinite(maxLifetime)) {
-      throw new RangeError(
-        `Cannot set session lifetime: ${maxLifetime} is not a finite number of seconds`,
-      );
+    this.#onSessionError = options.onSessionError;
+    this.#lc = lifecycleOf(
+      options,
+      this.#store,
+      (type, init) => this.dispatchEvent(new SessionEvent(type, init)),
+    );
+    this.#watchdog = new Watchdog(this.#lc.storeTimeout, this.#lc.monotonic);
+  }
+
+  /**
+   * Adds an event listener, as `EventTarget` does, isolated: an error it
+   * throws (or a promise it returns that rejects) is reported with
+   * `console.error`, never thrown at the request nor left to end the process.
+   *
+   * @param type The event type, such as `"created"`.
+   * @param listener The listener.
+   * @param options `EventTarget`'s options.
+   *
+   * @example A throwing listener does not fail the request
+   * ```ts
+   * import { SessionManager } from "@pocket/net/session";
+   * import assert from "node:assert/strict";
+   *
+   * const sessions = new SessionManager();
+   * sessions.addEventListener("created", () => {
+   *   throw new Error("audit log down");
+   * });
+   * const handle = sessions.handler((_request, _info, session) => {
+   *   session.set("seen", true);
+   *   return new Response("ok");
+   * });
+   * const info = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 } } as Deno.ServeHandlerInfo;
+   * const error = console.error;
+   * console.error = () => {};
+   * try {
+   *   const response = await handle(new Request("http://localhost/"), info);
+   *   assert.equal(response.status, 200);
+   * } finally {
+   *   console.error = error;
+   * }
+   * ```
+   */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    if (listener === null) return;
+    let byType = this.#listeners.get(listener);
+    if (!byType) this.#listeners.set(listener, byType = new Map());
+    let wrapper = byType.get(type);
+    if (!wrapper) {
+      wrapper = (event) =>
+        isolate(
+          `Cannot run the "${type}" listener of a session manager`,
+          () =>
+            typeof listener === "function"
+              ? listener.call(this, event)
+              : listener.handleEvent(event),
+        );
+      byType.set(type, wrapper);
     }
-    const touchFraction = options.touchFraction ?? 0.1;
-    if (!(touchFraction >= 0 && touchFraction <= 1)) {
-      throw new RangeError(
-        `Cannot set touch fraction: ${touchFraction} is not between 0 and 1`,
-      );
-    }
-    const maxSessionsPerPrincipal = options.maxSessionsPerPrincipal ?? Infinity;
-    if (maxSessionsPerPrincipal !== Infinity) {
-      checkCount("sessions per principal", maxSessionsPerPrincipal);
-    }
-    const now = options.now ?? Date.now;
-    this.#lc = {
-      sessionOptions: {
-        maxInactiveInterval: checkIdleInterval(
-          options.maxInactiveInterval ?? 1800,
-        ),
-        bindClientIp: options.bindClientIp ?? true,
-        bindUserAgent: options.bindUserAgent ?? true,
-        random: options.random ?? cryptoRandom,
-        now,
-      },
-      now,
-      maxLifetime,
-      touchFraction,
-      rotateOnLogin: options.rotateOnLogin ?? true,
-      maxSessionSize: checkCount(
-        "session size limit",
-        options.maxSessionSize ?? 65_536,
-      ),
-      maxSessionsPerPrincipal,
-      maxCreateAttempts: checkCount(
-        "create attempts",
-        options.maxCreateAttempts ?? 5,
-      ),
-      storeTimeout: this.#storeTimeout,
-      emit: (type, init) => this.#emit(type, init),
-    };
+    super.addEventListener(type, wrapper, options);
+  }
+
+  /**
+   * Removes a listener added with `addEventListener()`.
+   *
+   * @param type The event type.
+   * @param listener The listener.
+   * @param options `EventTarget`'s options.
+   */
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    const wrapper = listener && this.#listeners.get(listener)?.get(type);
+    if (wrapper) super.removeEventListener(type, wrapper, options);
   }
 
   /**
@@ -249,7 +240,7 @@ export class SessionManager extends EventTarget {
    * @returns The name.
    */
   get cookieName(): string {
-    return this.#cookieName;
+    return this.#cookie.name;
   }
 
   /**
@@ -258,7 +249,9 @@ export class SessionManager extends EventTarget {
    * Each well-formed id among the request's cookies of this name is tried;
    * the first naming a live session bound to this client is the session
    * (marked joined and accessed now). Records past their idle or absolute
-   * timeout are deleted and treated as missing. A session started here is
+   * timeout are deleted and treated as missing. An id that a login moved
+   * within `rotationGrace` gives an empty session that `commit()` never
+   * sends an id for and that refuses writes. A session started here is
    * stored by `commit()` (even if nothing is written to it; `handler()`
    * stores only sessions written to).
    *
@@ -292,10 +285,7 @@ export class SessionManager extends EventTarget {
    */
   async hasSession(request: Request): Promise<boolean> {
     const lc = this.#lc;
-    const ids = sessionIdCandidates(
-      request.headers.get("cookie"),
-      this.#cookieName,
-    );
+    const ids = this.#presented(request).ids;
     return await this.#run(function* () {
       for (const id of ids) if (yield* findSteps(lc, id)) return true;
       return false;
@@ -326,7 +316,9 @@ export class SessionManager extends EventTarget {
    * conflicts keep the save from succeeding within `storeTimeout`.
    * @throws {SessionSecurityError} When a login moved the session to another
    * principal while this request ran: its changes are not kept (they would
-   * reach the logged-in session from a pre-login id that others may know).
+   * reach the logged-in session from a pre-login id that others may know);
+   * or when the request presented an id a rotation moved within
+   * `rotationGrace` and wrote to the (empty) session it was given.
    * `handler()` answers 409 then.
    * @throws {TypeError} When an attribute changed in place is not
    * structured-clone data any more.
@@ -427,47 +419,100 @@ export class SessionManager extends EventTarget {
     request: Request,
     info: Deno.ServeHandlerInfo,
   ) => Response | Promise<Response> {
-    if (this.#sync) {
-      const store = this.#store as SyncSessionStore;
-      // No promise unless the application's handler makes one: Deno.serve
-      // answers a synchronous handler on its fastest path.
-      return (request, info) => {
-        let session: HttpSession | Response;
-        try {
-          session = runSync(store, this.#getSteps(request, info, true, true))!;
-        } catch (error) {
-          session = this.#recover(error, request, info);
-        }
-        if (session instanceof Response) return session;
-        const joined = session;
-        const commit = (response: Response): Response => {
-          try {
-            return runSync(store, this.#commitSteps(request, joined, response));
-          } catch (error) {
-            return this.#failed(error, response);
-          }
-        };
-        const response = handler(request, info, joined);
-        return response instanceof Response
-          ? commit(response)
-          : response.then(commit);
-      };
+    if (!this.#sync || this.#csrf !== false) {
+      return (request, info) =>
+        this.handle(
+          request,
+          info,
+          (session) => handler(request, info, session),
+        );
     }
-    return async (request, info) => {
+    const store = this.#store as SyncSessionStore;
+    // No promise unless the application's handler makes one: Deno.serve
+    // answers a synchronous handler on its fastest path.
+    return (request, info) => {
       let session: HttpSession | Response;
       try {
-        session = (await this.#run(this.#getSteps(request, info, true, true)))!;
+        session = runSync(store, this.#getSteps(request, info, true, true))!;
       } catch (error) {
         session = this.#recover(error, request, info);
       }
       if (session instanceof Response) return session;
-      const response = await handler(request, info, session);
-      try {
-        return await this.commit(request, session, response);
-      } catch (error) {
-        return this.#failed(error, response);
-      }
+      const joined = session;
+      const commit = (response: Response): Response => {
+        try {
+          return runSync(store, this.#commitSteps(request, joined, response));
+        } catch (error) {
+          return this.#failed(error, request, response);
+        }
+      };
+      const response = handler(request, info, joined);
+      return response instanceof Response
+        ? commit(response)
+        : response.then(commit);
     };
+  }
+
+  /**
+   * The core of `handler()` and of framework middleware (see
+   * {@linkcode honoSessions}): finds or starts the request's session (lazy,
+   * as in `handler()`), checks CSRF (`csrf` option), calls `next` with it,
+   * commits it, and turns session errors into responses (`onSessionError`,
+   * or the defaults of `handler()`).
+   *
+   * @param request The request.
+   * @param info The connection, for the client IP address.
+   * @param next What answers the request: the application, or the rest of a
+   * framework's middleware chain.
+   * @returns The response, with the session's cookie or header when the
+   * client must learn (or forget) its id.
+   *
+   * @example Glue for a framework that has requests and responses
+   * ```ts
+   * import { SessionManager } from "@pocket/net/session";
+   * import assert from "node:assert/strict";
+   *
+   * const sessions = new SessionManager();
+   * const info = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 } } as const;
+   * const read = await sessions.handle(new Request("http://localhost/"), info, (session) =>
+   *   new Response(String(session.get("visits") ?? 0)));
+   * assert.equal(read.headers.get("set-cookie"), null); // lazy: nothing stored
+   * const write = await sessions.handle(new Request("http://localhost/"), info, (session) => {
+   *   session.set("visits", 1);
+   *   return new Response("1");
+   * });
+   * assert.match(write.headers.get("set-cookie")!, /^SESSIONID=/);
+   * ```
+   */
+  async handle(
+    request: Request,
+    info: ConnectionInfo,
+    next: (session: HttpSession) => Response | Promise<Response>,
+  ): Promise<Response> {
+    let session: HttpSession | Response;
+    try {
+      session = (await this.#run(this.#getSteps(request, info, true, true)))!;
+    } catch (error) {
+      session = this.#recover(error, request, info);
+    }
+    if (session instanceof Response) return session;
+    if (this.#csrf !== false && !await this.#csrfPasses(request, session)) {
+      return this.#respond(
+        new SessionSecurityError(
+          this.#csrf === "token"
+            ? "Cannot accept request: its CSRF token is missing or wrong"
+            : "Cannot accept request: it comes from another origin",
+        ),
+        request,
+        () => new Response("Forbidden\n", { status: 403 }),
+      );
+    }
+    const response = await next(session);
+    try {
+      return await this.commit(request, session, response);
+    } catch (error) {
+      return this.#failed(error, request, response);
+    }
   }
 
   /**
@@ -497,19 +542,52 @@ export class SessionManager extends EventTarget {
     create: boolean,
     lazy: boolean,
   ): Steps<HttpSession | null> {
-    const ids = sessionIdCandidates(
-      request.headers.get("cookie"),
-      this.#cookieName,
-    );
+    const { ids, carrier } = this.#presented(request);
     const clientIp = this.clientIp(request, info);
     const userAgent = request.headers.get("user-agent") ?? "";
     if (ids.length > 0) {
-      const session = yield* joinSteps(this.#lc, ids, clientIp, userAgent);
-      if (session) return session;
+      const found = yield* joinSteps(this.#lc, ids, clientIp, userAgent);
+      if (found instanceof HttpSession) {
+        I.state(found).carrier = carrier;
+        return found;
+      }
+      if (found !== null) {
+        // An id a login moved moments ago (a request the page sent before
+        // the login's answer came): answered, never given an id.
+        if (!create) return null;
+        const session = start(
+          this.#lc,
+          clientIp,
+          userAgent,
+          true,
+          lazy,
+          found.moved,
+        );
+        I.state(session).carrier = carrier;
+        return session;
+      }
     }
-    return create
-      ? start(this.#lc, clientIp, userAgent, ids.length > 0, lazy)
-      : null;
+    if (!create) return null;
+    const session = start(this.#lc, clientIp, userAgent, ids.length > 0, lazy);
+    if (ids.length > 0) I.state(session).carrier = carrier;
+    return session;
+  }
+
+  // The ids the request presents: the id header's first (API clients), then
+  // the cookies'.
+  #presented(
+    request: Request,
+  ): { ids: string[]; carrier: "cookie" | "header" | undefined } {
+    if (this.#idTransport !== "cookie") {
+      const value = request.headers.get(this.#idHeader)?.trim() ?? "";
+      if (isSessionId(value)) return { ids: [value], carrier: "header" };
+    }
+    if (this.#idTransport === "header") return { ids: [], carrier: undefined };
+    const ids = sessionIdCandidates(
+      request.headers.get("cookie"),
+      this.#cookie.name,
+    );
+    return { ids, carrier: ids.length > 0 ? "cookie" : undefined };
   }
 
   *#commitSteps(
@@ -518,15 +596,28 @@ export class SessionManager extends EventTarget {
     response: Response,
   ): Steps<Response> {
     const action: CookieAction = yield* commitSteps(this.#lc, session);
-    if (action === "none" || (action === "keep" && !this.#sendMaxAge)) {
-      return response;
+    if (action === "none") return response;
+    const carrier = I.state(session).carrier;
+    const header = this.#idTransport === "header" || carrier === "header" ||
+      (this.#idTransport === "both" && carrier === undefined);
+    const cookie = this.#idTransport === "cookie" || carrier === "cookie" ||
+      (this.#idTransport === "both" && carrier === undefined);
+    const id = action === "expire" ? "" : session.getId();
+    let answer = response;
+    if (header && action !== "keep") {
+      answer = withHeader(answer, this.#idHeader, id, "set");
     }
-    return withCookie(
-      response,
-      action === "expire"
-        ? this.#setCookie("", this.#isSecure(request), true)
-        : this.#setCookie(session.getId(), this.#isSecure(request), false),
-    );
+    if (cookie && (action !== "keep" || this.#cookie.sendMaxAge)) {
+      answer = withHeader(
+        answer,
+        "set-cookie",
+        action === "expire"
+          ? this.#cookie.expire(request)
+          : this.#cookie.carry(request, id),
+        "append",
+      );
+    }
+    return answer;
   }
 
   #run<T>(steps: Steps<T>): Promise<T> {
@@ -538,8 +629,20 @@ export class SessionManager extends EventTarget {
     }
   }
 
-  #emit(type: SessionEventType, init: SessionEventInit): void {
-    this.dispatchEvent(new SessionEvent(type, init));
+  // Unsafe methods on a session the cookie carried must show the session's
+  // token (X-CSRF-Token, or the _csrf field of a form), or come from this
+  // origin. Ids in a header need neither: browsers do not send them by
+  // themselves.
+  async #csrfPasses(request: Request, session: HttpSession): Promise<boolean> {
+    if (!isUnsafe(request) || I.state(session).carrier !== "cookie") {
+      return true;
+    }
+    if (this.#csrf === "origin") return sameOrigin(request);
+    // A session started for this request holds nothing to forge a change to
+    // (its cookie named none that is live).
+    if (session.isNew()) return true;
+    const expected = I.csrfToken(session);
+    return expected !== null && await showsToken(request, expected);
   }
 
   #recover(
@@ -547,8 +650,10 @@ export class SessionManager extends EventTarget {
     request: Request,
     info: ConnectionInfo,
   ): HttpSession | Response {
-    if (error instanceof SessionStoreError) return this.#unavailable(error);
+    if (error instanceof SessionStoreError) return this.#failed(error, request);
     if (!(error instanceof SessionSecurityError)) throw error;
+    const answer = this.#hook(error, request);
+    if (answer) return answer;
     if (this.#onSecurityError === "reject") {
       return new Response("Forbidden\n", { status: 403 });
     }
@@ -561,44 +666,64 @@ export class SessionManager extends EventTarget {
     );
   }
 
-  #failed(error: unknown, response: Response): Response {
+  // A session error as a response: the application's, or the default.
+  #failed(error: unknown, request: Request, response?: Response): Response {
+    const size = error instanceof SessionSizeError;
     if (
       !(error instanceof SessionStoreError) &&
-      !(error instanceof SessionSecurityError)
+      !(error instanceof SessionSecurityError) && !size
     ) {
       throw error;
     }
-    response.body?.cancel().catch(() => {});
-    if (error instanceof SessionStoreError) return this.#unavailable(error);
+    response?.body?.cancel().catch(() => {});
+    if (error instanceof SessionStoreError) {
+      isolate(
+        "Cannot report a session store failure",
+        () => this.#onError(error),
+      );
+      return this.#respond(
+        error,
+        request,
+        () =>
+          new Response("Service Unavailable\n", {
+            status: 503,
+            headers: { "retry-after": "1" },
+          }),
+      );
+    }
+    if (size) {
+      return this.#respond(
+        error,
+        request,
+        () =>
+          new Response(`${(error as RangeError).message}\n`, { status: 500 }),
+      );
+    }
     // The response told of changes that were not kept (a login moved the
     // session meanwhile; the "bindingfailure" event has the details).
-    return new Response("Conflict\n", { status: 409 });
+    return this.#respond(
+      error,
+      request,
+      () => new Response("Conflict\n", { status: 409 }),
+    );
   }
 
-  #isSecure(request: Request): boolean {
-    if (this.#secure !== "auto") return this.#secure;
-    if (request.url.startsWith("https:")) return true;
-    return this.#trustProxy !== false && this.#trustProxy !== 0 &&
-      request.headers.get("x-forwarded-proto")?.split(",")[0].trim() ===
-        "https";
+  #respond(
+    error: SessionError,
+    request: Request,
+    otherwise: () => Response,
+  ): Response {
+    return this.#hook(error, request) ?? otherwise();
   }
 
-  #setCookie(value: string, secure: boolean, expire: boolean): string {
-    return stringifySetCookie({
-      ...this.#cookie,
-      name: this.#cookieName,
-      value,
-      secure: secure || this.#secure === true,
-      ...(expire ? { maxAge: 0, expires: new Date(0) } : {}),
-    });
-  }
-
-  #unavailable(error: SessionStoreError): Response {
-    this.#onError(error);
-    return new Response("Service Unavailable\n", {
-      status: 503,
-      headers: { "retry-after": "1" },
-    });
+  #hook(error: SessionError, request: Request): Response | undefined {
+    const hook = this.#onSessionError;
+    if (!hook) return undefined;
+    const answer = isolate(
+      "Cannot turn a session error into a response",
+      () => hook(error, request),
+    );
+    return answer instanceof Response ? answer : undefined;
   }
 }
 
@@ -609,23 +734,19 @@ function invalidated(): DOMException {
   );
 }
 
-function withCookie(response: Response, cookie: string): Response {
+function withHeader(
+  response: Response,
+  name: string,
+  value: string,
+  how: "set" | "append",
+): Response {
   try {
-    response.headers.append("set-cookie", cookie);
+    response.headers[how](name, value);
     return response;
   } catch {
     // Immutable headers, as on Response.redirect() or a fetch() response.
     const copy = new Response(response.body, response);
-    copy.headers.append("set-cookie", cookie);
+    copy.headers[how](name, value);
     return copy;
   }
-}
-
-function checkCount(what: string, count: number): number {
-  if (!Number.isSafeInteger(count) || count < 1) {
-    throw new RangeError(
-      `Cannot set ${what}: ${count} is not a positive integer`,
-    );
-  }
-  return count;
 }

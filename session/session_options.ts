@@ -6,7 +6,11 @@
  */
 import type { HttpSession } from "./http_session.ts";
 import type { RandomSource } from "./session_id.ts";
-import type { SessionStoreError } from "./errors.ts";
+import type {
+  SessionSecurityError,
+  SessionSizeError,
+  SessionStoreError,
+} from "./errors.ts";
 import type { SessionStore } from "./store.ts";
 
 /**
@@ -94,7 +98,14 @@ export interface SessionManagerOptions {
   maxInactiveInterval?: number;
   /** Whether a session only serves the client IP it was created for; true. */
   bindClientIp?: boolean;
-  /** Whether a session only serves the User-Agent it was created for; true. */
+  /**
+   * Whether a session only serves the User-Agent family it was created for;
+   * `true`. Version numbers are ignored (`Chrome/130.0` and `Chrome/131.0`
+   * are one family), so a browser update keeps the session, while a cookie
+   * replayed by another client (curl, another browser) is refused. OWASP
+   * counts the User-Agent a weak signal (anyone can send any): `false` turns
+   * it off.
+   */
   bindUserAgent?: boolean;
   /**
    * Whether to take the client IP from `X-Forwarded-For` (and the scheme from
@@ -145,16 +156,111 @@ export interface SessionManagerOptions {
   maxSessionSize?: number;
   /**
    * The most sessions one principal may have; a login beyond it ends the
-   * least recently used others. No limit by default.
+   * least recently used others. 10 by default (`Infinity` for no limit), so
+   * one account logging in again and again cannot fill a store.
    */
   maxSessionsPerPrincipal?: number;
+  /**
+   * Seconds after a login (or `changeSessionId()`) during which requests
+   * still presenting the old id, such as a page's background requests sent
+   * before the login's answer, are answered without touching the browser's
+   * cookie: no `Set-Cookie`, reads see an empty anonymous session, writes
+   * are refused (409 from `handler()`). Never given the new id. 60 by
+   * default; after it, the old id is unknown.
+   */
+  rotationGrace?: number;
+  /**
+   * Where the session id travels: the cookie (`"cookie"`, the default), a
+   * request and response header for API clients such as mobile apps and
+   * CLIs (`"header"`, Spring Session's `HeaderHttpSessionIdResolver`), or
+   * either (`"both"`: the header when the request carried it, the cookie
+   * when it carried that, both for a new session).
+   */
+  idTransport?: "cookie" | "header" | "both";
+  /** The header of `idTransport` `"header"` or `"both"`; `"X-Auth-Token"`. */
+  idHeaderName?: string;
+  /**
+   * Cross-site request forgery checks on unsafe methods (not GET, HEAD,
+   * OPTIONS, TRACE) of requests whose session the cookie carried: `"token"`
+   * (the session's `getCsrfToken()` in an `X-CSRF-Token` header or a form's
+   * `_csrf` field), `"origin"` (`Sec-Fetch-Site`, else `Origin` or
+   * `Referer`, must name this origin), or `false` (the default). A request
+   * that fails gets 403 and its handler is not called.
+   */
+  csrf?: "token" | "origin" | false;
   /** Called by `handler()` with each store failure it answers with 503. */
   onError?: (error: SessionStoreError) => void;
+  /**
+   * Turns session errors met by `handler()` (and `handle()`) into
+   * responses: a store failure (default 503), a session over
+   * `maxSessionSize` (default 500 naming the limit), a refused write or
+   * CSRF check (default 409 and 403), a binding mismatch (default: a fresh
+   * session, or 403 with `onSecurityError: "reject"`). Return nothing to
+   * keep the default. What it throws is reported and the default is used.
+   */
+  onSessionError?: SessionErrorResponder;
   /** The random source of ids; `crypto.getRandomValues` by default. */
   random?: RandomSource;
   /** The clock, in milliseconds since the epoch; `Date.now` by default. */
   now?: () => number;
+  /**
+   * A monotonic clock in milliseconds, for how long store calls and retries
+   * may take; `performance.now` by default.
+   */
+  monotonic?: () => number;
+  /**
+   * A number in [0, 1) for the jittered pauses between retries;
+   * `Math.random` by default.
+   */
+  jitter?: () => number;
 }
+
+/**
+ * The session errors `handler()` turns into responses.
+ *
+ * @example Telling them apart
+ * ```ts
+ * import { type SessionError, SessionSizeError, SessionStoreError } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const status = (error: SessionError) =>
+ *   error instanceof SessionStoreError ? 503 : error instanceof SessionSizeError ? 500 : 409;
+ * assert.equal(status(new SessionSizeError(70_000, 65_536)), 500);
+ * ```
+ */
+export type SessionError =
+  | SessionStoreError
+  | SessionSecurityError
+  | SessionSizeError;
+
+/**
+ * The `onSessionError` hook: a response for a session error, or nothing for
+ * the default one.
+ *
+ * @example JSON errors for an API
+ * ```ts
+ * import { SessionManager, type SessionErrorResponder, SessionSizeError } from "@pocket/net/session";
+ * import assert from "node:assert/strict";
+ *
+ * const onSessionError: SessionErrorResponder = (error) =>
+ *   error instanceof SessionSizeError
+ *     ? Response.json({ error: "session too large", limit: error.limit }, { status: 413 })
+ *     : undefined;
+ * const sessions = new SessionManager({ maxSessionSize: 1024, onSessionError });
+ * const handle = sessions.handler((_request, _info, session) => {
+ *   session.set("blob", "x".repeat(4096));
+ *   return new Response("ok");
+ * });
+ * const info = { remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 } } as Deno.ServeHandlerInfo;
+ * const response = await handle(new Request("http://localhost/"), info);
+ * assert.equal(response.status, 413);
+ * assert.deepEqual(await response.json(), { error: "session too large", limit: 1024 });
+ * ```
+ */
+export type SessionErrorResponder = (
+  error: SessionError,
+  request: Request,
+) => Response | null | undefined | void;
 
 /**
  * Options of {@linkcode SessionManager.getSession}.

@@ -72,6 +72,8 @@ export interface SessionRecord {
    * on logout.
    */
   movedTo?: string;
+  /** The session's CSRF token, once one was asked for. */
+  csrfToken?: string;
 }
 
 /**
@@ -219,6 +221,20 @@ export interface SessionStore {
    * that are gone or changed since, never misses a live one.
    */
   sessionsOf(name: string): Promise<string[]>;
+  /**
+   * Reads several records in one round trip (optional: without it the
+   * manager loads them one by one, all at once).
+   *
+   * @param ids Session ids.
+   * @returns For each id, in order, what `load()` would return.
+   */
+  loadMany?(ids: string[]): Promise<(StoredSession | null)[]>;
+  /**
+   * The largest record, in bytes as V8 serializes it, the store can keep
+   * (optional: no limit of its own). `SessionManager` refuses a
+   * `maxSessionSize` above it at construction.
+   */
+  readonly maxRecordSize?: number;
 }
 
 /**

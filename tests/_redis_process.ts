@@ -199,7 +199,8 @@ export async function waitForCluster(nodes: RedisServer[]): Promise<void> {
   throw new Error("Cannot start Redis Cluster: its state never became ok");
 }
 
-async function clusterInfo(port: number): Promise<string> {
+/** The reply of `CLUSTER INFO` on the node at `port`. */
+export async function clusterInfo(port: number): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
     await conn.write(new TextEncoder().encode("CLUSTER INFO\r\n"));

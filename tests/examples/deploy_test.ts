@@ -132,3 +132,90 @@ Deno.test("examples/deploy.ts shares the agent's connections across concurrent h
     kv.close();
   }
 });
+
+/** Starts examples/deploy.ts with `deno args...`; its port and process. */
+async function startDeploy(
+  args: string[],
+  env: Record<string, string>,
+): Promise<
+  { port: number; process: Deno.ChildProcess; output: () => Promise<string> }
+> {
+  const process = new Deno.Command("deno", {
+    args,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const reader = process.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let text = "";
+  while (!/Listening on http:\/\/[^:]+:(\d+)\//.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) {
+      const errors = await new Response(process.stderr).text();
+      throw new Error(`Cannot start examples/deploy.ts: ${errors}`);
+    }
+    text += value;
+  }
+  process.stderr.cancel();
+  const port = Number(/Listening on http:\/\/[^:]+:(\d+)\//.exec(text)![1]);
+  // The rest of the output, once the process ended.
+  const output = async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return text;
+      text += value;
+    }
+  };
+  return { port, process, output };
+}
+
+for (
+  const [mode, args] of [
+    ["deno serve", ["serve", "--host", "127.0.0.1", "--port", "0"]],
+    ["deno run", ["run"]],
+  ] as const
+) {
+  Deno.test(`examples/deploy.ts runs under ${mode} (export default { fetch }) with sessions in KV`, async () => {
+    const kvFile = await Deno.makeTempFile({
+      prefix: "pocket-deploy-serve-",
+      suffix: ".sqlite3",
+    });
+    const example = new URL("../../examples/deploy.ts", import.meta.url)
+      .pathname;
+    const { port, process, output } = await startDeploy([
+      ...args,
+      "--unstable-kv",
+      "--allow-net=127.0.0.1,0.0.0.0,localhost",
+      "--allow-env=UPSTREAM_URL,SESSIONS_KV,PORT",
+      "--allow-read=/tmp",
+      "--allow-write=/tmp",
+      example,
+    ], {
+      SESSIONS_KV: kvFile,
+      PORT: "0",
+      UPSTREAM_URL: "https://localhost:9/zen",
+      NO_COLOR: "1",
+    });
+    try {
+      await using browser = new Browser(port);
+      assert.deepEqual(JSON.parse((await browser.visit("/")).text), {
+        visits: 1,
+        isNew: true,
+      });
+      assert.deepEqual(JSON.parse((await browser.visit("/")).text), {
+        visits: 2,
+        isNew: false,
+      });
+    } finally {
+      process.kill("SIGTERM");
+      const kill = setTimeout(() => process.kill("SIGKILL"), 3000);
+      await process.status;
+      clearTimeout(kill);
+      await removeKvFile(kvFile);
+    }
+    // One server: deno serve's, or the one deno run starts.
+    assert.equal((await output()).match(/Listening on/g)?.length, 1);
+  });
+}

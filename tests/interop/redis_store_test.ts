@@ -8,12 +8,14 @@ import {
   SessionStoreError,
 } from "../../session/mod.ts";
 import {
+  clusterInfo,
   startRedis,
   startRedisCluster,
   waitForCluster,
 } from "../_redis_process.ts";
 import { sampleRecord, testStoreContract } from "../session/store_contract.ts";
 import { testHardening } from "../session/hardening_suite.ts";
+import { testBrowserSafety } from "../session/browser_safety_suite.ts";
 
 /** A store over a server `start` gives, released with it. */
 async function opened<S extends AsyncDisposable>(
@@ -37,6 +39,7 @@ function openRedisStore() {
 
 testStoreContract("RedisStore", openRedisStore);
 testHardening("RedisStore:", openRedisStore);
+testBrowserSafety("RedisStore:", openRedisStore);
 
 Deno.test("RedisStore keeps what V8 serializes: Errors, nested Maps, typed arrays", async () => {
   await using redis = await startRedis();
@@ -188,31 +191,41 @@ function openClusterStore() {
   );
 }
 
+/**
+ * A visit counter over `store` that fails fast (`/login` logs in as ada);
+ * `visit(path, cookie)` is one request through handler().
+ */
+function visitCounter(store: RedisStore) {
+  const manager = new SessionManager({
+    store,
+    storeTimeout: 1000,
+    onError() {},
+  });
+  const handle = manager.handler((request, _info, session) => {
+    if (request.url.endsWith("/login")) session.setPrincipal({ name: "ada" });
+    const visits = (session.get<number>("visits") ?? 0) + 1;
+    session.set("visits", visits);
+    return new Response(String(visits));
+  });
+  const info = {
+    remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 },
+  } as Deno.ServeHandlerInfo;
+  const visit = (path: string, cookie?: string) =>
+    handle(
+      new Request(`http://l${path}`, { headers: cookie ? { cookie } : {} }),
+      info,
+    );
+  return { manager, visit };
+}
+
 testHardening("RedisStore on Redis Cluster:", openClusterStore);
+testBrowserSafety("RedisStore on Redis Cluster:", openClusterStore);
 
 Deno.test("RedisStore on Redis Cluster: sessions spread over three nodes survive a node restart", async () => {
   await using cluster = await startRedisCluster();
   await using store = await RedisStore.connectCluster(cluster.urls);
   {
-    const manager = new SessionManager({
-      store,
-      storeTimeout: 1000,
-      onError() {},
-    });
-    const handle = manager.handler((request, _info, session) => {
-      if (request.url.endsWith("/login")) session.setPrincipal({ name: "ada" });
-      const visits = (session.get<number>("visits") ?? 0) + 1;
-      session.set("visits", visits);
-      return new Response(String(visits));
-    });
-    const info = {
-      remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 },
-    } as Deno.ServeHandlerInfo;
-    const visit = (path: string, cookie?: string) =>
-      handle(
-        new Request(`http://l${path}`, { headers: cookie ? { cookie } : {} }),
-        info,
-      );
+    const { manager, visit } = visitCounter(store);
     const cookies: string[] = [];
     for (let i = 0; i < 30; i++) {
       const response = await visit(i % 3 === 0 ? "/login" : "/");
@@ -283,4 +296,51 @@ Deno.test("RedisStore reuses a decoded record only at the same version: another 
   );
   await a.delete(record.id);
   assert.equal(await b.load(record.id), null);
+});
+
+Deno.test("RedisStore on Redis Cluster: past cluster-node-timeout every session answers 503 (CLUSTERDOWN) until cluster-require-full-coverage is off, as docs/sessions.md says", async () => {
+  await using cluster = await startRedisCluster(); // cluster-node-timeout 2000
+  await using store = await RedisStore.connectCluster(cluster.urls);
+  const counter = visitCounter(store);
+  const visit = (cookie?: string) => counter.visit("/", cookie);
+  const cookies: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    cookies.push((await visit()).headers.get("set-cookie")!.split(";")[0]);
+  }
+  const statuses = async () => {
+    const answers = await Promise.all(cookies.map((cookie) => visit(cookie)));
+    for (const answer of answers) await answer.body?.cancel();
+    return answers.map((answer) => answer.status);
+  };
+  const [down, ...up] = [cluster.nodes[1], cluster.nodes[0], cluster.nodes[2]];
+  await down.stop();
+  // Once the others mark the node failed, the whole cluster refuses.
+  for (
+    let i = 0;
+    !(await clusterInfo(up[0].port)).includes("cluster_state:fail");
+    i++
+  ) {
+    assert.ok(i < 200, "the cluster never marked the node failed");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.deepEqual(await statuses(), Array(12).fill(503));
+  // What the docs advise: the slots of the nodes that are up serve again.
+  for (const node of up) {
+    await node.command("CONFIG SET cluster-require-full-coverage no");
+  }
+  let after: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    after = await statuses();
+    if (after.includes(200)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const served = after.filter((status) => status === 200).length;
+  assert.ok(served > 0 && served < 12, `${served} of 12 served`);
+  // Back to full strength before closing, so the client's reconnection to
+  // the stopped node ends.
+  await down.start();
+  await waitForCluster(cluster.nodes);
+  for (let i = 0; i < 100 && (await statuses()).includes(503); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 });

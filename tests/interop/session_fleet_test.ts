@@ -5,43 +5,11 @@
 // acknowledged was already stored.
 import assert from "node:assert/strict";
 import {
-  removeKvFile,
   type SessionApp as App,
   startSessionApp as startApp,
 } from "../_session_process.ts";
-import { type RedisServer, startRedis } from "../_redis_process.ts";
+import { shared } from "./_shared_store.ts";
 import { Browser } from "../session/_helpers.ts";
-
-/** A store shared by the fleet: a redis-server, or a KV file. */
-interface SharedStore extends AsyncDisposable {
-  mode: string;
-  arg: string;
-  redis?: RedisServer;
-}
-
-async function shared(
-  kind: "redis" | "kv",
-  persist = false,
-): Promise<SharedStore> {
-  if (kind === "redis") {
-    const redis = await startRedis({ persist });
-    return {
-      mode: "redis",
-      arg: redis.url,
-      redis,
-      [Symbol.asyncDispose]: () => redis[Symbol.asyncDispose](),
-    };
-  }
-  const path = await Deno.makeTempFile({
-    prefix: "pocket-fleet-",
-    suffix: ".sqlite3",
-  });
-  return {
-    mode: "kv",
-    arg: path,
-    [Symbol.asyncDispose]: () => removeKvFile(path),
-  };
-}
 
 /** Visits `app` with `cookie`, as a browser that moves between servers. */
 async function visitWith(app: App, cookie: string | null, path = "/") {

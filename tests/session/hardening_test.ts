@@ -3,24 +3,16 @@
 // one manager shows: floods, events.
 import assert from "node:assert/strict";
 import {
-  KvStore,
   MemoryStore,
   type SessionEvent,
   SessionManager,
   type SessionRecord,
 } from "../../session/mod.ts";
 import { testHardening } from "./hardening_suite.ts";
+import { openKvStore, openMemoryStore } from "./store_contract.ts";
 
-testHardening("MemoryStore:", () =>
-  Promise.resolve({
-    store: new MemoryStore(),
-    close: () => Promise.resolve(),
-  }));
-
-testHardening("KvStore:", async () => {
-  const store = await KvStore.open(":memory:");
-  return { store, close: () => store.close() };
-});
+testHardening("MemoryStore:", openMemoryStore);
+testHardening("KvStore:", openKvStore);
 
 const INFO = {
   remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 50000 },
@@ -57,6 +49,7 @@ Deno.test("SessionManager dispatches created, idchanged, invalidated, expired an
   let now = 1_700_000_000_000;
   const manager = new SessionManager({
     maxInactiveInterval: 60,
+    bindUserAgent: true,
     now: () => now,
   });
   const events: SessionEvent[] = [];

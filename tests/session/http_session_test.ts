@@ -200,3 +200,30 @@ Deno.test("HttpSession.invalidate() makes every read and write an InvalidStateEr
     );
   }
 });
+
+Deno.test("HttpSession.has() and delete() are Map's words for containsKey() and remove(), and a delete is saved", async () => {
+  const { SessionManager } = await import("../../session/mod.ts");
+  const session = newSession();
+  session.set("theme", "dark");
+  assert.equal(session.has("theme"), true);
+  assert.equal(session.has("missing"), false);
+  assert.equal(session.delete("missing"), false);
+  assert.equal(session.delete("theme"), true);
+  assert.equal(session.has("theme"), false);
+  // Through a manager: the deletion reaches the store.
+  const manager = new SessionManager();
+  const info = {
+    remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 1 },
+  } as Deno.ServeHandlerInfo;
+  const handle = manager.handler((request, _info, s) => {
+    if (request.url.endsWith("/set")) s.set("theme", "dark");
+    if (request.url.endsWith("/delete")) s.delete("theme");
+    return new Response(String(s.has("theme")));
+  });
+  const cookie = (await handle(new Request("http://l/set"), info)).headers
+    .get("set-cookie")!.split(";")[0];
+  const req = (path: string) =>
+    new Request(`http://l${path}`, { headers: { cookie } });
+  assert.equal(await (await handle(req("/delete"), info)).text(), "false");
+  assert.equal(await (await handle(req("/"), info)).text(), "false");
+});

@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import assert from "node:assert/strict";
-import { MemoryStore, SessionStoreError } from "../../session/mod.ts";
+import { MemoryStore } from "../../session/mod.ts";
 import { ManualClock } from "./_helpers.ts";
 import { sampleRecord, testStoreContract } from "./store_contract.ts";
 
@@ -58,7 +58,7 @@ Deno.test("MemoryStore refuses a capacity that is not a positive integer", () =>
   }
 });
 
-Deno.test("MemoryStore never evicts an authenticated session for a new one: anonymous go first, then creates fail", async () => {
+Deno.test("MemoryStore evicts anonymous sessions first, then the least recently used authenticated one, never refusing", async () => {
   const store = new MemoryStore({ capacity: 3 });
   const ada = sampleRecord(); // principal ada
   assert.ok(await store.create(ada, 60_000));
@@ -74,13 +74,15 @@ Deno.test("MemoryStore never evicts an authenticated session for a new one: anon
   assert.equal(await store.load(anonymous[0].id), null);
   assert.deepEqual(await store.sessionsOf("ada"), [ada.id]);
   const full = new MemoryStore({ capacity: 2 });
-  assert.ok(await full.create(sampleRecord(), 60_000));
-  assert.ok(await full.create(sampleRecord(), 60_000));
-  await assert.rejects(
-    () => full.create({ ...sampleRecord(), principal: null }, 60_000),
-    (error: unknown) =>
-      error instanceof SessionStoreError &&
-      /holds 2 authenticated sessions, its capacity/.test(error.message),
-  );
+  const older = sampleRecord();
+  const newer = sampleRecord();
+  let version = (await full.create(older, 60_000))!;
+  assert.ok(await full.create(newer, 60_000));
+  version = (await full.save(older, 60_000, version))!; // older used last
+  const visitor = { ...sampleRecord(), principal: null };
+  assert.ok(await full.create(visitor, 60_000), "a full store refuses nobody");
   assert.equal(full.size, 2);
+  assert.equal(await full.load(newer.id), null, "the least recently used");
+  assert.ok(await full.load(older.id));
+  assert.ok(await full.load(visitor.id));
 });

@@ -2,7 +2,7 @@
 // The behaviour every SessionStore must have, run against each store.
 import assert from "node:assert/strict";
 import type { SessionRecord, SessionStore } from "../../session/mod.ts";
-import { generateSessionId } from "../../session/mod.ts";
+import { generateSessionId, KvStore, MemoryStore } from "../../session/mod.ts";
 
 /** A record with a fresh id and a few structured-clone attributes. */
 export function sampleRecord(id = generateSessionId()): SessionRecord {
@@ -30,6 +30,19 @@ export function sampleRecord(id = generateSessionId()): SessionRecord {
 export type OpenStore = () => Promise<
   { store: SessionStore; close: () => Promise<void> }
 >;
+
+/** A fresh MemoryStore, for the suites. */
+export const openMemoryStore: OpenStore = () =>
+  Promise.resolve({
+    store: new MemoryStore(),
+    close: () => Promise.resolve(),
+  });
+
+/** A fresh KvStore in memory, for the suites. */
+export const openKvStore: OpenStore = async () => {
+  const store = await KvStore.open(":memory:");
+  return { store, close: () => store.close() };
+};
 
 /** A `Deno.test` registrar that gives each test a fresh store. */
 export function storeTest(
