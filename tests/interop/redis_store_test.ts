@@ -14,7 +14,7 @@ import {
   waitForCluster,
 } from "../_redis_process.ts";
 import { sampleRecord, testStoreContract } from "../session/store_contract.ts";
-import { testHardening } from "../session/hardening_suite.ts";
+import { testHardening } from "../session/store_scenarios_suite.ts";
 import { testBrowserSafety } from "../session/browser_safety_suite.ts";
 
 /** A store over a server `start` gives, released with it. */

@@ -8,7 +8,7 @@ import {
   SessionManager,
   type SessionRecord,
 } from "../../session/mod.ts";
-import { testHardening } from "./hardening_suite.ts";
+import { testHardening } from "./store_scenarios_suite.ts";
 import { openKvStore, openMemoryStore } from "./store_contract.ts";
 
 testHardening("MemoryStore:", openMemoryStore);
