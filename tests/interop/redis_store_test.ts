@@ -14,7 +14,7 @@ import {
   waitForCluster,
 } from "../_redis_process.ts";
 import { sampleRecord, testStoreContract } from "../session/store_contract.ts";
-import { testHardening } from "../session/store_scenarios_suite.ts";
+import { testStoreScenarios } from "../session/store_scenarios_suite.ts";
 import { testBrowserSafety } from "../session/browser_safety_suite.ts";
 
 /** A store over a server `start` gives, released with it. */
@@ -38,7 +38,7 @@ function openRedisStore() {
 }
 
 testStoreContract("RedisStore", openRedisStore);
-testHardening("RedisStore:", openRedisStore);
+testStoreScenarios("RedisStore:", openRedisStore);
 testBrowserSafety("RedisStore:", openRedisStore);
 
 Deno.test("RedisStore keeps what V8 serializes: Errors, nested Maps, typed arrays", async () => {
@@ -218,7 +218,7 @@ function visitCounter(store: RedisStore) {
   return { manager, visit };
 }
 
-testHardening("RedisStore on Redis Cluster:", openClusterStore);
+testStoreScenarios("RedisStore on Redis Cluster:", openClusterStore);
 testBrowserSafety("RedisStore on Redis Cluster:", openClusterStore);
 
 Deno.test("RedisStore on Redis Cluster: sessions spread over three nodes survive a node restart", async () => {

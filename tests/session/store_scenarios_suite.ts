@@ -99,7 +99,7 @@ async function twoRequestsOnOneSession(store: SessionStore) {
 }
 
 /** Registers the scenarios for a store. */
-export function testHardening(
+export function testStoreScenarios(
   name: string,
   open: OpenStore,
   permissions: Deno.TestDefinition["permissions"] = "inherit",

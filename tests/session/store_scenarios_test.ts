@@ -8,11 +8,11 @@ import {
   SessionManager,
   type SessionRecord,
 } from "../../session/mod.ts";
-import { testHardening } from "./store_scenarios_suite.ts";
+import { testStoreScenarios } from "./store_scenarios_suite.ts";
 import { openKvStore, openMemoryStore } from "./store_contract.ts";
 
-testHardening("MemoryStore:", openMemoryStore);
-testHardening("KvStore:", openKvStore);
+testStoreScenarios("MemoryStore:", openMemoryStore);
+testStoreScenarios("KvStore:", openKvStore);
 
 const INFO = {
   remoteAddr: { transport: "tcp", hostname: "192.0.2.1", port: 50000 },
