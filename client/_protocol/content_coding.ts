@@ -3,13 +3,14 @@
 // as some servers send it) and br, with the Web DecompressionStream (Deno's
 // takes "brotli" for br).
 
+import { tokenList } from "./tokens.ts";
+
 /** The codings of a `Content-Encoding` value that can be undone, or `null`. */
 export function decodableCodings(value: string | null): string[] | null {
   if (value === null) return null;
   const codings: string[] = [];
-  for (const part of value.split(",")) {
-    const coding = part.trim().toLowerCase();
-    if (coding === "" || coding === "identity") continue;
+  for (const coding of tokenList(value)) {
+    if (coding === "identity") continue;
     if (!KNOWN.has(coding)) return null;
     codings.push(coding);
   }

@@ -5,7 +5,7 @@ import { HTTPMessage } from "../http_message.ts";
 import type { HTTPRequest } from "../http_request.ts";
 import type { HTTPResponse } from "../http_response.ts";
 import { appendTrusted, type MessageHeader } from "../message_header.ts";
-import { CTL_BUT_TAB, printable, TOKEN, tokenList } from "./tokens.ts";
+import { CTL_BUT_TAB, printable, TOKEN, tokenList, trimOws } from "./tokens.ts";
 
 /** Limits on what the parser accepts from a peer. */
 export interface HeadLimits {
@@ -31,7 +31,7 @@ export type Framing =
 // The reason is any text ([^]: "." would refuse U+2028 and U+2029); control
 // characters in it, CR and LF among them, are refused after the match.
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([^]*))?$/;
-const DIGITS = /^[0-9]{1,15}$/;
+const DIGITS = /^[0-9]+$/;
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -177,20 +177,6 @@ export function parseFieldLines(
   }
 }
 
-/** `text` from `start`, without leading and trailing spaces and tabs. */
-function trimOws(text: string, start: number): string {
-  let end = text.length;
-  while (
-    start < end &&
-    (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)
-  ) start++;
-  while (
-    end > start &&
-    (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)
-  ) end--;
-  return text.slice(start, end);
-}
-
 /**
  * Parses a response head (status line, fields, the final empty line) into
  * `response`, which is cleared first.
@@ -259,24 +245,51 @@ export function responseFraming(
       ? { kind: "chunked" }
       : { kind: "close" };
   }
-  if (cl.length === 1 && DIGITS.test(cl[0])) {
-    return { kind: "length", length: Number(cl[0]) };
-  }
   if (cl.length > 0) {
-    const values = new Set(
-      cl.flatMap((v) => v.split(",").map((s) => s.trim())),
-    );
-    if (values.size > 1) {
-      fail(
-        what,
-        `conflicting Content-Length values "${[...values].join('", "')}"`,
-      );
-    }
-    const [value] = values;
-    if (!DIGITS.test(value)) fail(what, `invalid Content-Length "${value}"`);
-    return { kind: "length", length: Number(value) };
+    return { kind: "length", length: contentLength(cl) };
   }
   return { kind: "close" };
+}
+
+/**
+ * The value of Content-Length fields: 1*DIGIT each (OWS around list members
+ * trimmed, nothing else), every member the same number, at most 2^53 - 1
+ * (leading zeros are fine: "0005" is 5).
+ */
+function contentLength(fields: string[]): number {
+  const what = "response framing";
+  // The usual single plain value, without splitting it.
+  if (fields.length === 1 && DIGITS.test(fields[0])) {
+    return checkedLength(fields[0]);
+  }
+  let length = -1;
+  for (const field of fields) {
+    for (const part of field.split(",")) {
+      const value = trimOws(part);
+      if (!DIGITS.test(value)) {
+        fail(what, `invalid Content-Length "${printable(value)}"`);
+      }
+      const n = checkedLength(value);
+      if (length >= 0 && n !== length) {
+        fail(what, `conflicting Content-Length values "${length}", "${n}"`);
+      }
+      length = n;
+    }
+  }
+  return length;
+}
+
+function checkedLength(digits: string): number {
+  const n = Number(digits);
+  if (n > Number.MAX_SAFE_INTEGER) {
+    fail(
+      "response framing",
+      `Content-Length "${
+        digits.slice(0, 40)
+      }" is larger than ${Number.MAX_SAFE_INTEGER}`,
+    );
+  }
+  return n;
 }
 
 /**
