@@ -30,7 +30,8 @@ export type Framing =
 
 // The reason is any text ([^]: "." would refuse U+2028 and U+2029); control
 // characters in it, CR and LF among them, are refused after the match.
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([^]*))?$/;
+// A minor version above 1 is read as 1.1 (RFC 9112, section 2.3).
+const STATUS_LINE = /^HTTP\/1\.([0-9]) ([1-9][0-9]{2})(?: ([^]*))?$/;
 const DIGITS = /^[0-9]+$/;
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -206,7 +207,7 @@ export function parseResponseHead(
   }
   response.clear();
   response.setVersion(
-    status[1] === "1" ? HTTPMessage.HTTP_1_1 : HTTPMessage.HTTP_1_0,
+    status[1] === "0" ? HTTPMessage.HTTP_1_0 : HTTPMessage.HTTP_1_1,
   );
   response.setStatus(Number(status[2]));
   response.setReason(reason);
