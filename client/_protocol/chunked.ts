@@ -6,9 +6,12 @@
 import { MessageException } from "../errors.ts";
 import { MessageHeader } from "../message_header.ts";
 import {
+  byteString,
   decodeHead,
   DEFAULT_HEAD_LIMITS,
   type HeadLimits,
+  isAscii,
+  keepByteValues,
   parseFieldLines,
 } from "./head.ts";
 
@@ -137,6 +140,8 @@ export class ChunkedDecoder {
   #remaining = 0;
   #line: number[] = [];
   #trailerLines: string[] = [];
+  // The trailer lines as byte strings, kept once one holds a byte over 0x7F.
+  #trailerBytesLines: string[] | null = null;
   #trailerBytes = 0;
   #limits: ChunkedLimits;
 
@@ -251,7 +256,12 @@ export class ChunkedDecoder {
       return;
     }
     if (lf === 0 || bytes[lf - 1] !== 13) fail("a line ends in a bare LF");
-    this.#trailerLine(decodeHead(bytes.subarray(0, lf - 1)), lf + 1);
+    const line = bytes.subarray(0, lf - 1);
+    if (this.#trailerBytesLines === null && !isAscii(line)) {
+      this.#trailerBytesLines = [...this.#trailerLines];
+    }
+    if (line.length > 0) this.#trailerBytesLines?.push(byteString(line));
+    this.#trailerLine(decodeHead(line), lf + 1);
   }
 
   /** Parses the size line `buf[start..lf)`, its LF at `lf`. */
@@ -300,6 +310,9 @@ export class ChunkedDecoder {
         this.#limits,
         "trailer",
       );
+      if (this.#trailerBytesLines !== null) {
+        keepByteValues(this.trailer, this.#trailerBytesLines, 0);
+      }
       this.#state = State.Done;
       return;
     }

@@ -4,7 +4,11 @@ import { MessageException } from "../errors.ts";
 import { HTTPMessage } from "../http_message.ts";
 import type { HTTPRequest } from "../http_request.ts";
 import type { HTTPResponse } from "../http_response.ts";
-import { appendTrusted, type MessageHeader } from "../message_header.ts";
+import {
+  appendTrusted,
+  fieldPairs,
+  type MessageHeader,
+} from "../message_header.ts";
 import { CTL_BUT_TAB, printable, TOKEN, tokenList, trimOws } from "./tokens.ts";
 
 /** Limits on what the parser accepts from a peer. */
@@ -196,7 +200,8 @@ export function parseResponseHead(
   }
   // Split at CRLF only: a bare CR or LF left in a line fails the status-line
   // pattern, the name pattern or the value's control-character check.
-  const lines = decodeLines(head.subarray(0, head.length - 4));
+  const bytes = head.subarray(0, head.length - 4);
+  const lines = decodeLines(bytes);
   const status = STATUS_LINE.exec(lines[0]);
   if (status === null) {
     fail(what, `invalid status line "${printable(lines[0].slice(0, 100))}"`);
@@ -212,6 +217,60 @@ export function parseResponseHead(
   response.setStatus(Number(status[2]));
   response.setReason(reason);
   parseFieldLines(lines, 1, response, limits, what);
+  if (isAscii(bytes)) BYTE_VALUES.delete(response);
+  else keepByteValues(response, byteString(bytes).split("\r\n"), 1);
+}
+
+// The field values of heads that held bytes outside ASCII, as byte strings
+// (each byte one character), in field order: what fetch's Headers hold.
+const BYTE_VALUES = new WeakMap<MessageHeader, string[]>();
+
+/** Whether every byte is below 0x80. */
+export function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
+  return true;
+}
+
+/** Each byte of `bytes` as one character (Latin-1, losing nothing). */
+export function byteString(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  }
+  return text;
+}
+
+/**
+ * Keeps the values of the field lines `lines[start..]` (byte strings, parsed
+ * into `header` already) for byteFields().
+ */
+export function keepByteValues(
+  header: MessageHeader,
+  lines: string[],
+  start: number,
+): void {
+  const values: string[] = [];
+  // Lines were checked by parseFieldLines: each has a colon after a token.
+  for (let n = start; n < lines.length; n++) {
+    const line = lines[n];
+    values.push(trimOws(line, line.indexOf(":") + 1));
+  }
+  BYTE_VALUES.set(header, values);
+}
+
+/**
+ * The fields of a parsed head as `[name, value]` pairs, in order, each value
+ * a byte string: a byte outside ASCII is one character (U+0080 to U+00FF),
+ * as the Fetch standard's Headers hold it, where the header's own values
+ * decode UTF-8 (`caf\xC3\xA9` is `"caf\u00C3\u00A9"` here, `"café"` there).
+ */
+export function byteFields(header: MessageHeader): [string, string][] {
+  const pairs = fieldPairs(header);
+  const values = BYTE_VALUES.get(header);
+  if (values !== undefined && values.length === pairs.length) {
+    for (let i = 0; i < pairs.length; i++) pairs[i][1] = values[i];
+  }
+  return pairs;
 }
 
 /**
