@@ -16,7 +16,9 @@ import {
   type AuthState,
 } from "./_agent/auth.ts";
 import {
+  defaultAcceptEncoding,
   EMPTY_HEADERS,
+  fetchError,
   follow,
   fromFetchArgs,
   normalizeMethod,
@@ -37,7 +39,6 @@ import type { Context } from "./context.ts";
 import type { HTTPCredentials } from "./credentials.ts";
 import {
   ConnectionResetException,
-  NetException,
   NoMessageException,
   TimeoutException,
 } from "./errors.ts";
@@ -580,6 +581,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
     let accept = false;
     let acceptEncoding = false;
     let authorization = false;
+    let range = false;
     // Headers iterates with lower-case names; no fields, no iteration.
     if (headers !== EMPTY_HEADERS) {
       for (const field of headers) {
@@ -588,14 +590,18 @@ export class Agent extends EventTarget implements AsyncDisposable {
         else if (name === "accept") accept = true;
         else if (name === "accept-encoding") acceptEncoding = true;
         else if (name === "authorization") authorization = true;
+        else if (name === "range") range = true;
         fields.push(field);
       }
     }
     if (!host) fields.push(["host", url.host]);
     if (!accept) fields.push(["accept", "*/*"]);
-    if (!acceptEncoding && this.#options.decompress) {
-      fields.push(["accept-encoding", ACCEPT_ENCODING]);
-    }
+    const coding = acceptEncoding ? null : defaultAcceptEncoding(
+      range,
+      this.#options.decompress,
+      ACCEPT_ENCODING,
+    );
+    if (coding !== null) fields.push(["accept-encoding", coding]);
     const wire = {
       method: request.method,
       target: url.pathname + url.search,
@@ -667,13 +673,8 @@ export class Agent extends EventTarget implements AsyncDisposable {
     if (request.signal?.aborted && error === request.signal.reason) {
       return error;
     }
-    if (!fetchErrors || !(error instanceof NetException)) return error;
-    return new TypeError(
-      `Cannot fetch "${request.url.href}": ${error.message}`,
-      {
-        cause: error,
-      },
-    );
+    if (!fetchErrors) return error;
+    return fetchError(error, request.url, request.signal);
   }
 }
 
