@@ -185,6 +185,7 @@ function stream(
   };
   const onAbort = () => fail(signal!.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
+  pool.bodyActivity(conn);
   if (d.bodyTimeout > 0) {
     deadline = d.deadlines.add(d.bodyTimeout, () => fail(d.timeout()));
   }
@@ -194,6 +195,7 @@ function stream(
       if (first !== null) c.enqueue(first);
     },
     pull: async (c) => {
+      pool.bodyActivity(conn);
       let result: Read;
       try {
         const read = next ?? reader.read();

@@ -429,6 +429,16 @@ function withFetchFields(
   return copy;
 }
 
+// A Response dropped unread frees its connection when it is collected: its
+// body is cancelled unless someone holds a reader on it (undici does this).
+const DROPPED = new FinalizationRegistry<WeakRef<ReadableStream>>((ref) => {
+  const body = ref.deref();
+  if (body !== undefined && !body.locked) {
+    body.cancel(new TypeError("The Response was collected unread"))
+      .catch(() => {});
+  }
+});
+
 /** The result of a redirect chain as a real `Response`. */
 export function toResponse(followed: Followed): Response {
   const { sent, method } = followed;
@@ -450,6 +460,9 @@ export function toResponse(followed: Followed): Response {
       `Cannot fetch "${url}": the status ${sent.status} cannot be a Response`,
       { cause: error },
     );
+  }
+  if (sent.body !== null && response.body !== null) {
+    DROPPED.register(response, new WeakRef(response.body));
   }
   // Appended one by one: cheaper than a Headers copy through the init.
   try {
