@@ -5,7 +5,7 @@
 // runs against a scripted peer, and against Deno's fetch on the same server
 // where fetch can reach it.
 import assert from "node:assert/strict";
-import { Agent } from "../../client/mod.ts";
+import { Agent, ProxyConfig } from "../../client/mod.ts";
 import { type RawRequest, send, startRawServer } from "./_helpers.ts";
 
 const UTF8_NAME = 'attachment; filename="\u62a5\u544a.pdf"';
@@ -330,4 +330,61 @@ Deno.test("Agent.fetch() blocks fetch's bad ports, on a redirect too", async () 
     agent.fetch("http://127.0.0.1:6000/"),
     (e: Error) => e instanceof TypeError && /port 6000/.test(e.message),
   );
+});
+
+Deno.test("Agent with NO_PROXY=127.0.0.0/8 (CIDR) reaches 127.0.0.1 without the proxy", async () => {
+  let proxied = 0;
+  const proxy = startRawServer(async (conn, reader) => {
+    proxied++;
+    await reader.request();
+    await send(conn, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+  });
+  await using _proxy = proxy;
+  await using server = echoServer();
+  const env = {
+    HTTP_PROXY: `http://127.0.0.1:${proxy.port}`,
+    NO_PROXY: "example.com, 127.0.0.0/8, ::1/128",
+  };
+  const config = ProxyConfig.fromEnv({ env });
+  assert.deepEqual(config.nonProxyNetworks, ["127.0.0.0/8", "::1/128"]);
+  assert.ok(config.bypasses("127.1.2.3"));
+  assert.ok(config.bypasses("[::1]"));
+  assert.ok(config.bypasses("www.example.com"));
+  assert.ok(!config.bypasses("128.0.0.1"));
+  assert.ok(!config.bypasses("[::2]"));
+  assert.ok(!config.bypasses("127.0.0.1.nip.io"));
+  await using agent = new Agent({ proxy: config });
+  const response = await agent.fetch(server.url);
+  assert.equal(response.status, 200);
+  assert.equal((await response.json()).method, "GET");
+  assert.equal(proxied, 0, "the proxy was not used");
+  // Without the range, the proxy is used.
+  await using proxiedAgent = new Agent({
+    proxy: ProxyConfig.fromEnv({ env: { HTTP_PROXY: env.HTTP_PROXY } }),
+  });
+  assert.equal((await proxiedAgent.fetch(server.url)).status, 502);
+  assert.equal(proxied, 1);
+});
+
+Deno.test("ProxyConfig takes IPv6 ranges and refuses a bad one", () => {
+  const config = new ProxyConfig({
+    host: "proxy",
+    nonProxyNetworks: ["fd00::/8", "10.0.0.0/8", "2001:db8::/32"],
+  });
+  assert.ok(config.bypasses("fd12:3456::1"));
+  assert.ok(config.bypasses("[2001:db8:ffff::1]"));
+  assert.ok(config.bypasses("10.255.0.1"));
+  assert.ok(!config.bypasses("2001:db9::1"));
+  assert.ok(!config.bypasses("fe00::1"));
+  assert.deepEqual(config.with({ port: 3 }).nonProxyNetworks, [
+    "fd00::/8",
+    "10.0.0.0/8",
+    "2001:db8::/32",
+  ]);
+  for (const bad of ["10.0.0.0/33", "::/129", "host/8", "10.0.0.0/x"]) {
+    assert.throws(
+      () => new ProxyConfig({ nonProxyNetworks: [bad] }),
+      (e: Error) => e instanceof TypeError && /CIDR/.test(e.message),
+    );
+  }
 });
