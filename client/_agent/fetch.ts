@@ -4,6 +4,7 @@
 // the result to a real Response.
 import { encodeBody, type EncodedBody, NO_BODY } from "./body_init.ts";
 import { badPortReason } from "./bad_ports.ts";
+import { concatChunks } from "./body_helpers.ts";
 import { appendFields } from "./headers.ts";
 import { fieldValue } from "./pool.ts";
 
@@ -314,7 +315,9 @@ async function requestBody(
     if (result === null) {
       return { body: resumed(chunks, next, reader), contentType: null };
     }
-    if (result.done) return { body: concat(chunks, size), contentType: null };
+    if (result.done) {
+      return { body: concatChunks(chunks, size), contentType: null };
+    }
     chunks.push(result.value);
     size += result.value.length;
   }
@@ -330,17 +333,6 @@ function settledNow<T>(promise: Promise<T>): Promise<T | null> {
       timer = setTimeout(() => resolve(null), 0);
     }),
   ]).finally(() => clearTimeout(timer));
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 /** `chunks`, then the read pending, then the rest of `reader`, as a stream. */
