@@ -81,8 +81,10 @@ export function responseBody(
   }
   let finished = false;
   let controller: ReadableByteStreamController | null = null;
+  const watch = new StallWatch();
   const end = (c: ReadableByteStreamController) => {
     finished = true;
+    watch.stop();
     owner.ended(reader);
     c.close();
     c.byobRequest?.respond(0);
@@ -96,6 +98,7 @@ export function responseBody(
     abandon(error: () => Error) {
       const open = !finished;
       finished = true;
+      watch.stop();
       // A body read to its end has nothing to error (and an error costs a
       // stack trace): a negative desired size means bytes are still queued.
       if (!open && !((controller?.desiredSize ?? 0) < 0)) return false;
@@ -173,7 +176,6 @@ export function responseBody(
     reader.consumeData(first);
     let at = first;
     let last = first;
-    let stall: ReturnType<typeof setTimeout> | undefined;
     let stalled: Promise<typeof STALLED> | null = null;
     try {
       while (at < size && last >= FULL_READ && reader.dataRemaining > 0) {
@@ -182,9 +184,7 @@ export function responseBody(
           owner.receiveTimeout,
           ACTION,
         );
-        stalled ??= new Promise((resolve) => {
-          stall = setTimeout(() => resolve(STALLED), STALL_MS);
-        });
+        stalled ??= watch.wait();
         const n = await Promise.race([read, stalled]);
         if (n === STALLED) {
           // The data paused: what arrived goes now, the read finishes later.
@@ -203,7 +203,7 @@ export function responseBody(
         last = n;
       }
     } finally {
-      clearTimeout(stall);
+      watch.done();
     }
     conn.start = reader.advance(conn.buf, conn.start, conn.end);
     give(c, buf, 0, at, true);
@@ -214,14 +214,11 @@ export function responseBody(
   // pending when the data pauses) and copied into the view, up to its end.
   let inflight: Promise<number> | null = null;
   const fillMore = async (view: Uint8Array, at: number): Promise<number> => {
-    let stall: ReturnType<typeof setTimeout> | undefined;
     let stalled: Promise<typeof STALLED> | null = null;
     try {
       while (at < view.length && reader.dataRemaining > 0) {
         const fill = conn.fill(owner.receiveTimeout, ACTION);
-        stalled ??= new Promise((resolve) => {
-          stall = setTimeout(() => resolve(STALLED), STALL_MS);
-        });
+        stalled ??= watch.wait();
         const got = await Promise.race([fill, stalled]);
         if (got === STALLED) {
           fill.catch(() => {});
@@ -235,7 +232,7 @@ export function responseBody(
       }
       return at;
     } finally {
-      clearTimeout(stall);
+      watch.done();
     }
   };
   const pull = async (c: ReadableByteStreamController) => {
@@ -248,6 +245,7 @@ export function responseBody(
         await fill;
       } catch (error) {
         finished = true;
+        watch.stop();
         const translated = owner.translate(error, ACTION);
         owner.lost(translated);
         throw translated;
@@ -259,6 +257,7 @@ export function responseBody(
         return await pullDefault(c);
       } catch (error) {
         finished = true;
+        watch.stop();
         const translated = owner.translate(error, ACTION);
         owner.lost(translated);
         throw translated;
@@ -306,6 +305,7 @@ export function responseBody(
       }
     } catch (error) {
       finished = true;
+      watch.stop();
       const translated = owner.translate(error, ACTION);
       owner.lost(translated);
       throw translated;
@@ -318,12 +318,58 @@ export function responseBody(
     },
     pull,
     cancel: () => {
+      watch.stop();
       if (finished) return;
       finished = true;
       owner.lost(null);
     },
   });
   return handle;
+}
+
+/**
+ * When a read that carries on a chunk has waited STALL_MS: one timer per
+ * body, armed when a wait starts without one and re-armed when it fires
+ * early, instead of a timer per chunk (a timer costs as much as a record).
+ */
+class StallWatch {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #at = 0;
+  #resolve: ((value: typeof STALLED) => void) | null = null;
+
+  /** Resolves with STALLED once STALL_MS pass, unless `done()` first. */
+  wait(): Promise<typeof STALLED> {
+    this.#at = Date.now() + STALL_MS;
+    const waiting = new Promise<typeof STALLED>((resolve) => {
+      this.#resolve = resolve;
+    });
+    if (this.#timer === undefined) this.#arm(STALL_MS);
+    return waiting;
+  }
+
+  /** The wait is over: the reads came. */
+  done(): void {
+    this.#resolve = null;
+  }
+
+  /** The body ended: no timer stays. */
+  stop(): void {
+    this.#resolve = null;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const resolve = this.#resolve;
+      if (resolve === null) return;
+      const left = this.#at - Date.now();
+      if (left > 0) return this.#arm(left);
+      this.#resolve = null;
+      resolve(STALLED);
+    }, ms);
+  }
 }
 
 /**
