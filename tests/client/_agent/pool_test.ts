@@ -67,7 +67,7 @@ Deno.test("Pool.acquire() is served by a held connection that is read again in t
 
 Deno.test("Agent.fetch() frees the connection of a Response collected unread", async () => {
   const script = new URL("./_dropped_responses.ts", import.meta.url);
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+  const { code, stdout, stderr } = await new Deno.Command("deno", {
     args: [
       "run",
       "--v8-flags=--expose-gc",
