@@ -4,10 +4,8 @@
 import type { BufferedConn } from "../_connection/buffered_conn.ts";
 import type { BodyReader } from "../_protocol/response_reader.ts";
 
-// A default reader's chunk: reads go straight into it while the data flows
-// (each read filled a TLS record, or more), so that one chunk carries many
-// reads: the stream's cost per chunk (an allocation, the reader's promise)
-// is paid once per 256 KiB instead of once per 16 KiB record.
+// A default reader's chunk of a chunked body, at most: many small chunks
+// make one.
 const BATCH = 64 * 1024;
 // A read of at least this much says more is coming (a full TLS record).
 const FULL_READ = 16 * 1024;
@@ -110,109 +108,74 @@ export function responseBody(
       return open;
     },
   };
-  // A default reader's chunk whose last read was still pending when the data
-  // paused: the next pull waits for it, then hands out what it read.
-  let pending:
-    | { read: Promise<number | null>; buf: Uint8Array; at: number }
-    | null = null;
+  // A read left pending when the data paused; the next pull waits for it.
+  let inflight: Promise<number> | null = null;
   const give = (
     c: ReadableByteStreamController,
     buf: Uint8Array,
-    from: number,
-    to: number,
-    owned: boolean,
+    n: number,
   ) => {
-    const n = to - from;
     if (n === 0) return;
     // A chunk pins its whole buffer: less than half of one is copied out
-    // (a chunk holds at most twice its bytes), and a buffer with a read
-    // still pending into it is never handed out.
-    if (!owned || n * 2 < buf.length) {
-      c.enqueue(buf.slice(from, to));
-    } else c.enqueue(buf.subarray(from, to));
+    // (a chunk holds at most twice its bytes).
+    c.enqueue(n * 2 < buf.length ? buf.slice(0, n) : buf.subarray(0, n));
   };
-  // A default reader's pull: data read straight into a new chunk, as many
-  // reads as arrive back to back (up to BATCH), or what the buffer holds.
+  // A default reader's pull: what the buffer holds, after as many reads as
+  // arrive back to back (up to the buffer's size), as one chunk. The chunk
+  // is a copy (slice() allocates without zeroing; a new array would zero
+  // its memory and then take the read: fresh memory costs more than a copy).
   const pullDefault = async (c: ReadableByteStreamController) => {
-    if (pending !== null) {
-      const { read, buf, at } = pending;
-      pending = null;
-      const n = await read;
-      if (n === null) {
-        reader.eof();
-        return end(c);
-      }
-      reader.consumeData(n);
-      conn.start = reader.advance(conn.buf, conn.start, conn.end);
-      give(c, buf, at, at + n, true);
-      if (reader.done) end(c);
-      return;
-    }
     for (;;) {
       conn.start = reader.advance(conn.buf, conn.start, conn.end);
       if (reader.done) return end(c);
       if (reader.dataRemaining > 0 && conn.buffered > 0) {
-        const buf = new Uint8Array(Math.min(conn.buffered, BATCH));
-        const n = takeBuffered(conn, reader, buf);
-        give(c, buf, 0, n, true);
+        if (reader.framing.kind === "chunked") {
+          const buf = new Uint8Array(Math.min(conn.buffered, BATCH));
+          give(c, buf, takeBuffered(conn, reader, buf));
+        } else {
+          const n = Math.min(conn.buffered, reader.dataRemaining);
+          const chunk = conn.buf.slice(conn.start, conn.start + n);
+          conn.start += n;
+          reader.consumeData(n);
+          conn.start = reader.advance(conn.buf, conn.start, conn.end);
+          c.enqueue(chunk);
+        }
         if (reader.done) end(c);
         return;
       }
-      if (reader.dataRemaining > 0) return await batch(c);
-      if (await conn.fill(owner.receiveTimeout, ACTION) === 0) {
+      const got = await conn.fill(owner.receiveTimeout, ACTION);
+      if (got === 0) {
         reader.eof();
         return end(c);
       }
+      if (got >= FULL_READ && reader.dataRemaining > 0) await fillFlowing();
     }
   };
-  const batch = async (c: ReadableByteStreamController) => {
-    const size = Math.min(reader.dataRemaining, BATCH);
-    const buf = new Uint8Array(size);
-    const first = await conn.readInto(buf, owner.receiveTimeout, ACTION);
-    if (first === null) {
-      reader.eof();
-      return end(c);
-    }
-    reader.consumeData(first);
-    let at = first;
-    let last = first;
+  // More reads into the buffer while full records arrive back to back; a
+  // read still pending when the data pauses is left for the next pull.
+  const fillFlowing = async () => {
     let stalled: Promise<typeof STALLED> | null = null;
     try {
-      while (at < size && last >= FULL_READ && reader.dataRemaining > 0) {
-        const read = conn.readInto(
-          buf.subarray(at, at + Math.min(size - at, reader.dataRemaining)),
-          owner.receiveTimeout,
-          ACTION,
-        );
+      while (
+        conn.end < conn.buf.length && conn.buffered < reader.dataRemaining
+      ) {
+        const fill = conn.fill(owner.receiveTimeout, ACTION);
         stalled ??= watch.wait();
-        const n = await Promise.race([read, stalled]);
-        if (n === STALLED) {
-          // The data paused: what arrived goes now, the read finishes later.
-          read.catch(() => {});
-          pending = { read, buf, at };
-          give(c, buf, 0, at, false);
+        const got = await Promise.race([fill, stalled]);
+        if (got === STALLED) {
+          fill.catch(() => {});
+          inflight = fill;
           return;
         }
-        if (n === null) {
-          give(c, buf, 0, at, true);
-          reader.eof();
-          return end(c);
-        }
-        reader.consumeData(n);
-        at += n;
-        last = n;
+        if (got < FULL_READ) return;
       }
     } finally {
       watch.done();
     }
-    conn.start = reader.advance(conn.buf, conn.start, conn.end);
-    give(c, buf, 0, at, true);
-    if (reader.done) end(c);
   };
   // A BYOB read goes on while the data flows: the records that follow the
   // first are read into the connection's buffer (a read there can be left
   // pending when the data pauses) and copied into the view, up to its end.
-  let inflight: Promise<number> | null = null;
   const fillMore = async (view: Uint8Array, at: number): Promise<number> => {
     let stalled: Promise<typeof STALLED> | null = null;
     try {
