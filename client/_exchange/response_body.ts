@@ -148,17 +148,21 @@ export function responseBody(
         reader.eof();
         return end(c);
       }
-      if (got >= FULL_READ && reader.dataRemaining > 0) await fillFlowing();
+      if (got >= FULL_READ && reader.dataRemaining > 0) {
+        await fillFlowing(() =>
+          conn.end < conn.buf.length && conn.buffered < reader.dataRemaining
+        );
+      }
     }
   };
-  // More reads into the buffer while full records arrive back to back; a
-  // read still pending when the data pauses is left for the next pull.
-  const fillFlowing = async () => {
+  // More reads into the buffer while full records arrive back to back and
+  // `room()` allows, `took()` after each; a read still pending when the data
+  // pauses is left in `inflight` for the next pull. A BYOB read copies what
+  // each read brought into its view: a read there could not be left pending.
+  const fillFlowing = async (room: () => boolean, took?: () => void) => {
     let stalled: Promise<typeof STALLED> | null = null;
     try {
-      while (
-        conn.end < conn.buf.length && conn.buffered < reader.dataRemaining
-      ) {
+      while (room()) {
         const fill = conn.fill(owner.receiveTimeout, ACTION);
         stalled ??= watch.wait();
         const got = await Promise.race([fill, stalled]);
@@ -167,33 +171,9 @@ export function responseBody(
           inflight = fill;
           return;
         }
+        took?.();
         if (got < FULL_READ) return;
       }
-    } finally {
-      watch.done();
-    }
-  };
-  // A BYOB read goes on while the data flows: the records that follow the
-  // first are read into the connection's buffer (a read there can be left
-  // pending when the data pauses) and copied into the view, up to its end.
-  const fillMore = async (view: Uint8Array, at: number): Promise<number> => {
-    let stalled: Promise<typeof STALLED> | null = null;
-    try {
-      while (at < view.length && reader.dataRemaining > 0) {
-        const fill = conn.fill(owner.receiveTimeout, ACTION);
-        stalled ??= watch.wait();
-        const got = await Promise.race([fill, stalled]);
-        if (got === STALLED) {
-          fill.catch(() => {});
-          inflight = fill;
-          return at;
-        }
-        if (got === 0) return at;
-        at += takeBuffered(conn, reader, view.subarray(at));
-        conn.start = reader.advance(conn.buf, conn.start, conn.end);
-        if (got < FULL_READ) return at;
-      }
-      return at;
     } finally {
       watch.done();
     }
@@ -258,8 +238,17 @@ export function responseBody(
           reader.consumeData(n);
           // Read the framing that follows, so the end is seen with the data.
           conn.start = reader.advance(conn.buf, conn.start, conn.end);
-          const more = n >= FULL_READ && n < view.length && !reader.done;
-          return respond(more ? await fillMore(view, n) : n);
+          let at = n;
+          if (n >= FULL_READ) {
+            await fillFlowing(
+              () => at < view.length && reader.dataRemaining > 0,
+              () => {
+                at += takeBuffered(conn, reader, view.subarray(at));
+                conn.start = reader.advance(conn.buf, conn.start, conn.end);
+              },
+            );
+          }
+          return respond(at);
         }
         if (await conn.fill(owner.receiveTimeout, ACTION) === 0) {
           reader.eof();
