@@ -8,6 +8,12 @@
 // llhttp"), each with the RFC 9112 section that makes this client right.
 import assert from "node:assert/strict";
 import { read } from "../client/_protocol/_read_response.ts";
+import {
+  HTTPClientSession,
+  HTTPMessage,
+  HTTPRequest,
+  HTTPResponse,
+} from "../../client/mod.ts";
 
 const SEED = Number(Deno.env.get("LLHTTP_DIFF_SEED") ?? 0x5eed19);
 const CASES = Number(Deno.env.get("LLHTTP_DIFF_CASES") ?? 3000);
@@ -459,4 +465,64 @@ Deno.test({
       `${unexplained.length} unexplained`,
     );
   },
+});
+
+/** The same case through HTTPClientSession, from a server writing its pieces. */
+async function overSocket(c: Case): Promise<Verdict> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const conn = await listener.accept();
+    try {
+      const buf = new Uint8Array(4096);
+      await conn.read(buf);
+      for (const piece of piecesOf(c)) {
+        await conn.write(piece);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    } catch {
+      // The client gave up on a bad response.
+    } finally {
+      conn.close();
+    }
+  })();
+  const session = new HTTPClientSession(
+    "127.0.0.1",
+    (listener.addr as Deno.NetAddr).port,
+  );
+  try {
+    await session.sendRequest(
+      new HTTPRequest(c.method, "/", HTTPMessage.HTTP_1_1),
+    );
+    const response = new HTTPResponse();
+    const body = await session.receiveResponse(response);
+    const bytes = new Uint8Array(await new Response(body).arrayBuffer());
+    return { ok: true, status: response.getStatus(), body: textOf(bytes) };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  } finally {
+    await session.close();
+    listener.close();
+    await serving;
+  }
+}
+
+Deno.test("HTTPClientSession reads the fuzz cases over a socket as the sans-I/O reader does", async () => {
+  // Every 25th case: a socket per case is slower than the reader alone.
+  const cases = generate(SEED, CASES).filter((c) => c.id % 25 === 0);
+  const differ: string[] = [];
+  for (const c of cases) {
+    const reader = ours(c);
+    const session = await overSocket(c);
+    const same = reader.ok === session.ok &&
+      (!reader.ok ||
+        (reader.status === session.status && reader.body === session.body));
+    if (!same) {
+      differ.push(
+        `case ${c.id} ${JSON.stringify(textOf(c.bytes))}\n  reader:  ${
+          JSON.stringify(reader)
+        }\n  session: ${JSON.stringify(session)}`,
+      );
+    }
+  }
+  assert.deepEqual(differ, []);
 });
