@@ -178,6 +178,14 @@ export function responseBody(
       watch.done();
     }
   };
+  // A read failed: the connection is lost, the stream errors.
+  const lose = (error: unknown): never => {
+    finished = true;
+    watch.stop();
+    const translated = owner.translate(error, ACTION);
+    owner.lost(translated);
+    throw translated;
+  };
   const pull = async (c: ReadableByteStreamController) => {
     if (finished) return;
     if (inflight !== null) {
@@ -187,11 +195,7 @@ export function responseBody(
       try {
         await fill;
       } catch (error) {
-        finished = true;
-        watch.stop();
-        const translated = owner.translate(error, ACTION);
-        owner.lost(translated);
-        throw translated;
+        return lose(error);
       }
     }
     const request = c.byobRequest;
@@ -199,11 +203,7 @@ export function responseBody(
       try {
         return await pullDefault(c);
       } catch (error) {
-        finished = true;
-        watch.stop();
-        const translated = owner.translate(error, ACTION);
-        owner.lost(translated);
-        throw translated;
+        return lose(error);
       }
     }
     const view = new Uint8Array(
@@ -256,11 +256,7 @@ export function responseBody(
         }
       }
     } catch (error) {
-      finished = true;
-      watch.stop();
-      const translated = owner.translate(error, ACTION);
-      owner.lost(translated);
-      throw translated;
+      return lose(error);
     }
   };
   handle.stream = new ReadableStream({
