@@ -6,6 +6,9 @@
  * A. Sequential small GETs on one keep-alive connection: median requests/s;
  *    A'' counts the promises created and async ops completed per request.
  * B. A 256 MiB download: median MiB/s.
+ * C. A chunked body of 2 Mi one-byte chunks over plain HTTP, end to end:
+ *    this client (a default reader) against Node's http.get (llhttp), the
+ *    same bytes from the same node server; median ms.
  *
  * Run: `deno task bench [--json /tmp/out.json]`. Options:
  * `--rounds N` (small rounds, 5), `--requests N` (per small round, 5000),
@@ -34,6 +37,7 @@ import {
 } from "./_runners.ts";
 import { median } from "./_stats.ts";
 import { countRunners } from "./_count.ts";
+import { TINY_CHUNKS, tinyChunks } from "./_tiny_chunks.ts";
 
 const FIXTURES = new URL("../tests/fixtures/", import.meta.url);
 const MIB = 1024 * 1024;
@@ -614,6 +618,10 @@ async function main(): Promise<void> {
       `B. ${opts.largeMiB} MiB download: 1 warm-up, ${opts.largeRounds} rounds`,
     );
     const large = await largeSection(target, opts, probe, log);
+    log(
+      `C. ${TINY_CHUNKS} one-byte chunks: client and node, ${opts.largeRounds} rounds`,
+    );
+    const tiny = await tinyChunks(opts.largeRounds);
     const seconds = (performance.now() - started) / 1000;
 
     const big = `${opts.largeMiB} MiB`;
@@ -632,7 +640,7 @@ async function main(): Promise<void> {
         large,
         "client, BYOB reader",
         "raw",
-        0.85,
+        0.95,
       ),
       ratio(
         `${big}: client (default reader) / fetch`,
@@ -646,8 +654,15 @@ async function main(): Promise<void> {
         large,
         "client, default reader",
         "raw",
-        0.85,
+        0.95,
       ),
+      {
+        name: "2 Mi one-byte chunks: node ms / client ms",
+        value: tiny.nodeMedian / tiny.clientMedian,
+        paired: median(tiny.node.map((x, r) => x / tiny.client[r])),
+        target: 1,
+        pass: tiny.nodeMedian / tiny.clientMedian >= 1,
+      },
       ratio(
         "small GETs: raw / fetch (ceiling of client / fetch)",
         small,
@@ -770,6 +785,22 @@ async function main(): Promise<void> {
         ]),
       ),
       "",
+      `C. A chunked body of ${TINY_CHUNKS} one-byte chunks (${
+        (TINY_CHUNKS * 6 / MIB).toFixed(0)
+      } MiB on the wire) over plain HTTP from a local node server, end to end: ${opts.largeRounds} rounds after 1 warm-up`,
+      table(
+        ["client", "ms median", "min", "max"],
+        [
+          ["client, default reader", tiny.client],
+          ["node http.get (llhttp)", tiny.node],
+        ].map(([name, ms]) => [
+          name as string,
+          median(ms as number[]).toFixed(0),
+          Math.min(...ms as number[]).toFixed(0),
+          Math.max(...ms as number[]).toFixed(0),
+        ]),
+      ),
+      "",
       "Ratios against the project's targets",
       table(
         ["ratio", "of medians", "per round", "target", ""],
@@ -809,6 +840,7 @@ async function main(): Promise<void> {
         split,
         counts,
         large: large.map((row) => ({ ...row, unit: "MiB/s" })),
+        tiny,
         ratios,
         quiet: unknown ? null : !busy,
         seconds,

@@ -1,6 +1,6 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import { MessageHeader } from "./message_header.ts";
-import { tokenList } from "./_protocol/tokens.ts";
+import { asciiLower, tokenList } from "./_protocol/tokens.ts";
 
 const DIGITS = /^[0-9]{1,15}$/;
 
@@ -131,7 +131,7 @@ export class HTTPMessage extends MessageHeader {
    * @throws {TypeError} When the value is invalid.
    */
   setTransferEncoding(encoding: string): void {
-    if (encoding.toLowerCase() === HTTPMessage.IDENTITY_TRANSFER_ENCODING) {
+    if (asciiLower(encoding) === HTTPMessage.IDENTITY_TRANSFER_ENCODING) {
       this.erase("Transfer-Encoding");
     } else {
       this.set("Transfer-Encoding", encoding);
@@ -223,7 +223,7 @@ export class HTTPMessage extends MessageHeader {
     if (fields.length === 0) return this.#version === HTTPMessage.HTTP_1_1;
     if (fields.length === 1) {
       // The usual single value, without splitting it.
-      const value = fields[0].toLowerCase();
+      const value = asciiLower(fields[0]);
       if (value === "keep-alive") return true;
       if (value === "close") return false;
     }

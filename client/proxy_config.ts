@@ -73,6 +73,12 @@ export interface ProxyConfigInit {
    * the whole host name. `""` (default) bypasses nothing.
    */
   nonProxyHosts?: string;
+  /**
+   * Address ranges in CIDR notation (`"10.0.0.0/8"`, `"fd00::/8"`) whose
+   * IP addresses are reached without the proxy (as `NO_PROXY` lists them in
+   * curl). Default none.
+   */
+  nonProxyNetworks?: string[];
   /** `"basic"` (default), `"digest"` or `"ntlm"`. */
   authMethod?: ProxyAuthMethod;
 }
@@ -161,17 +167,20 @@ export class ProxyConfig {
   readonly password: string;
   /** A regular expression of hosts that bypass the proxy; `""` for none. */
   readonly nonProxyHosts: string;
+  /** Address ranges (CIDR) whose addresses bypass the proxy. */
+  readonly nonProxyNetworks: readonly string[];
   /** The authentication method. */
   readonly authMethod: ProxyAuthMethod;
   #bypass: RegExp | null;
+  #networks: Network[];
 
   /**
    * Creates a configuration.
    *
    * @param init The fields; each has Poco's default.
    * @throws {TypeError} For an unknown protocol or auth method, a host with a
-   * space or control character, or a `nonProxyHosts` that is not a valid
-   * regular expression.
+   * space or control character, a `nonProxyHosts` that is not a valid
+   * regular expression, or a `nonProxyNetworks` entry that is not CIDR.
    * @throws {RangeError} For a port that is not an integer from 1 to 65535.
    */
   constructor(init?: ProxyConfigInit) {
@@ -235,6 +244,9 @@ export class ProxyConfig {
     this.username = username;
     this.password = password;
     this.nonProxyHosts = nonProxyHosts;
+    const networks = [...init.nonProxyNetworks ?? []];
+    this.#networks = networks.map(parseNetwork);
+    this.nonProxyNetworks = Object.freeze(networks);
     this.authMethod = authMethod;
     this.#bypass = bypass;
     Object.freeze(this);
@@ -286,14 +298,16 @@ export class ProxyConfig {
       username: this.username,
       password: this.password,
       nonProxyHosts: this.nonProxyHosts,
+      nonProxyNetworks: [...this.nonProxyNetworks],
       authMethod: this.authMethod,
     };
   }
 
   /**
    * Tells whether `host` is reached without the proxy: it matches
-   * `nonProxyHosts` as a whole, case-insensitively. An IPv6 address may be
-   * given with or without brackets.
+   * `nonProxyHosts` as a whole, case-insensitively, or it is an IP address
+   * in one of `nonProxyNetworks`. An IPv6 address may be given with or
+   * without brackets.
    *
    * @param host The target host.
    * @returns `true` when the proxy is bypassed.
@@ -310,9 +324,17 @@ export class ProxyConfig {
    * ```
    */
   bypasses(host: string): boolean {
-    if (this.#bypass === null) return false;
+    if (this.#bypass === null && this.#networks.length === 0) return false;
     // "example.com." is "example.com", as curl matches it.
     const bare = host.replace(/^\[(.*)\]$/, "$1").replace(/(?<=.)\.$/, "");
+    if (this.#networks.length > 0) {
+      const address = parseAddress(bare);
+      if (
+        address !== null &&
+        this.#networks.some((network) => inNetwork(address, network))
+      ) return true;
+    }
+    if (this.#bypass === null) return false;
     return this.#bypass.test(bare) || this.#bypass.test(host);
   }
 
@@ -326,8 +348,9 @@ export class ProxyConfig {
    * means `http`; the default port is 80, or 443 for `https`; user and
    * password are percent-decoded). `NO_PROXY` is a comma- or space-separated
    * list: `*` bypasses everything; `example.com` and `.example.com` bypass
-   * that domain and its subdomains; an entry's `:port` is ignored. CIDR
-   * ranges are not supported (curl's are): list addresses one by one.
+   * that domain and its subdomains; an entry's `:port` is ignored; an entry
+   * in CIDR notation (`127.0.0.0/8`, `10.0.0.0/8`, `fd00::/8`) bypasses the
+   * addresses of that range (`nonProxyNetworks`), as in curl.
    *
    * Explicit configuration wins: `overrides` win over the environment, and a
    * session's own `setProxyConfig()` wins over a global configuration built
@@ -353,6 +376,11 @@ export class ProxyConfig {
    * assert.equal(config.authMethod, "digest");
    * assert.ok(config.bypasses("db.internal"));
    * assert.equal(ProxyConfig.fromEnv({ env: {} }).host, "");
+   *
+   * const k8s = ProxyConfig.fromEnv({ env: { HTTP_PROXY: "proxy:3128", NO_PROXY: "10.0.0.0/8,fd00::/8" } });
+   * assert.ok(k8s.bypasses("10.96.0.1"));
+   * assert.ok(k8s.bypasses("[fd00::1]"));
+   * assert.ok(!k8s.bypasses("11.0.0.1"));
    * ```
    */
   static fromEnv(options?: ProxyEnvOptions): ProxyConfig {
@@ -369,8 +397,9 @@ export class ProxyConfig {
     const noProxy = pick("NO_PROXY");
     const init: ProxyConfigInit = {};
     if (value !== "") Object.assign(init, parseProxyUrl(value));
-    const bypass = noProxyPattern(noProxy);
-    if (bypass !== "") init.nonProxyHosts = bypass;
+    const { pattern, networks } = noProxyPattern(noProxy);
+    if (pattern !== "") init.nonProxyHosts = pattern;
+    if (networks.length > 0) init.nonProxyNetworks = networks;
     return new ProxyConfig({ ...init, ...options.overrides });
   }
 }
@@ -412,17 +441,102 @@ function parseProxyUrl(value: string): ProxyConfigInit {
   return init;
 }
 
-function noProxyPattern(list: string): string {
+function noProxyPattern(
+  list: string,
+): { pattern: string; networks: string[] } {
   const parts: string[] = [];
+  const networks: string[] = [];
   for (let entry of list.split(/[\s,]+/)) {
     entry = entry.trim().toLowerCase();
     if (entry === "") continue;
-    if (entry === "*") return ".*";
+    if (entry === "*") return { pattern: ".*", networks: [] };
+    if (entry.includes("/") && isNetwork(entry)) {
+      networks.push(entry);
+      continue;
+    }
     entry = entry.replace(/^\[([^\]]*)\](:\d+)?$/, "$1")
       .replace(/^([^:]*):\d+$/, "$1")
       .replace(/^\*?\./, "");
     const escaped = entry.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     parts.push(`(?:.*\\.)?${escaped}`);
   }
-  return parts.join("|");
+  return { pattern: parts.join("|"), networks };
+}
+
+/** An address range: its address bytes and the bits of its prefix. */
+interface Network {
+  bytes: Uint8Array;
+  bits: number;
+}
+
+function isNetwork(text: string): boolean {
+  try {
+    parseNetwork(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseNetwork(text: string): Network {
+  const slash = text.indexOf("/");
+  const address = parseAddress(
+    (slash < 0 ? text : text.slice(0, slash)).replace(/^\[(.*)\]$/, "$1"),
+  );
+  const digits = slash < 0 ? "" : text.slice(slash + 1);
+  const max = address === null ? 0 : address.length * 8;
+  const bits = digits === "" ? max : Number(digits);
+  if (
+    address === null || !/^[0-9]{0,3}$/.test(digits) || bits > max
+  ) {
+    throw new TypeError(
+      `Invalid nonProxyNetworks entry "${text}": not an address range in CIDR notation`,
+    );
+  }
+  return { bytes: address, bits };
+}
+
+/** The bytes of an IPv4 (4) or IPv6 (16) address, or `null` for a name. */
+function parseAddress(host: string): Uint8Array | null {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (v4 !== null) {
+    const bytes = v4.slice(1).map(Number);
+    return bytes.every((b) => b <= 255) ? Uint8Array.from(bytes) : null;
+  }
+  if (!host.includes(":")) return null;
+  let canonical: string;
+  try {
+    // The URL parser checks the address and writes it in one form: hex
+    // groups, "::" at most once, an embedded IPv4 part turned into hex.
+    canonical = new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  } catch {
+    return null;
+  }
+  const [head, tail] = canonical.includes("::")
+    ? canonical.split("::")
+    : [canonical, null];
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === null || tail === "" ? [] : tail.split(":");
+  const groups = [
+    ...left,
+    ...Array(8 - left.length - right.length).fill("0"),
+    ...right,
+  ];
+  const bytes = new Uint8Array(16);
+  groups.forEach((group, i) => {
+    const value = parseInt(group, 16);
+    bytes[i * 2] = value >> 8;
+    bytes[i * 2 + 1] = value & 0xff;
+  });
+  return bytes;
+}
+
+function inNetwork(address: Uint8Array, network: Network): boolean {
+  if (address.length !== network.bytes.length) return false;
+  let bits = network.bits;
+  for (let i = 0; bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((address[i] & mask) !== (network.bytes[i] & mask)) return false;
+  }
+  return true;
 }

@@ -13,6 +13,8 @@ export interface Delivery {
   conn: PooledConnection;
   /** Gives the connection back (to its pool, or to whoever holds it). */
   release: (reusable: boolean) => void;
+  /** Tells the pool the body is being read (it is not an unread one). */
+  activity: () => void;
   response: ExchangeResponse;
   request: Outgoing;
   deadlines: RequestDeadlines;
@@ -160,6 +162,7 @@ function stream(
   };
   const onAbort = () => fail(signal!.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
+  d.activity();
   if (d.bodyTimeout > 0) {
     deadline = d.deadlines.add(d.bodyTimeout, () => fail(d.timeout()));
   }
@@ -169,6 +172,7 @@ function stream(
       if (first !== null) c.enqueue(first);
     },
     pull: async (c) => {
+      d.activity();
       let result: Read;
       try {
         const read = next ?? reader.read();

@@ -117,6 +117,11 @@ async function readAll(
     chunks.push(value);
     total += value.length;
   }
+  return concatChunks(chunks, total);
+}
+
+/** `chunks` as one array of `total` bytes (the one chunk itself if alone). */
+export function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(total);
   let at = 0;

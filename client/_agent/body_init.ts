@@ -18,7 +18,10 @@ export const NO_BODY: EncodedBody = { body: null, contentType: null };
 /**
  * Encodes a body as fetch does: a string as UTF-8 (`text/plain`), bytes
  * copied, a `Blob` with its type, `URLSearchParams` as a form, `FormData` as
- * multipart, a `ReadableStream` as it is (sent chunked, never replayed).
+ * multipart, a `ReadableStream` as it is (sent chunked, never replayed), an
+ * async or sync iterable of chunks as a stream.
+ *
+ * @throws {TypeError} For anything else (fetch would send `String(body)`).
  */
 export function encodeBody(
   init: BodyInit | null | undefined,
@@ -57,8 +60,65 @@ export function encodeBody(
       contentType: encoded.headers.get("content-type"),
     }));
   }
-  // Anything else is turned into a string, as fetch's WebIDL union does.
-  return { body: encoder.encode(String(init)), contentType: TEXT };
+  const source = init as unknown;
+  if (isIterable(source)) {
+    return { body: iterableStream(source), contentType: null };
+  }
+  // fetch's WebIDL union would send String(body) ("[object Object]"): a
+  // body nobody meant is refused instead.
+  throw new TypeError(
+    `Invalid request body: ${
+      describe(source)
+    } is not a body (a string, bytes, Blob, FormData, URLSearchParams, ReadableStream or an iterable of Uint8Array or string chunks)`,
+  );
+}
+
+type Chunks = AsyncIterable<unknown> | Iterable<unknown>;
+
+function isIterable(value: unknown): value is Chunks {
+  return typeof value === "object" && value !== null &&
+    (Symbol.asyncIterator in value || Symbol.iterator in value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return `a ${typeof value}`;
+  return `an object (${Object.prototype.toString.call(value)})`;
+}
+
+/**
+ * An (async) iterable body as a stream, sent chunked as fetch sends it: each
+ * chunk a Uint8Array (or another view, or an ArrayBuffer) or a string (as
+ * UTF-8); any other chunk errors the stream with a `TypeError`.
+ */
+function iterableStream(source: Chunks): ReadableStream<Uint8Array> {
+  const iterator = Symbol.asyncIterator in source
+    ? (source as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+    : (source as Iterable<unknown>)[Symbol.iterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await iterator.next();
+      if (done) return controller.close();
+      controller.enqueue(chunkOf(value));
+    },
+    async cancel(reason) {
+      await iterator.return?.(reason);
+    },
+  });
+}
+
+function chunkOf(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === "string") return encoder.encode(value);
+  if (ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw new TypeError(
+    `Invalid request body: the iterable yielded ${
+      describe(value)
+    }, not a Uint8Array or a string`,
+  );
 }
 
 const TEXT = "text/plain;charset=UTF-8";

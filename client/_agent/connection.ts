@@ -20,6 +20,7 @@ import { Context } from "../context.ts";
 import { ConnectionResetException } from "../errors.ts";
 import { HTTPMessage } from "../http_message.ts";
 import { HTTPRequest } from "../http_request.ts";
+import { byteFields } from "../_protocol/head.ts";
 import { fieldPairs, type MessageHeader } from "../message_header.ts";
 import {
   type ExchangeRequest,
@@ -294,7 +295,7 @@ class ExchangeConnection implements PooledConnection {
 
   /** The trailer of the last response, once its body has ended. */
   trailers(): [string, string][] {
-    return this.#trailer === null ? [] : fieldPairs(this.#trailer);
+    return this.#trailer === null ? [] : byteFields(this.#trailer);
   }
 
   abort(): void {
@@ -331,7 +332,7 @@ class Received implements ExchangeResponse {
     this.#request = request;
     this.status = response.getStatus();
     this.statusText = response.getReason();
-    this.fields = fieldPairs(response);
+    this.fields = byteFields(response);
     this.whole = result.whole;
     this.#result = result;
     this.#conn = conn;

@@ -6,6 +6,8 @@
 // to the request's `onExchange` (the head as sent, the head as received,
 // the HTTP version the connection carried), so that nothing above the
 // dispatch knows or rebuilds what went over the wire.
+import { asciiLower } from "../_protocol/tokens.ts";
+import { defaultAcceptEncoding, fetchError } from "./fetch.ts";
 import type { EncodedBody } from "./body_init.ts";
 import { deliver } from "./body.ts";
 import type { RequestDeadline, RequestDeadlines } from "./request_deadlines.ts";
@@ -16,7 +18,7 @@ import type {
   Pool,
   PooledConnection,
 } from "./pool.ts";
-import { NetException, TimeoutException } from "../errors.ts";
+import { TimeoutException } from "../errors.ts";
 
 /** One request as the dispatch and the steps pass it down. */
 export interface DispatchRequest extends Outgoing {
@@ -137,10 +139,8 @@ export function droppedOnReuse(error: unknown): boolean {
  */
 export function failureOf(error: unknown, request: DispatchRequest): unknown {
   if (request.signal?.aborted && error === request.signal.reason) return error;
-  if (!request.fetchErrors || !(error instanceof NetException)) return error;
-  return new TypeError(`Cannot fetch "${request.url.href}": ${error.message}`, {
-    cause: error,
-  });
+  if (!request.fetchErrors) return error;
+  return fetchError(error, request.url, request.signal);
 }
 
 /** What the dispatch needs from its agent. */
@@ -206,6 +206,7 @@ export function poolDispatch(options: PoolDispatchOptions): Dispatch {
       release: keep === null
         ? (reusable) => pool.release(conn, reusable)
         : (reusable) => keep.ended(reusable),
+      activity: () => pool.bodyActivity(conn),
       response,
       request,
       deadlines: options.deadlines,
@@ -238,6 +239,7 @@ function wireOf(request: DispatchRequest): ExchangeRequest {
   let host = false;
   let accept = false;
   let acceptEncoding = false;
+  let range = false;
   const given: Iterable<[string, string]> = request.fields ??
     (request.headers === EMPTY_HEADERS ? [] : request.headers);
   for (const field of given) {
@@ -245,6 +247,7 @@ function wireOf(request: DispatchRequest): ExchangeRequest {
     if (name === "host") host = true;
     else if (name === "accept") accept = true;
     else if (name === "accept-encoding") acceptEncoding = true;
+    else if (name === "range") range = true;
     fields.push(field);
   }
   if (request.fields !== undefined) {
@@ -255,19 +258,24 @@ function wireOf(request: DispatchRequest): ExchangeRequest {
     if (!host) fields.push(["host", url.host]);
     if (!accept) fields.push(["accept", "*/*"]);
   }
-  if (!acceptEncoding && request.acceptEncoding !== undefined) {
-    fields.push(["accept-encoding", request.acceptEncoding]);
-  }
+  // The Agent's own requests take fetch's rule for a Range (identity);
+  // pocket's say what curl says.
+  const coding = acceptEncoding
+    ? null
+    : request.fields === undefined
+    ? defaultAcceptEncoding(
+      range,
+      request.acceptEncoding !== undefined,
+      request.acceptEncoding ?? "",
+    )
+    : request.acceptEncoding ?? null;
+  if (coding !== null) fields.push(["accept-encoding", coding]);
   return {
     method: request.method,
     target: url.pathname + url.search,
     headers: fields,
     body: request.body.body,
   };
-}
-
-function asciiLower(text: string): string {
-  return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
 }
 
 // The exchange up to the response head, raced against the signal and the

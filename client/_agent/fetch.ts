@@ -3,6 +3,8 @@
 // into a request, and mapping the result to a real Response (redirects are
 // the redirect step's, `steps/redirect.ts`).
 import { encodeBody, type EncodedBody, NO_BODY } from "./body_init.ts";
+import { badPortReason } from "./bad_ports.ts";
+import { concatChunks } from "./body_helpers.ts";
 import { appendFields } from "./headers.ts";
 
 /** A response as the agent hands it up: the body already decoded. */
@@ -41,6 +43,39 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 /** Whether a response has no body whatever its framing says. */
 export function nullBodyStatus(method: string, status: number): boolean {
   return method === "HEAD" || NULL_BODY.has(status);
+}
+
+/**
+ * The error fetch rejects with: the signal's reason as it is, a `TypeError`
+ * as it is, anything else (a `NetException`, the error of a failing upload
+ * stream) a `TypeError` with it as `cause`.
+ */
+export function fetchError(
+  error: unknown,
+  url: URL,
+  signal: AbortSignal | undefined,
+): unknown {
+  if (signal?.aborted && error === signal.reason) return error;
+  if (error instanceof TypeError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new TypeError(`Cannot fetch "${url.href}": ${message}`, {
+    cause: error,
+  });
+}
+
+/**
+ * The `Accept-Encoding` an agent adds when the caller set none: `identity`
+ * for a request with `Range` (as fetch does: a range of a coded body is
+ * useless to a decoder, and servers then ignore the range), the codings it
+ * decodes when it decodes, otherwise none.
+ */
+export function defaultAcceptEncoding(
+  range: boolean,
+  decompress: boolean,
+  codings: string,
+): string | null {
+  if (range) return "identity";
+  return decompress ? codings : null;
 }
 
 /**
@@ -104,9 +139,10 @@ export async function fromFetchArgs(
     headers = new Headers(input.headers);
     signal = input.signal;
     mode = input.redirect;
-    if (input.body !== null && init?.body === undefined) {
-      // A Request's body is read whole: it can then follow a 307 or 308.
-      body = { body: await input.bytes(), contentType: null };
+    // A null init body takes the Request's (the Fetch standard's
+    // "inputOrInitBody"), as Deno's fetch does.
+    if (input.body !== null && (init?.body ?? null) === null) {
+      body = await requestBody(input.body);
     }
   } else {
     url = parseUrl(input);
@@ -137,6 +173,8 @@ export async function fromFetchArgs(
       }" is not http or https`,
     );
   }
+  const blocked = badPortReason(url);
+  if (blocked !== null) throw new TypeError(`Cannot fetch: ${blocked}`);
   if (url.username !== "" || url.password !== "") {
     throw new TypeError(
       `Invalid URL "${url.href}": a URL with credentials is not fetched; use an Authorization field`,
@@ -149,14 +187,80 @@ export async function fromFetchArgs(
   return { request: { url, method, headers, body, signal }, mode };
 }
 
+// A Request's body already there whole (a string, bytes, a Blob: what ky's
+// JSON is) up to this size is sent with a Content-Length and can follow a
+// 307 or 308; a body still arriving, or a larger one, is streamed.
+const WHOLE_BODY_LIMIT = 64 * 1024;
+
 /**
- * A `Response` with the `url` and `redirected` of a fetch: a constructed
- * Response has neither, and getters on a subclass cost less than defining
- * them on each instance.
+ * The body of a `Request`: bytes when the stream holds all of it already
+ * (read without waiting on the producer), otherwise a stream that starts with
+ * what was read and goes on with the rest, sent as it comes.
+ */
+async function requestBody(
+  stream: ReadableStream<Uint8Array>,
+): Promise<EncodedBody> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size <= WHOLE_BODY_LIMIT) {
+    const next = reader.read();
+    const result = await settledNow(next);
+    if (result === null) {
+      return { body: resumed(chunks, next, reader), contentType: null };
+    }
+    if (result.done) {
+      return { body: concatChunks(chunks, size), contentType: null };
+    }
+    chunks.push(result.value);
+    size += result.value.length;
+  }
+  return { body: resumed(chunks, reader.read(), reader), contentType: null };
+}
+
+/** What `promise` gives if it settles before timers run; `null` otherwise. */
+function settledNow<T>(promise: Promise<T>): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), 0);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** `chunks`, then the read pending, then the rest of `reader`, as a stream. */
+function resumed(
+  chunks: Uint8Array[],
+  pending: Promise<ReadableStreamReadResult<Uint8Array>>,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  let next: Promise<ReadableStreamReadResult<Uint8Array>> | null = pending;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const chunk = chunks.shift();
+      if (chunk !== undefined) return controller.enqueue(chunk);
+      const { done, value } = await (next ?? reader.read());
+      next = null;
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+/**
+ * A `Response` with the `url` and `redirected` of a fetch, and a status the
+ * constructor refuses (600 to 999: fetch gives a server's 3-digit status as
+ * it is). A constructed Response has neither, and getters on a subclass cost
+ * less than defining them on each instance.
  */
 class FetchResponse extends Response {
   #url: string;
   #redirected: boolean;
+  #status: number;
 
   constructor(
     body: BodyInit | null,
@@ -164,9 +268,11 @@ class FetchResponse extends Response {
     url: string,
     redirected: boolean,
   ) {
-    super(body, init);
+    const status = init.status!;
+    super(body, status > 599 ? { ...init, status: 599 } : init);
     this.#url = url;
     this.#redirected = redirected;
+    this.#status = status;
   }
 
   override get url(): string {
@@ -176,7 +282,48 @@ class FetchResponse extends Response {
   override get redirected(): boolean {
     return this.#redirected;
   }
+
+  override get status(): number {
+    return this.#status;
+  }
+
+  override get ok(): boolean {
+    return this.#status >= 200 && this.#status <= 299;
+  }
+
+  /** A copy that keeps `url`, `redirected` and the status, as fetch's does. */
+  override clone(): Response {
+    return withFetchFields(this, this.#url, this.#redirected, this.#status);
+  }
 }
+
+// A clone with the fields of a fetch; its own clone() keeps them too.
+function withFetchFields(
+  from: Response,
+  url: string,
+  redirected: boolean,
+  status: number,
+): Response {
+  const copy = Response.prototype.clone.call(from);
+  Object.defineProperties(copy, {
+    url: { get: () => url },
+    redirected: { get: () => redirected },
+    status: { get: () => status },
+    ok: { get: () => status >= 200 && status <= 299 },
+    clone: { value: () => withFetchFields(copy, url, redirected, status) },
+  });
+  return copy;
+}
+
+// A Response dropped unread frees its connection when it is collected: its
+// body is cancelled unless someone holds a reader on it (undici does this).
+const DROPPED = new FinalizationRegistry<WeakRef<ReadableStream>>((ref) => {
+  const body = ref.deref();
+  if (body !== undefined && !body.locked) {
+    body.cancel(new TypeError("The Response was collected unread"))
+      .catch(() => {});
+  }
+});
 
 /** The result of a redirect chain as a real `Response`. */
 export function toResponse(followed: Followed): Response {
@@ -199,6 +346,9 @@ export function toResponse(followed: Followed): Response {
       `Cannot fetch "${url}": the status ${sent.status} cannot be a Response`,
       { cause: error },
     );
+  }
+  if (sent.body !== null && response.body !== null) {
+    DROPPED.register(response, new WeakRef(response.body));
   }
   // Appended one by one: cheaper than a Headers copy through the init.
   try {

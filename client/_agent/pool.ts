@@ -108,6 +108,7 @@ export interface PoolStats {
 }
 
 interface Waiter {
+  since: number;
   resolve(conn: PooledConnection): void;
   reject(reason: unknown): void;
   signal: AbortSignal | undefined;
@@ -119,11 +120,31 @@ interface Idle {
   since: number;
 }
 
-/** The connections of one origin. */
+/**
+ * How long a request waits for a connection while every connection of its
+ * pool is held by a response body nobody reads (no read for this long)
+ * before it fails with a `TypeError` that says so.
+ */
+export const HELD_BODY_LIMIT = 30_000;
+
+/**
+ * The connections of one origin.
+ *
+ * A connection whose response body is not read (a dropped `Response`) stays
+ * busy until the body is read, cancelled, collected (agent.fetch cancels the
+ * body of a collected Response) or timed out (`bodyTimeout`). A request that
+ * waits for a connection while every one is held that way, for `heldLimit`
+ * ms with no read on any, fails with a `TypeError` naming the cause rather
+ * than waiting on.
+ */
 export class Pool {
   readonly #connect: () => PooledConnection;
   readonly #max: number;
   readonly #idleTimeout: number;
+  readonly #heldLimit: number;
+  // Busy connections in the body phase, by the time of their last body read.
+  #heldSince = new Map<PooledConnection, number>();
+  #stallTimer: ReturnType<typeof setTimeout> | null = null;
   #idle: Idle[] = [];
   #busy = new Set<PooledConnection>();
   #queue: Waiter[] = [];
@@ -135,10 +156,20 @@ export class Pool {
     connect: () => PooledConnection,
     max: number,
     idleTimeout: number,
+    heldLimit = HELD_BODY_LIMIT,
   ) {
     this.#connect = connect;
     this.#max = max;
     this.#idleTimeout = idleTimeout;
+    this.#heldLimit = heldLimit;
+  }
+
+  /**
+   * Says that the response body on `conn` was just read from (or that its
+   * head has been delivered): the connection is in its body phase.
+   */
+  bodyActivity(conn: PooledConnection): void {
+    if (this.#busy.has(conn)) this.#heldSince.set(conn, Date.now());
   }
 
   /** Whether nothing is open, busy or waiting: the agent may drop the pool. */
@@ -166,16 +197,24 @@ export class Pool {
       return conn;
     }
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: null };
+      const waiter: Waiter = {
+        since: Date.now(),
+        resolve,
+        reject,
+        signal,
+        onAbort: null,
+      };
       if (signal !== undefined) {
         waiter.onAbort = () => {
           const at = this.#queue.indexOf(waiter, this.#queueHead);
           if (at >= 0) this.#queue.splice(at, 1);
+          this.#disarmStall();
           reject(signal.reason);
         };
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
       this.#queue.push(waiter);
+      this.#armStall();
     });
   }
 
@@ -185,8 +224,10 @@ export class Pool {
    */
   release(conn: PooledConnection, reusable: boolean): void {
     if (!this.#busy.has(conn)) return;
+    this.#heldSince.delete(conn);
     if (!reusable || this.#closed) conn.close();
     const waiter = this.#shift();
+    this.#disarmStall();
     if (waiter !== undefined && !this.#closed) {
       // A closed connection reconnects on its next exchange: the waiter
       // takes its place under the bound.
@@ -217,6 +258,9 @@ export class Pool {
     this.#closed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
+    this.#stallTimer = null;
+    this.#heldSince.clear();
     for (const { conn } of this.#idle) conn.close();
     this.#idle = [];
     for (const conn of this.#busy) conn.abort();
@@ -241,6 +285,51 @@ export class Pool {
       waiter.signal!.removeEventListener("abort", waiter.onAbort);
     }
     return waiter;
+  }
+
+  // While requests wait, one timer checks whether every connection is held
+  // by a body nobody reads; it is cleared when the queue empties.
+  #armStall(): void {
+    if (this.#stallTimer !== null || this.#heldLimit <= 0) return;
+    const first = this.#queue[this.#queueHead];
+    if (first === undefined) return;
+    // The earliest time the first waiter and every connection can have been
+    // stuck for the limit (a connection reads again, or leaves its head
+    // phase, later than now at the soonest).
+    const now = Date.now();
+    let at = first.since + this.#heldLimit;
+    for (const conn of this.#busy) {
+      at = Math.max(at, (this.#heldSince.get(conn) ?? now) + this.#heldLimit);
+    }
+    const wait = Math.max(1, at - now);
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = null;
+      this.#failStalled();
+      this.#armStall();
+    }, wait);
+  }
+
+  #disarmStall(): void {
+    if (this.#queued() > 0 || this.#stallTimer === null) return;
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = null;
+  }
+
+  #failStalled(): void {
+    const cutoff = Date.now() - this.#heldLimit;
+    if (this.#busy.size < this.#max) return;
+    for (const conn of this.#busy) {
+      const since = this.#heldSince.get(conn);
+      if (since === undefined || since > cutoff) return;
+    }
+    const reason = new TypeError(
+      `Cannot send request: every connection of the pool (${this.#max}, maxConnectionsPerOrigin) is held by a response body nobody has read for ${this.#heldLimit} ms; read each body to its end or cancel it (response.body.cancel()) to free its connection`,
+    );
+    for (;;) {
+      const first = this.#queue[this.#queueHead];
+      if (first === undefined || first.since > cutoff) break;
+      this.#shift()!.reject(reason);
+    }
   }
 
   // One timer for the pool: it fires when the oldest idle connection

@@ -4,15 +4,21 @@
 import type { BufferedConn } from "../_connection/buffered_conn.ts";
 import type { BodyReader } from "../_protocol/response_reader.ts";
 
-// What one TLS record holds, and so what one TLS read returns: a larger
-// chunk only costs a larger zeroed allocation per read.
-const BODY_CHUNK = 16 * 1024;
+// A default reader's chunk of a chunked body, at most: many small chunks
+// make one.
+const BATCH = 64 * 1024;
+// A read of at least this much says more is coming (a full TLS record).
+const FULL_READ = 16 * 1024;
+// How long a chunk waits for more once the data pauses, at the most: then
+// what it holds goes to the reader, and the pending read finishes later.
+const STALL_MS = 1;
 // A read of fewer bytes than this, and under an eighth of its buffer, is
 // copied out, so that it does not pin the whole buffer while the reader
-// holds it (20,000 one-byte chunks would otherwise hold 20,000 buffers of
-// 16 KiB). Larger reads (a TLS record is 16 KiB) go to the reader as they are.
+// holds it (20,000 one-byte chunks would otherwise hold 20,000 buffers).
+// Larger reads go to the reader as they are.
 const SMALL_READ = 2048;
 const SMALL_SHARE = 8;
+const STALLED = Symbol("stalled");
 
 /** What the body tells the exchange that owns its connection. */
 export interface BodyOwner {
@@ -73,8 +79,10 @@ export function responseBody(
   }
   let finished = false;
   let controller: ReadableByteStreamController | null = null;
+  const watch = new StallWatch();
   const end = (c: ReadableByteStreamController) => {
     finished = true;
+    watch.stop();
     owner.ended(reader);
     c.close();
     c.byobRequest?.respond(0);
@@ -88,6 +96,7 @@ export function responseBody(
     abandon(error: () => Error) {
       const open = !finished;
       finished = true;
+      watch.stop();
       // A body read to its end has nothing to error (and an error costs a
       // stack trace): a negative desired size means bytes are still queued.
       if (!open && !((controller?.desiredSize ?? 0) < 0)) return false;
@@ -99,9 +108,104 @@ export function responseBody(
       return open;
     },
   };
+  // A read left pending when the data paused; the next pull waits for it.
+  let inflight: Promise<number> | null = null;
+  const give = (
+    c: ReadableByteStreamController,
+    buf: Uint8Array,
+    n: number,
+  ) => {
+    if (n === 0) return;
+    // A chunk pins its whole buffer: less than half of one is copied out
+    // (a chunk holds at most twice its bytes).
+    c.enqueue(n * 2 < buf.length ? buf.slice(0, n) : buf.subarray(0, n));
+  };
+  // A default reader's pull: what the buffer holds, after as many reads as
+  // arrive back to back (up to the buffer's size), as one chunk. The chunk
+  // is a copy (slice() allocates without zeroing; a new array would zero
+  // its memory and then take the read: fresh memory costs more than a copy).
+  const pullDefault = async (c: ReadableByteStreamController) => {
+    for (;;) {
+      conn.start = reader.advance(conn.buf, conn.start, conn.end);
+      if (reader.done) return end(c);
+      if (reader.dataRemaining > 0 && conn.buffered > 0) {
+        if (reader.framing.kind === "chunked") {
+          const buf = new Uint8Array(Math.min(conn.buffered, BATCH));
+          give(c, buf, takeBuffered(conn, reader, buf));
+        } else {
+          const n = Math.min(conn.buffered, reader.dataRemaining);
+          const chunk = conn.buf.slice(conn.start, conn.start + n);
+          conn.start += n;
+          reader.consumeData(n);
+          conn.start = reader.advance(conn.buf, conn.start, conn.end);
+          c.enqueue(chunk);
+        }
+        if (reader.done) end(c);
+        return;
+      }
+      const got = await conn.fill(owner.receiveTimeout, ACTION);
+      if (got === 0) {
+        reader.eof();
+        return end(c);
+      }
+      if (got >= FULL_READ && reader.dataRemaining > 0) {
+        await fillFlowing(() =>
+          conn.end < conn.buf.length && conn.buffered < reader.dataRemaining
+        );
+      }
+    }
+  };
+  // More reads into the buffer while full records arrive back to back and
+  // `room()` allows, `took()` after each; a read still pending when the data
+  // pauses is left in `inflight` for the next pull. A BYOB read copies what
+  // each read brought into its view: a read there could not be left pending.
+  const fillFlowing = async (room: () => boolean, took?: () => void) => {
+    let stalled: Promise<typeof STALLED> | null = null;
+    try {
+      while (room()) {
+        const fill = conn.fill(owner.receiveTimeout, ACTION);
+        stalled ??= watch.wait();
+        const got = await Promise.race([fill, stalled]);
+        if (got === STALLED) {
+          fill.catch(() => {});
+          inflight = fill;
+          return;
+        }
+        took?.();
+        if (got < FULL_READ) return;
+      }
+    } finally {
+      watch.done();
+    }
+  };
+  // A read failed: the connection is lost, the stream errors.
+  const lose = (error: unknown): never => {
+    finished = true;
+    watch.stop();
+    const translated = owner.translate(error, ACTION);
+    owner.lost(translated);
+    throw translated;
+  };
   const pull = async (c: ReadableByteStreamController) => {
     if (finished) return;
-    const request = c.byobRequest!;
+    if (inflight !== null) {
+      // The read left pending when the data paused lands in the buffer.
+      const fill = inflight;
+      inflight = null;
+      try {
+        await fill;
+      } catch (error) {
+        return lose(error);
+      }
+    }
+    const request = c.byobRequest;
+    if (request === null) {
+      try {
+        return await pullDefault(c);
+      } catch (error) {
+        return lose(error);
+      }
+    }
     const view = new Uint8Array(
       request.view!.buffer,
       request.view!.byteOffset,
@@ -134,7 +238,17 @@ export function responseBody(
           reader.consumeData(n);
           // Read the framing that follows, so the end is seen with the data.
           conn.start = reader.advance(conn.buf, conn.start, conn.end);
-          return respond(n);
+          let at = n;
+          if (n >= FULL_READ) {
+            await fillFlowing(
+              () => at < view.length && reader.dataRemaining > 0,
+              () => {
+                at += takeBuffered(conn, reader, view.subarray(at));
+                conn.start = reader.advance(conn.buf, conn.start, conn.end);
+              },
+            );
+          }
+          return respond(at);
         }
         if (await conn.fill(owner.receiveTimeout, ACTION) === 0) {
           reader.eof();
@@ -142,26 +256,68 @@ export function responseBody(
         }
       }
     } catch (error) {
-      finished = true;
-      const translated = owner.translate(error, ACTION);
-      owner.lost(translated);
-      throw translated;
+      return lose(error);
     }
   };
   handle.stream = new ReadableStream({
     type: "bytes",
-    autoAllocateChunkSize: BODY_CHUNK,
     start: (c) => {
       controller = c;
     },
     pull,
     cancel: () => {
+      watch.stop();
       if (finished) return;
       finished = true;
       owner.lost(null);
     },
   });
   return handle;
+}
+
+/**
+ * When a read that carries on a chunk has waited STALL_MS: one timer per
+ * body, armed when a wait starts without one and re-armed when it fires
+ * early, instead of a timer per chunk (a timer costs as much as a record).
+ */
+class StallWatch {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #at = 0;
+  #resolve: ((value: typeof STALLED) => void) | null = null;
+
+  /** Resolves with STALLED once STALL_MS pass, unless `done()` first. */
+  wait(): Promise<typeof STALLED> {
+    this.#at = Date.now() + STALL_MS;
+    const waiting = new Promise<typeof STALLED>((resolve) => {
+      this.#resolve = resolve;
+    });
+    if (this.#timer === undefined) this.#arm(STALL_MS);
+    return waiting;
+  }
+
+  /** The wait is over: the reads came. */
+  done(): void {
+    this.#resolve = null;
+  }
+
+  /** The body ended: no timer stays. */
+  stop(): void {
+    this.#resolve = null;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const resolve = this.#resolve;
+      if (resolve === null) return;
+      const left = this.#at - Date.now();
+      if (left > 0) return this.#arm(left);
+      this.#resolve = null;
+      resolve(STALLED);
+    }, ms);
+  }
 }
 
 /**

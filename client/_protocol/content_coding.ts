@@ -8,6 +8,7 @@
 import { Duplex } from "node:stream";
 import zlib from "node:zlib";
 import { MessageException } from "../errors.ts";
+import { tokenList } from "./tokens.ts";
 
 // deno-lint-ignore no-explicit-any
 const ZSTD = typeof (zlib as any).createZstdDecompress === "function";
@@ -27,13 +28,7 @@ export const ACCEPT_ENCODING = "gzip, deflate, br";
 /** The codings of a `Content-Encoding` value, in the order applied. */
 export function parseCodings(value: string | null): string[] {
   if (value === null) return [];
-  const codings: string[] = [];
-  for (const part of value.split(",")) {
-    const coding = asciiLower(part.replace(/^[ \t]+|[ \t]+$/g, ""));
-    if (coding === "" || coding === "identity") continue;
-    codings.push(coding);
-  }
-  return codings;
+  return tokenList(value).filter((coding) => coding !== "identity");
 }
 
 /**
@@ -76,10 +71,6 @@ export function decodeBody(
   let out = body;
   for (let i = codings.length - 1; i >= 0; i--) out = stage(out, codings[i]);
   return out;
-}
-
-function asciiLower(text: string): string {
-  return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
 }
 
 type Pair = ReadableWritablePair<Uint8Array, Uint8Array>;

@@ -4,8 +4,12 @@ import { MessageException } from "../errors.ts";
 import { HTTPMessage } from "../http_message.ts";
 import type { HTTPRequest } from "../http_request.ts";
 import type { HTTPResponse } from "../http_response.ts";
-import { appendTrusted, type MessageHeader } from "../message_header.ts";
-import { CTL_BUT_TAB, printable, TOKEN, tokenList } from "./tokens.ts";
+import {
+  appendTrusted,
+  fieldPairs,
+  type MessageHeader,
+} from "../message_header.ts";
+import { CTL_BUT_TAB, printable, TOKEN, tokenList, trimOws } from "./tokens.ts";
 
 /** Limits on what the parser accepts from a peer. */
 export interface HeadLimits {
@@ -30,8 +34,9 @@ export type Framing =
 
 // The reason is any text ([^]: "." would refuse U+2028 and U+2029); control
 // characters in it, CR and LF among them, are refused after the match.
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([^]*))?$/;
-const DIGITS = /^[0-9]{1,15}$/;
+// A minor version above 1 is read as 1.1 (RFC 9112, section 2.3).
+const STATUS_LINE = /^HTTP\/1\.([0-9]) ([1-9][0-9]{2})(?: ([^]*))?$/;
+const DIGITS = /^[0-9]+$/;
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -177,20 +182,6 @@ export function parseFieldLines(
   }
 }
 
-/** `text` from `start`, without leading and trailing spaces and tabs. */
-function trimOws(text: string, start: number): string {
-  let end = text.length;
-  while (
-    start < end &&
-    (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)
-  ) start++;
-  while (
-    end > start &&
-    (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)
-  ) end--;
-  return text.slice(start, end);
-}
-
 /**
  * Parses a response head (status line, fields, the final empty line) into
  * `response`, which is cleared first.
@@ -209,7 +200,8 @@ export function parseResponseHead(
   }
   // Split at CRLF only: a bare CR or LF left in a line fails the status-line
   // pattern, the name pattern or the value's control-character check.
-  const lines = decodeLines(head.subarray(0, head.length - 4));
+  const bytes = head.subarray(0, head.length - 4);
+  const lines = decodeLines(bytes);
   const status = STATUS_LINE.exec(lines[0]);
   if (status === null) {
     fail(what, `invalid status line "${printable(lines[0].slice(0, 100))}"`);
@@ -220,11 +212,65 @@ export function parseResponseHead(
   }
   response.clear();
   response.setVersion(
-    status[1] === "1" ? HTTPMessage.HTTP_1_1 : HTTPMessage.HTTP_1_0,
+    status[1] === "0" ? HTTPMessage.HTTP_1_0 : HTTPMessage.HTTP_1_1,
   );
   response.setStatus(Number(status[2]));
   response.setReason(reason);
   parseFieldLines(lines, 1, response, limits, what);
+  if (isAscii(bytes)) BYTE_VALUES.delete(response);
+  else keepByteValues(response, byteString(bytes).split("\r\n"), 1);
+}
+
+// The field values of heads that held bytes outside ASCII, as byte strings
+// (each byte one character), in field order: what fetch's Headers hold.
+const BYTE_VALUES = new WeakMap<MessageHeader, string[]>();
+
+/** Whether every byte is below 0x80. */
+export function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
+  return true;
+}
+
+/** Each byte of `bytes` as one character (Latin-1, losing nothing). */
+export function byteString(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  }
+  return text;
+}
+
+/**
+ * Keeps the values of the field lines `lines[start..]` (byte strings, parsed
+ * into `header` already) for byteFields().
+ */
+export function keepByteValues(
+  header: MessageHeader,
+  lines: string[],
+  start: number,
+): void {
+  const values: string[] = [];
+  // Lines were checked by parseFieldLines: each has a colon after a token.
+  for (let n = start; n < lines.length; n++) {
+    const line = lines[n];
+    values.push(trimOws(line, line.indexOf(":") + 1));
+  }
+  BYTE_VALUES.set(header, values);
+}
+
+/**
+ * The fields of a parsed head as `[name, value]` pairs, in order, each value
+ * a byte string: a byte outside ASCII is one character (U+0080 to U+00FF),
+ * as the Fetch standard's Headers hold it, where the header's own values
+ * decode UTF-8 (`caf\xC3\xA9` is `"caf\u00C3\u00A9"` here, `"café"` there).
+ */
+export function byteFields(header: MessageHeader): [string, string][] {
+  const pairs = fieldPairs(header);
+  const values = BYTE_VALUES.get(header);
+  if (values !== undefined && values.length === pairs.length) {
+    for (let i = 0; i < pairs.length; i++) pairs[i][1] = values[i];
+  }
+  return pairs;
 }
 
 /**
@@ -259,24 +305,51 @@ export function responseFraming(
       ? { kind: "chunked" }
       : { kind: "close" };
   }
-  if (cl.length === 1 && DIGITS.test(cl[0])) {
-    return { kind: "length", length: Number(cl[0]) };
-  }
   if (cl.length > 0) {
-    const values = new Set(
-      cl.flatMap((v) => v.split(",").map((s) => s.trim())),
-    );
-    if (values.size > 1) {
-      fail(
-        what,
-        `conflicting Content-Length values "${[...values].join('", "')}"`,
-      );
-    }
-    const [value] = values;
-    if (!DIGITS.test(value)) fail(what, `invalid Content-Length "${value}"`);
-    return { kind: "length", length: Number(value) };
+    return { kind: "length", length: contentLength(cl) };
   }
   return { kind: "close" };
+}
+
+/**
+ * The value of Content-Length fields: 1*DIGIT each (OWS around list members
+ * trimmed, nothing else), every member the same number, at most 2^53 - 1
+ * (leading zeros are fine: "0005" is 5).
+ */
+function contentLength(fields: string[]): number {
+  const what = "response framing";
+  // The usual single plain value, without splitting it.
+  if (fields.length === 1 && DIGITS.test(fields[0])) {
+    return checkedLength(fields[0]);
+  }
+  let length = -1;
+  for (const field of fields) {
+    for (const part of field.split(",")) {
+      const value = trimOws(part);
+      if (!DIGITS.test(value)) {
+        fail(what, `invalid Content-Length "${printable(value)}"`);
+      }
+      const n = checkedLength(value);
+      if (length >= 0 && n !== length) {
+        fail(what, `conflicting Content-Length values "${length}", "${n}"`);
+      }
+      length = n;
+    }
+  }
+  return length;
+}
+
+function checkedLength(digits: string): number {
+  const n = Number(digits);
+  if (n > Number.MAX_SAFE_INTEGER) {
+    fail(
+      "response framing",
+      `Content-Length "${
+        digits.slice(0, 40)
+      }" is larger than ${Number.MAX_SAFE_INTEGER}`,
+    );
+  }
+  return n;
 }
 
 /**

@@ -38,12 +38,48 @@ export function validateHeaderValue(name: string, value: string): void {
   }
 }
 
-/** Splits a comma-separated header value into lower-case tokens, empty ones dropped. */
+/** `text[start..)` without leading and trailing SP and HTAB (OWS), nothing else. */
+export function trimOws(text: string, start = 0): string {
+  let end = text.length;
+  while (start < end) {
+    const c = text.charCodeAt(start);
+    if (c !== 32 && c !== 9) break;
+    start++;
+  }
+  while (end > start) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 32 && c !== 9) break;
+    end--;
+  }
+  return text.slice(start, end);
+}
+
+/**
+ * `text` with A-Z folded to a-z and nothing else: `toLowerCase()` also folds
+ * Unicode letters (KELVIN SIGN to "k"), which HTTP treats as opaque bytes.
+ */
+export function asciiLower(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) {
+      return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+    }
+  }
+  return text;
+}
+
+/**
+ * Splits a comma-separated header value into tokens, empty ones dropped.
+ * Only OWS (SP, HTAB) is trimmed; a part that is a token is ASCII-lowered,
+ * anything else is kept as it came, so it never equals a known token
+ * (`chunked\u00a0` is not `chunked`).
+ */
 export function tokenList(value: string): string[] {
   const out: string[] = [];
   for (const part of value.split(",")) {
-    const token = part.trim().toLowerCase();
-    if (token !== "") out.push(token);
+    const token = trimOws(part);
+    if (token === "") continue;
+    out.push(TOKEN.test(token) ? asciiLower(token) : token);
   }
   return out;
 }

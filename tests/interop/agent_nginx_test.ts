@@ -89,3 +89,24 @@ Deno.test("Agent against nginx: a connection nginx closed after keepalive_reques
   }
   assert.equal(new Set(conns).size, 3);
 });
+
+Deno.test("Agent.fetch() with Range gets a 206 from nginx with gzip on, as Deno's fetch does", async () => {
+  await using nginx = await startNginx();
+  await using agent = new Agent({ context });
+  const client = Deno.createHttpClient({ caCerts: [CA_PEM], http2: false });
+  try {
+    const url = `https://localhost:${nginx.port}/gz/lines.txt`;
+    const init = { headers: { range: "bytes=0-9" } };
+    const mine = await agent.fetch(url, init);
+    const deno = await fetch(url, { ...init, client });
+    const summary = async (r: Response) => [
+      r.status,
+      r.headers.get("content-encoding"),
+      await r.text(),
+    ];
+    assert.deepEqual(await summary(mine), await summary(deno));
+    assert.equal(mine.status, 206);
+  } finally {
+    client.close();
+  }
+});

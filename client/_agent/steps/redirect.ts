@@ -1,6 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The redirect step: one loop over the hops, the rules in a policy. The
 // Fetch standard's policy is the Agent's; pocket brings curl's.
+import { badPortReason } from "../bad_ports.ts";
 import { NO_BODY } from "../body_init.ts";
 import type { DispatchRequest, DispatchResponse, Step } from "../dispatch.ts";
 import { fieldValue } from "../pool.ts";
@@ -115,6 +116,8 @@ export const fetchRedirects: RedirectPolicy = {
       fail(`the location "${next.href}" is not http or https`);
     }
     if (hops + 1 > max) fail(`more than ${max} redirects`);
+    const blocked = badPortReason(next);
+    if (blocked !== null) fail(blocked);
     if (
       response.status !== 303 && request.body.body instanceof ReadableStream
     ) {

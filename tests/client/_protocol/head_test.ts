@@ -1,6 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 import assert from "node:assert/strict";
 import {
+  byteFields,
   DEFAULT_HEAD_LIMITS,
   findHeadEnd,
   parseResponseHead,
@@ -309,4 +310,29 @@ Deno.test("requestFraming() takes chunked, a length, or no body, and refuses con
     () => requestFraming(request),
     /Cannot send request: Invalid Content-Length "ten"/,
   );
+});
+
+Deno.test("byteFields() gives values with bytes over 0x7F as byte strings, and forgets them on the next head", () => {
+  const response = new HTTPResponse();
+  const head = new Uint8Array([
+    ...encoder.encode("HTTP/1.1 200 OK\r\nX-A: Caf"),
+    0xc3,
+    0xa9,
+    ...encoder.encode(" \r\nX-B:\t"),
+    0xe9,
+    ...encoder.encode("\r\nX-C: plain\r\n\r\n"),
+  ]);
+  parseResponseHead(head, response, DEFAULT_HEAD_LIMITS);
+  assert.equal(response.get("X-A"), "Caf\u00e9");
+  assert.deepEqual(byteFields(response), [
+    ["X-A", "Caf\xc3\xa9"],
+    ["X-B", "\xe9"],
+    ["X-C", "plain"],
+  ]);
+  parseResponseHead(
+    encoder.encode("HTTP/1.1 200 OK\r\nX-A: b\r\n\r\n"),
+    response,
+    DEFAULT_HEAD_LIMITS,
+  );
+  assert.deepEqual(byteFields(response), [["X-A", "b"]]);
 });

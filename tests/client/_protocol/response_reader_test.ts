@@ -1,74 +1,11 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The sans-I/O response reader, fed with bytes at every split point.
 import assert from "node:assert/strict";
-import { DEFAULT_MESSAGE_LIMITS } from "../../../client/_protocol/chunked.ts";
 import { responseFraming } from "../../../client/_protocol/head.ts";
-import {
-  BodyReader,
-  isFinal,
-  MAX_LEADING_EMPTY_LINES,
-  readResponseHead,
-} from "../../../client/_protocol/response_reader.ts";
+import { MAX_LEADING_EMPTY_LINES } from "../../../client/_protocol/response_reader.ts";
 import { HTTPResponse, MessageException } from "../../../client/mod.ts";
-import { decoder, encoder } from "../_helpers.ts";
-
-/**
- * Reads one response (interim heads skipped) from `pieces` as the exchange
- * does: a buffer that grows as pieces arrive; then the body until `done`, or
- * the end of input (eof()).
- */
-function read(pieces: Uint8Array[], method = "GET", limits = {}) {
-  const all = { ...DEFAULT_MESSAGE_LIMITS, ...limits };
-  let buf = new Uint8Array(0);
-  let start = 0;
-  let next = 0;
-  const more = () => {
-    if (next === pieces.length) return false;
-    const grown = new Uint8Array(buf.length - start + pieces[next].length);
-    grown.set(buf.subarray(start));
-    grown.set(pieces[next++], buf.length - start);
-    buf = grown;
-    start = 0;
-    return true;
-  };
-  const response = new HTTPResponse();
-  const scan = { searched: 0 };
-  const interim: number[] = [];
-  for (;;) {
-    const end = readResponseHead(buf, start, buf.length, response, all, scan);
-    if (end >= 0) {
-      start = end;
-      if (isFinal(response.getStatus())) break;
-      interim.push(response.getStatus());
-      continue;
-    }
-    if (!more()) throw new Error("input ended inside a head");
-  }
-  const body = new BodyReader(responseFraming(method, response), all);
-  const data: number[] = [];
-  for (;;) {
-    start = body.advance(buf, start, buf.length);
-    if (body.done) break;
-    const n = Math.min(body.dataRemaining, buf.length - start);
-    if (n > 0) {
-      data.push(...buf.subarray(start, start + n));
-      body.consumeData(n);
-      start += n;
-      continue;
-    }
-    if (!more()) {
-      body.eof();
-      break;
-    }
-  }
-  return {
-    response,
-    interim,
-    text: decoder.decode(new Uint8Array(data)),
-    trailer: body.trailer,
-    rest: buf.length - start,
-  };
-}
+import { encoder } from "../_helpers.ts";
+import { read } from "./_read_response.ts";
 
 /** Every way to cut `text` in two, and into single bytes. */
 function splits(text: string): Uint8Array[][] {
@@ -233,4 +170,202 @@ Deno.test("BodyReader: HEAD, 204 and 304 have no body, whatever the fields say",
     encoder.encode("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"),
   ]);
   assert.equal(noContent.text, "");
+});
+
+/** Each character of `text` as one byte (text written as bytes, \xNN). */
+function bytesOf(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** Every way to cut `bytes` in two, and into single bytes. */
+function byteSplits(bytes: Uint8Array): Uint8Array[][] {
+  const out: Uint8Array[][] = [[bytes]];
+  for (let i = 1; i < bytes.length; i++) {
+    out.push([bytes.subarray(0, i), bytes.subarray(i)]);
+  }
+  out.push(Array.from(bytes, (b) => Uint8Array.of(b)));
+  return out;
+}
+
+const CHUNKED_BODY = "5\r\nhello\r\n0\r\n\r\n";
+
+/** A chunked "hello" response whose size line is `line` (CRLF included). */
+function chunkedHello(line: string): Uint8Array {
+  return bytesOf(
+    `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${line}hello\r\n0\r\n\r\n`,
+  );
+}
+
+// A Transfer-Encoding whose last coding is not exactly "chunked" (ASCII
+// case-insensitive) is read until the close: RFC 9112, section 6.3, rule 4.
+// JavaScript's toLowerCase() folds KELVIN SIGN to "k", trim() strips NBSP.
+for (
+  const te of [
+    "chun\xE2\x84\xAAed",
+    "chunked\xC2\xA0",
+    "chunked\xA0",
+    "\xC2\xA0chunked",
+  ]
+) {
+  Deno.test(
+    `BodyReader reads Transfer-Encoding "${
+      JSON.stringify(te).slice(1, -1)
+    }" until the close at every split point`,
+    () => {
+      const message = bytesOf(
+        `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n${CHUNKED_BODY}`,
+      );
+      for (const pieces of byteSplits(message)) {
+        const result = read(pieces);
+        assert.equal(result.text, CHUNKED_BODY, `${pieces.length} pieces`);
+      }
+    },
+  );
+}
+
+Deno.test("BodyReader still takes ASCII case and OWS around chunked at every split point", () => {
+  const message = bytesOf(
+    `HTTP/1.1 200 OK\r\nTransfer-Encoding: \tgzip ,  CHUNKED \t\r\n\r\n${CHUNKED_BODY}`,
+  );
+  for (const pieces of byteSplits(message)) {
+    assert.equal(read(pieces).text, "hello", `${pieces.length} pieces`);
+  }
+});
+
+Deno.test("HTTPMessage.getKeepAlive() folds ASCII only: KELVIN SIGN is not a k", () => {
+  const response = new HTTPResponse();
+  response.setVersion(HTTPResponse.HTTP_1_0);
+  response.set("Connection", "\u212Aeep-alive");
+  assert.equal(response.getKeepAlive(), false);
+  response.set("Connection", "KEEP-ALIVE");
+  assert.equal(response.getKeepAlive(), true);
+  response.setVersion(HTTPResponse.HTTP_1_1);
+  response.set("Connection", "clo\u017Fe, x");
+  assert.equal(response.getKeepAlive(), true);
+  response.set("Connection", "x, Close");
+  assert.equal(response.getKeepAlive(), false);
+});
+
+for (
+  const cl of ["5\xC2\xA0", "5\xA0", "\xEF\xBB\xBF5", "\xA05", "+5", "٥"]
+) {
+  Deno.test(
+    `readResponseHead() and responseFraming() refuse Content-Length "${
+      JSON.stringify(cl).slice(1, -1)
+    }" at every split point`,
+    () => {
+      const message = bytesOf(
+        `HTTP/1.1 200 OK\r\nContent-Length: ${cl}\r\n\r\nhello`,
+      );
+      for (const pieces of byteSplits(message)) {
+        assert.throws(
+          () => read(pieces),
+          (e: Error) =>
+            e instanceof MessageException &&
+            /invalid Content-Length/.test(e.message),
+        );
+      }
+    },
+  );
+}
+
+Deno.test("responseFraming() bounds Content-Length by value, not by digits, at every split point", () => {
+  const zeros = bytesOf(
+    "HTTP/1.1 200 OK\r\nContent-Length: 0000000000000005\r\n\r\nhello",
+  );
+  for (const pieces of byteSplits(zeros)) {
+    assert.equal(read(pieces).text, "hello", `${pieces.length} pieces`);
+  }
+  const list = bytesOf(
+    "HTTP/1.1 200 OK\r\nContent-Length: 5 ,\t005\r\n\r\nhello",
+  );
+  assert.equal(read([list]).text, "hello");
+  const max =
+    `HTTP/1.1 200 OK\r\nContent-Length: ${Number.MAX_SAFE_INTEGER}\r\n\r\n`;
+  assert.deepEqual(
+    responseFraming("HEAD", read([bytesOf(max)], "HEAD").response),
+    { kind: "none" },
+  );
+  assert.throws(
+    () =>
+      read([
+        bytesOf(
+          `HTTP/1.1 200 OK\r\nContent-Length: 9007199254740992\r\n\r\n`,
+        ),
+      ]),
+    /Content-Length "9007199254740992" is larger than 9007199254740991/,
+  );
+});
+
+for (
+  const [line, why] of [
+    ["5 \r\n", "a trailing space"],
+    ["5\t\r\n", "a trailing tab"],
+    ["5;a=b \r\n", "a space after the extension"],
+    ["5;a \r\n", "a space after an extension name"],
+    ["5;a=\r\n", "an empty extension value"],
+    ["5;\r\n", "a lone semicolon"],
+    ['5;a="x\r\n', "an unterminated quoted string"],
+    ['5;a="\x7F"\r\n', "DEL in a quoted string"],
+    ["5;a=\xE2\x82\xAC\r\n", "obs-text outside quotes"],
+    ["\xD9\xA5\r\n", "a non-ASCII digit"],
+    ["5\xC2\xA0\r\n", "a no-break space"],
+  ]
+) {
+  Deno.test(`BodyReader refuses a chunk-size line with ${why} at every split point`, () => {
+    for (const pieces of byteSplits(chunkedHello(line))) {
+      assert.throws(
+        () => read(pieces),
+        (e: Error) =>
+          e instanceof MessageException &&
+          /^Cannot decode chunked body: invalid chunk (size|extension)/.test(
+            e.message,
+          ),
+        `${pieces.length} pieces`,
+      );
+    }
+  });
+}
+
+for (
+  const [line, why] of [
+    ["5 ;a=b\r\n", "whitespace before the semicolon"],
+    ["5\t; a = b ;c\r\n", "whitespace around the semicolon and equals sign"],
+    ['5;a="\xE2\x82\xAC"\r\n', "UTF-8 obs-text in a quoted string"],
+    ['5;a="\xFF\\\xFE"\r\n', "obs-text bytes, quoted and escaped"],
+    ['5;a="x\\"y";b="\t"\r\n', "an escaped quote and a tab"],
+  ]
+) {
+  Deno.test(`BodyReader takes a chunk-size line with ${why} at every split point`, () => {
+    for (const pieces of byteSplits(chunkedHello(line))) {
+      assert.equal(read(pieces).text, "hello", `${pieces.length} pieces`);
+    }
+  });
+}
+
+// llhttp's corpus, test/response/transfer-encoding.md: "Trailing space on
+// chunked body" (an error there: "Invalid character in chunk size").
+Deno.test("BodyReader refuses llhttp's 'Trailing space on chunked body'", () => {
+  const message = bytesOf(
+    "HTTP/1.1 200 OK\r\n" +
+      "Content-Type: text/plain\r\n" +
+      "Transfer-Encoding: chunked\r\n" +
+      "\r\n" +
+      "25  \r\n" +
+      "This is the data in the first chunk\r\n" +
+      "\r\n" +
+      "1C\r\n" +
+      "and this is the second one\r\n" +
+      "\r\n" +
+      "0  \r\n" +
+      "\r\n",
+  );
+  for (const pieces of byteSplits(message)) {
+    assert.throws(
+      () => read(pieces),
+      (e: Error) =>
+        e instanceof MessageException &&
+        /whitespace after the size/.test(e.message),
+    );
+  }
 });
