@@ -8,7 +8,23 @@ const gc = (globalThis as unknown as { gc: () => void }).gc;
 const big = new Uint8Array(1024 * 1024).fill(120);
 await using server = Deno.serve(
   { hostname: "127.0.0.1", port: 0, onListen() {} },
-  () => new Response(big),
+  // The body's end comes later than its bytes, so that a body never
+  // arrives whole with its head (a whole one frees its connection at once).
+  () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(big);
+          setTimeout(() => {
+            try {
+              controller.close();
+            } catch {
+              // Cancelled by the client already.
+            }
+          }, 300);
+        },
+      }),
+    ),
 );
 await using agent = new Agent({ maxConnectionsPerOrigin: 2 });
 const origin = `http://127.0.0.1:${server.addr.port}`;
