@@ -756,7 +756,7 @@ export class H2Connection {
           } catch (error) {
             if (!(error instanceof H2StreamError)) throw error;
             const stream = this.#streams.get(error.streamId);
-            if (stream) this.#resetStream(stream, error.code, error);
+            if (stream) this.#resetStream(stream, error.errorCode, error);
           }
           if (this.#closed) return;
         }
@@ -1117,7 +1117,7 @@ export class H2Connection {
       this.#onHeaders(stream, decoded.fields, block.endStream);
     } catch (error) {
       if (!(error instanceof H2StreamError)) throw error;
-      this.#resetStream(stream, error.code, error);
+      this.#resetStream(stream, error.errorCode, error);
     }
   }
 
@@ -1237,7 +1237,7 @@ export class H2Connection {
     } catch (error) {
       if (!(error instanceof H2StreamError)) throw error;
       this.#creditConnection(flowLength);
-      this.#resetStream(stream, error.code, error);
+      this.#resetStream(stream, error.errorCode, error);
       return;
     }
     const padding = stream.bodyless ? flowLength : flowLength - data.length;
@@ -1356,7 +1356,7 @@ export class H2Connection {
     this.#error ??= error;
     if (goaway) {
       const code = error instanceof H2ConnectionError
-        ? error.code
+        ? error.errorCode
         : ErrorCode.PROTOCOL_ERROR;
       this.#enqueue(
         encodeGoaway(

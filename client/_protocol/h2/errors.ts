@@ -34,15 +34,15 @@ export function errorCodeName(code: number): string {
  * driver sends GOAWAY with `code` and fails every stream.
  */
 export class H2ConnectionError extends MessageException {
-  /** The error code to send in GOAWAY. */
-  readonly code: number;
+  /** The HTTP/2 error code to send in GOAWAY (`code` is the stable `NetErrorCode`). */
+  readonly errorCode: number;
   /**
    * @param code The RFC 9113 error code.
    * @param message What failed, std style.
    */
   constructor(code: number, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.code = code;
+    this.errorCode = code;
   }
 }
 
@@ -51,8 +51,8 @@ export class H2ConnectionError extends MessageException {
  * stream with `code`; the other streams go on.
  */
 export class H2StreamError extends MessageException {
-  /** The error code to send in RST_STREAM. */
-  readonly code: number;
+  /** The HTTP/2 error code to send in RST_STREAM (`code` is the stable `NetErrorCode`). */
+  readonly errorCode: number;
   /** The stream it concerns. */
   readonly streamId: number;
   /**
@@ -68,6 +68,6 @@ export class H2StreamError extends MessageException {
   ) {
     super(message, options);
     this.streamId = streamId;
-    this.code = code;
+    this.errorCode = code;
   }
 }

@@ -185,7 +185,7 @@ Deno.test("FrameReader.next() rejects a frame over maxFrameSize from its header 
       assert.throws(
         () => r.next(),
         (e: unknown) =>
-          e instanceof H2ConnectionError && e.code === 0x6 &&
+          e instanceof H2ConnectionError && e.errorCode === 0x6 &&
           e.message ===
             "Cannot read HTTP/2 frame: frame of 16385 bytes exceeds the maximum of 16384",
       );
@@ -270,7 +270,7 @@ Deno.test("parseFrame() rejects malformed frames with the RFC 9113 error code", 
     assert.throws(
       () => parseFrame(frame),
       (e: unknown) =>
-        e instanceof H2ConnectionError && e.code === code &&
+        e instanceof H2ConnectionError && e.errorCode === code &&
         e.message.startsWith("Cannot read HTTP/2 frame: "),
       what,
     );

@@ -205,7 +205,7 @@ Deno.test("HpackDecoder.decode() rejects malformed blocks with COMPRESSION_ERROR
     assert.throws(
       () => new HpackDecoder().decode(new Uint8Array(bytes)),
       (error: unknown) =>
-        error instanceof H2ConnectionError && error.code === 0x9 &&
+        error instanceof H2ConnectionError && error.errorCode === 0x9 &&
         /^Cannot decode HPACK/.test(error.message),
       what,
     );

@@ -36,19 +36,19 @@ Deno.test("StreamState rejects DATA before the head and frames after END_STREAM"
   s.sendHeaders(true);
   assert.throws(
     () => s.receiveData(false),
-    (e: unknown) => e instanceof H2StreamError && e.code === 0x1,
+    (e: unknown) => e instanceof H2StreamError && e.errorCode === 0x1,
   );
   s.receiveHeaders(true, false);
   assert.throws(
     () => s.receiveData(false),
-    (e: unknown) => e instanceof H2StreamError && e.code === 0x5,
+    (e: unknown) => e instanceof H2StreamError && e.errorCode === 0x5,
   );
   const t = new StreamState(5);
   t.sendHeaders(true);
   t.receiveHeaders(false, false);
   assert.throws(
     () => t.receiveHeaders(false, false),
-    (e: unknown) => e instanceof H2StreamError && e.code === 0x1,
+    (e: unknown) => e instanceof H2StreamError && e.errorCode === 0x1,
   );
   const u = new StreamState(7);
   u.sendHeaders(true);
@@ -94,7 +94,7 @@ Deno.test("applyServerSettings() validates values", () => {
   ) {
     assert.throws(
       () => applyServerSettings(DEFAULT_SETTINGS, [[...entry]]),
-      (e: unknown) => e instanceof H2ConnectionError && e.code === code,
+      (e: unknown) => e instanceof H2ConnectionError && e.errorCode === code,
     );
   }
 });
@@ -180,7 +180,7 @@ Deno.test("responseHead() checks :status and field names, and drops connection-s
   ) {
     assert.throws(
       () => responseHead(1, bad),
-      (e: unknown) => e instanceof H2StreamError && e.code === 1,
+      (e: unknown) => e instanceof H2StreamError && e.errorCode === 1,
       JSON.stringify(bad),
     );
   }
