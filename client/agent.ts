@@ -94,7 +94,7 @@ export interface AgentOptions {
    * await using agent = new Agent({ http1: false });
    * const response = await agent.request(`http://127.0.0.1:${server.addr.port}/`);
    * assert.equal(await response.body.text(), "over h2");
-   * assert.equal(response.statusText, ""); // HTTP/2 has no reason phrase
+   * assert.equal(response.statusText, "OK"); // the standard phrase: HTTP/2 has none
    * ```
    */
   http1?: boolean;

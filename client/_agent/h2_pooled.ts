@@ -4,12 +4,14 @@
 // pool's request (origin-form target, fields with Host) to HTTP/2's
 // (`:authority` from Host, connection-specific fields left out, `expect:
 // 100-continue` as the connection's wait for 100) and the stream's answer to
-// the pool's response: no reason phrase (fetch gives ""), version "HTTP/2",
-// trailers settled apart from the body. An exchange ends alone: its signal
+// the pool's response: HTTP/2 has no reason phrase, so the standard one for
+// the status (as Deno's fetch gives), version "HTTP/2", trailers settled
+// apart from the body. An exchange ends alone: its signal
 // resets its stream, a cancelled body too, and the other streams go on.
 import { H2Connection } from "../_exchange/h2_connection.ts";
 import type { H2GoawayInfo, H2Response } from "../_exchange/h2_types.ts";
 import { asciiLower } from "../_protocol/h2/message.ts";
+import { HTTPResponse } from "../http_response.ts";
 import type { ExchangeRequest, ExchangeResponse, SentHead } from "./pool.ts";
 
 /** The HTTP version an HTTP/2 exchange reports. */
@@ -113,7 +115,7 @@ export class H2Pooled {
 /** A response received on one stream, as the pool takes it. */
 class H2Received implements ExchangeResponse {
   readonly status: number;
-  readonly statusText = "";
+  readonly statusText: string;
   readonly fields: [string, string][];
   readonly body: ReadableStream<Uint8Array>;
   readonly whole = null;
@@ -123,6 +125,7 @@ class H2Received implements ExchangeResponse {
 
   constructor(response: H2Response, sent: SentHead) {
     this.status = response.status;
+    this.statusText = HTTPResponse.getReasonForStatus(response.status);
     this.fields = response.fields;
     this.body = response.body;
     this.#trailers = response.trailers;
