@@ -32,6 +32,7 @@ import {
 } from "./pool.ts";
 import type { ProxyConfig } from "../proxy_config.ts";
 import { H2Pooled } from "./h2_pooled.ts";
+import { UnprocessedStreamException } from "../_exchange/h2_types.ts";
 
 /** Where the connections of one pool go. */
 export interface Origin {
@@ -84,8 +85,10 @@ class Route {
   readonly proxyCache: ProxyAuthCache = { digest: null };
   readonly context: Context | null;
   readonly proxyName: string | null;
-  /** ALPN protocols offered (https without forwarding), or `null`. */
-  readonly alpn: readonly string[] | null;
+  /** ALPN protocols offered first (https without forwarding), or `null`. */
+  readonly #alpn: readonly string[] | null;
+  // Set when the server answered HTTP_1_1_REQUIRED: h2 is offered no more.
+  #http1Required = false;
   /** HTTP/2 by prior knowledge on plain TCP (h2c). */
   readonly h2c: boolean;
   /** `:authority` of HTTP/2 requests. */
@@ -107,7 +110,7 @@ class Route {
     this.context = secure ? options.context ?? new Context() : null;
     const h1 = options.http1 ?? true;
     const h2 = options.http2 ?? true;
-    this.alpn = !secure || this.forwarding
+    this.#alpn = !secure || this.forwarding
       ? null
       : h1 && h2
       ? ["h2", "http/1.1"]
@@ -127,6 +130,22 @@ class Route {
       : `${target} through proxy ${
         authority(this.proxy.host, this.proxy.port)
       }`;
+  }
+
+  /** ALPN protocols to offer now, or `null` (no TLS to the origin). */
+  get alpn(): readonly string[] | null {
+    return this.#http1Required && this.#alpn !== null ? H1_ONLY : this.#alpn;
+  }
+
+  /**
+   * The server requires HTTP/1.1 (RST_STREAM or GOAWAY with
+   * HTTP_1_1_REQUIRED, as IIS answers NTLM over HTTP/2): new connections
+   * offer `http/1.1` only. Unless the agent allows only HTTP/2.
+   */
+  requireHttp1(): boolean {
+    if (this.#alpn === null || !this.#alpn.includes("http/1.1")) return false;
+    this.#http1Required = true;
+    return true;
   }
 
   target(
@@ -199,6 +218,8 @@ export function connectOrigin(
 }
 
 const H1_ONLY = ["http/1.1"];
+// The name H2Connection's messages give the error code (RFC 9113 section 7).
+const HTTP_1_1_REQUIRED = "HTTP_1_1_REQUIRED";
 
 class ExchangeConnection implements PooledConnection {
   readonly #route: Route;
@@ -252,7 +273,7 @@ class ExchangeConnection implements PooledConnection {
     if (h2 !== null) {
       if (h2.usable) {
         this.#exchanges++;
-        return h2.exchange(request);
+        return this.#h2Exchange(h2, request);
       }
       // GOAWAY or closed while idle: a fresh connection in its place.
       this.#h2 = null;
@@ -276,7 +297,7 @@ class ExchangeConnection implements PooledConnection {
       const opened = await this.#open(target, route.alpn);
       if (opened instanceof H2Pooled) {
         this.#exchanges++;
-        return opened.exchange(request);
+        return this.#h2Exchange(opened, request);
       }
       conn = opened;
     }
@@ -322,6 +343,30 @@ class ExchangeConnection implements PooledConnection {
       },
     });
     return new Received(result, this, message);
+  }
+
+  // One exchange as a stream. HTTP_1_1_REQUIRED: the origin goes on over
+  // HTTP/1.1 (this connection takes no more streams), and the request, which
+  // the server did not process, fails as unprocessed for the retry step.
+  async #h2Exchange(
+    h2: H2Pooled,
+    request: ExchangeRequest,
+  ): Promise<ExchangeResponse> {
+    try {
+      return await h2.exchange(request);
+    } catch (error) {
+      if (
+        !(error instanceof Error) ||
+        !error.message.endsWith(HTTP_1_1_REQUIRED) ||
+        !this.#route.requireHttp1()
+      ) throw error;
+      void h2.close();
+      throw new UnprocessedStreamException(
+        0,
+        `Cannot send HTTP/2 request to ${this.#route.describe}: the server requires HTTP/1.1 (${HTTP_1_1_REQUIRED})`,
+        { cause: error },
+      );
+    }
   }
 
   /**

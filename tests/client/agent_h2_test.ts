@@ -449,3 +449,35 @@ Deno.test("Agent.fetch() over h2 answers as fetch (h2) does on the same server",
     assert.equal(body[0], body[1], path);
   }
 });
+
+Deno.test("Agent goes on over HTTP/1.1 when the server resets with HTTP_1_1_REQUIRED (as IIS does for NTLM)", async () => {
+  const server = http2.createSecureServer(
+    { cert: SERVER_CERT, key: SERVER_KEY, allowHTTP1: true },
+    (request, response) => {
+      if (request.httpVersion === "2.0") {
+        request.stream.close(http2.constants.NGHTTP2_HTTP_1_1_REQUIRED);
+        return;
+      }
+      response.setHeader("connection", "close");
+      response.end(`over ${request.httpVersion}`);
+    },
+  );
+  await new Promise<void>((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve())
+  );
+  const base = `https://localhost:${
+    (server.address() as { port: number }).port
+  }`;
+  try {
+    await using agent = h2Agent();
+    const alpn = connects(agent);
+    const response = await agent.request(`${base}/`);
+    assert.equal(await response.body.text(), "over 1.1");
+    assert.deepEqual(alpn, ["h2", "http/1.1"]);
+    const again = await agent.request(`${base}/`);
+    assert.equal(await again.body.text(), "over 1.1");
+    assert.deepEqual(alpn, ["h2", "http/1.1", "http/1.1"]);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
