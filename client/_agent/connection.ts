@@ -355,6 +355,9 @@ class ExchangeConnection implements PooledConnection {
     try {
       return await h2.exchange(request);
     } catch (error) {
+      // No SETTINGS yet and the first exchange failed: the others wait no
+      // more (they go one stream at a time until SETTINGS come).
+      this.#settle(true);
       if (
         !(error instanceof Error) ||
         !error.message.endsWith(HTTP_1_1_REQUIRED) ||
@@ -459,6 +462,7 @@ class ExchangeConnection implements PooledConnection {
   }
 
   abort(): void | Promise<void> {
+    this.#settle(true);
     this.#aborted = true;
     this.#connecting?.abort();
     this.#reusable = false;
