@@ -84,14 +84,19 @@ function parseArgs(args: string[]): Options {
   return opts;
 }
 
-function check(body: Uint8Array, status: number, who: string): void {
-  if (status !== 200 || body.length !== SMALL_BODY.length) {
+function check(
+  body: Uint8Array,
+  status: number,
+  who: string,
+  want: Uint8Array = SMALL_BODY,
+): void {
+  if (status !== 200 || body.length !== want.length) {
     throw new Error(
       `Wrong result: ${who}: status ${status}, ${body.length} bytes`,
     );
   }
   for (let i = 0; i < body.length; i++) {
-    if (body[i] !== SMALL_BODY[i]) {
+    if (body[i] !== want[i]) {
       throw new Error(`Wrong result: ${who}: body differs`);
     }
   }
@@ -415,22 +420,13 @@ function verdict(met: boolean): string {
   return met ? "MET" : "MISSED";
 }
 
-interface H2Client {
-  name: string;
-  get: Get;
-  close(): Promise<void> | void;
-}
-
-function h2Clients(port: number, caPem: string): H2Client[] {
+function h2Clients(port: number, caPem: string): Client[] {
   const base = `https://localhost:${port}`;
   const url = `${base}/small`;
   const context = new Context({ caCerts: [caPem] });
   const want = new TextEncoder().encode(JSON_BODY);
-  const same = (body: Uint8Array, status: number, who: string) => {
-    if (status !== 200 || body.length !== want.length) {
-      throw new Error(`Wrong result: ${who}: status ${status}, ${body.length}`);
-    }
-  };
+  const same = (body: Uint8Array, status: number, who: string) =>
+    check(body, status, who, want);
   const agent = new Agent({ context, keepAliveTimeout: 120_000 });
   const client = Deno.createHttpClient({ caCerts: [caPem] });
   const pool = new Pool(base, {
