@@ -70,12 +70,15 @@ export class H2Pooled {
   /** Sends one request on a new stream; resolves with the response head. */
   async exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
     let authority = this.#authority;
+    let host: [string, string] | null = null;
     let expectContinue = false;
     const fields: [string, string][] = [];
     for (const field of request.headers) {
       const name = asciiLower(field[0]);
-      if (name === "host") authority = field[1];
-      else if (name === "expect" && asciiLower(field[1]) === "100-continue") {
+      if (name === "host") {
+        authority = field[1];
+        host = field;
+      } else if (name === "expect" && asciiLower(field[1]) === "100-continue") {
         expectContinue = true;
       } else fields.push(field);
     }
@@ -93,12 +96,12 @@ export class H2Pooled {
       signal: request.signal,
       expectContinue,
     });
-    return new H2Received(response, {
-      method: request.method,
-      target: request.target,
-      version: HTTP_2,
-      fields: [[":authority", authority], ...fields],
-    });
+    return new H2Received(
+      response,
+      request,
+      host ?? ["host", authority],
+      fields,
+    );
   }
 
   /** GOAWAY, then closes once the open streams have ended. */
@@ -120,16 +123,39 @@ class H2Received implements ExchangeResponse {
   readonly body: ReadableStream<Uint8Array>;
   readonly whole = null;
   readonly version = HTTP_2;
-  readonly sent: SentHead;
   readonly #trailers: Promise<[string, string][]>;
+  readonly #request: ExchangeRequest;
+  readonly #host: [string, string];
+  readonly #fields: [string, string][];
 
-  constructor(response: H2Response, sent: SentHead) {
+  constructor(
+    response: H2Response,
+    request: ExchangeRequest,
+    host: [string, string],
+    fields: [string, string][],
+  ) {
     this.status = response.status;
     this.statusText = HTTPResponse.getReasonForStatus(response.status);
     this.fields = response.fields;
     this.body = response.body;
     this.#trailers = response.trailers;
-    this.sent = sent;
+    this.#request = request;
+    this.#host = host;
+    this.#fields = fields;
+  }
+
+  /**
+   * The request head as sent, made when asked for: the Host field stands
+   * for `:authority` (as curl shows an HTTP/2 request); `expect:
+   * 100-continue`, which the connection adds itself, is not listed.
+   */
+  get sent(): SentHead {
+    return {
+      method: this.#request.method,
+      target: this.#request.target,
+      version: HTTP_2,
+      fields: [this.#host, ...this.#fields],
+    };
   }
 
   trailers(): Promise<[string, string][]> {

@@ -14,6 +14,11 @@ import {
   TimeoutException,
 } from "../../client/mod.ts";
 import { UnprocessedStreamException } from "../../client/_exchange/h2_types.ts";
+import {
+  agentDispatch,
+  type ExchangeInfo,
+} from "../../client/_agent/dispatch.ts";
+import { NO_BODY } from "../../client/_agent/body_init.ts";
 import { CA_PEM, SERVER_CERT, SERVER_KEY } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
@@ -480,4 +485,35 @@ Deno.test("Agent goes on over HTTP/1.1 when the server resets with HTTP_1_1_REQU
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+});
+
+Deno.test("Agent's dispatch tells each h2 exchange as sent and received, version HTTP/2", async () => {
+  await using s = denoServer();
+  await using agent = h2Agent();
+  const seen: ExchangeInfo[] = [];
+  const response = await agentDispatch(agent)({
+    url: new URL(`${s.base}/x?q=1`),
+    method: "GET",
+    headers: new Headers({ "x-a": "b" }),
+    body: NO_BODY,
+    signal: undefined,
+    onExchange: (info) => {
+      seen.push(info);
+    },
+  });
+  assert.equal(response.status, 200);
+  await response.body?.cancel();
+  assert.equal(seen.length, 1);
+  const { request, response: head } = seen[0];
+  assert.equal(request.version, "HTTP/2");
+  assert.equal(request.method, "GET");
+  assert.equal(request.target, "/x?q=1");
+  assert.deepEqual(request.fields[0], [
+    "host",
+    `localhost:${s.server.addr.port}`,
+  ]);
+  assert.ok(request.fields.some(([n, v]) => n === "x-a" && v === "b"));
+  assert.equal(head.version, "HTTP/2");
+  assert.equal(head.status, 200);
+  assert.equal(head.statusText, "OK");
 });
