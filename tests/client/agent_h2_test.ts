@@ -517,3 +517,36 @@ Deno.test("Agent's dispatch tells each h2 exchange as sent and received, version
   assert.equal(head.status, 200);
   assert.equal(head.statusText, "OK");
 });
+
+Deno.test("Agent's requests waiting for an h2 connection whose server never sends SETTINGS end with their own headersTimeout", async () => {
+  const listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: SERVER_CERT,
+    key: SERVER_KEY,
+    alpnProtocols: ["h2"],
+  });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) accepted.push(conn); // silent
+  })();
+  const base = `https://localhost:${listener.addr.port}`;
+  try {
+    await using agent = h2Agent({ headersTimeout: 200 });
+    const outcomes = await Promise.allSettled([
+      agent.request(`${base}/a`),
+      agent.request(`${base}/b`),
+    ]);
+    for (const outcome of outcomes) {
+      assert.equal(outcome.status, "rejected");
+      assert.equal(
+        (outcome as PromiseRejectedResult).reason.code,
+        "ERR_HEADERS_TIMEOUT",
+      );
+    }
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    for (const conn of accepted) conn.close();
+  }
+});
