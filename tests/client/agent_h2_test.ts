@@ -10,6 +10,10 @@ import {
   type AgentConnectEvent,
   type AgentOptions,
   Context,
+  HTTPMessage,
+  HTTPRequest,
+  HTTPResponse,
+  HTTPSClientSession,
   NetException,
   TimeoutException,
 } from "../../client/mod.ts";
@@ -549,4 +553,26 @@ Deno.test("Agent's requests waiting for an h2 connection whose server never send
     await accepting.catch(() => {});
     for (const conn of accepted) conn.close();
   }
+});
+
+Deno.test("HTTPSClientSession stays HTTP/1.1 against an h2 server when its Context also serves an Agent", async () => {
+  await using s = denoServer();
+  const context = new Context({ caCerts: [CA_PEM] });
+  await using agent = new Agent({ context });
+  const alpn = connects(agent);
+  await (await agent.request(`${s.base}/a`)).body.text();
+  assert.deepEqual(alpn, ["h2"]);
+  assert.deepEqual(context.alpnProtocols, ["http/1.1"]);
+  await using session = new HTTPSClientSession(
+    "localhost",
+    s.server.addr.port,
+    context,
+  );
+  await session.sendRequest(
+    new HTTPRequest("GET", "/session", HTTPMessage.HTTP_1_1),
+  );
+  const response = new HTTPResponse();
+  const body = await session.receiveResponse(response);
+  assert.equal(response.getVersion(), "HTTP/1.1");
+  assert.equal(await new Response(body).text(), "hello /session");
 });
