@@ -218,14 +218,14 @@ export class Pool {
     let negotiating = false;
     if (this.#shares || this.#busy.size > 0) {
       for (const [conn, load] of this.#busy) {
-        if (conn.multiplexed) {
+        // Negotiating: connecting, or HTTP/2 waiting for the server's SETTINGS.
+        if (conn.negotiating) negotiating = true;
+        else if (conn.multiplexed) {
           this.#shares = true;
           if (load < (conn.capacity ?? 1)) {
             this.#busy.set(conn, load + 1);
             return conn;
           }
-        } else if (conn.negotiating) {
-          negotiating = true;
         }
       }
     }

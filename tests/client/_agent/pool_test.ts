@@ -178,3 +178,45 @@ Deno.test("Pool.close() fails waiters, aborts busy and closes idle connections; 
   p.release(busy, true);
   assert.equal(busy.closed, 1);
 });
+
+class FakeShared extends FakeConnection {
+  negotiating = true;
+  multiplexed = true;
+  capacity = 1;
+}
+
+Deno.test("Pool.acquire() waits for a connection still negotiating, then shares it up to its capacity", async () => {
+  let changed = () => {};
+  const made: FakeShared[] = [];
+  const p = new Pool(
+    (c) => {
+      changed = c;
+      const conn = new FakeShared();
+      made.push(conn);
+      return conn;
+    },
+    4,
+    0,
+  );
+  const first = p.acquire() as FakeShared;
+  // HTTP/2 before the server's SETTINGS: one stream, others wait.
+  const waiting = [p.acquire(), p.acquire(), p.acquire()];
+  assert.ok(waiting.every((w) => w instanceof Promise));
+  assert.equal(made.length, 1);
+  assert.equal(p.stats().queued, 3);
+  first.negotiating = false;
+  first.capacity = 3;
+  changed();
+  const got = await Promise.all(waiting);
+  // Three streams on the first connection, the fourth request on a new one.
+  assert.deepEqual(got.map((c) => (c as FakeShared).id), [
+    first.id,
+    first.id,
+    made[1].id,
+  ]);
+  assert.equal(made.length, 2);
+  assert.deepEqual(p.stats().streams, [3, 1]);
+  p.release(first, true);
+  assert.deepEqual(p.stats().streams, [2, 1]);
+  await p.close(new Error("done"));
+});
