@@ -322,6 +322,7 @@ Deno.test("Agent replays idempotent requests the server left unprocessed by GOAW
   assert.equal(await (await last).body.text(), "again GET /last");
   const error = await post;
   assert.ok(error instanceof UnprocessedStreamException);
+  assert.equal(error.code, "ERR_CONNECTION_RESET");
   assert.match(error.message, /GOAWAY/);
   assert.deepEqual(alpn, ["h2", "h2"]);
 });
