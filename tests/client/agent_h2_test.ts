@@ -577,3 +577,19 @@ Deno.test("HTTPSClientSession stays HTTP/1.1 against an h2 server when its Conte
   assert.equal(response.getVersion(), "HTTP/1.1");
   assert.equal(await new Response(body).text(), "hello /session");
 });
+
+Deno.test("Agent.close() ends the h2 streams in flight and the connection, leaving nothing open", async () => {
+  const held = gate();
+  await using s = denoServer(held.wait);
+  const agent = h2Agent();
+  const streaming = await agent.request(`${s.base}/stream`);
+  const waiting = agent.request(`${s.base}/hold`).then(
+    () => "answered",
+    (error: unknown) => error,
+  );
+  await agent.close();
+  await assert.rejects(streaming.body.text());
+  assert.ok((await waiting) instanceof NetException);
+  await assert.rejects(agent.request(`${s.base}/x`), TypeError);
+  held.open();
+});
