@@ -37,6 +37,11 @@ export interface NginxOptions {
   largeMiB: number;
   /** The nginx binary; found in /usr/sbin, /usr/local/sbin or PATH when omitted. */
   binary?: string;
+  /**
+   * Whether the TLS server also speaks HTTP/2 (ALPN picks; `listen ... ssl
+   * http2`, as nginx 1.22 spells `http2 on`). Default false.
+   */
+  http2?: boolean;
 }
 
 function findNginx(given?: string): string {
@@ -98,9 +103,16 @@ http {
   # sendfile cannot be used under TLS (no kTLS here): read the file in large
   # pieces so the server is not what limits a download.
   sendfile off;
-  output_buffers 2 256k;
+  output_buffers 2 256k;${
+    opts.http2
+      ? `
+  http2_max_concurrent_streams 128;
+  # Larger HTTP/2 DATA frames than the 8k default (the Agent takes 256 KiB).
+  http2_chunk_size 64k;`
+      : ""
+  }
   server {
-    listen 127.0.0.1:${port} ssl;
+    listen 127.0.0.1:${port} ssl${opts.http2 ? " http2" : ""};
     server_name localhost;
     ssl_certificate ${opts.certFile};
     ssl_certificate_key ${opts.keyFile};

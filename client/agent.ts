@@ -88,6 +88,44 @@ export interface AgentOptions {
     host: string,
     port: number,
   ) => { host: string; port: number } | undefined;
+  /**
+   * Whether HTTP/1.1 may be used (`Deno.createHttpClient`'s name). Default
+   * `true`. With `http1: false`, https origins must agree to `h2` by ALPN
+   * (else the TLS handshake fails), and http origins are spoken to in
+   * HTTP/2 by prior knowledge (h2c).
+   *
+   * @example HTTP/2 only (h2c by prior knowledge on http)
+   * ```ts
+   * import { Agent } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("over h2"));
+   * await using agent = new Agent({ http1: false });
+   * const response = await agent.request(`http://127.0.0.1:${server.addr.port}/`);
+   * assert.equal(await response.body.text(), "over h2");
+   * assert.equal(response.statusText, "OK"); // the standard phrase: HTTP/2 has none
+   * ```
+   */
+  http1?: boolean;
+  /**
+   * Whether HTTP/2 may be used (`Deno.createHttpClient`'s name). Default
+   * `true`: https origins are offered `h2` and `http/1.1` by ALPN and the
+   * server picks; over HTTP/2 one connection carries many requests at once
+   * (up to the server's SETTINGS_MAX_CONCURRENT_STREAMS). `false` offers
+   * `http/1.1` only. Both `false` is a `RangeError`. (A `Context`'s
+   * `alpnProtocols` is for the sessions; the agent offers what these say.)
+   *
+   * @example HTTP/1.1 only
+   * ```ts
+   * import { Agent } from "@pocket/net/client";
+   * import assert from "node:assert/strict";
+   *
+   * await using agent = new Agent({ http2: false });
+   * assert.throws(() => new Agent({ http1: false, http2: false }), RangeError);
+   * assert.deepEqual(agent.stats(), {});
+   * ```
+   */
+  http2?: boolean;
 }
 
 /**
@@ -161,7 +199,8 @@ const DEFAULTS = {
 /**
  * Many origins, a pool of keep-alive connections per origin, and two ways to
  * send: `request()` (undici's fast path: no `Response` object) and `fetch()`
- * (the Fetch standard's signature and semantics over HTTP/1.1), with
+ * (the Fetch standard's signature and semantics), over HTTP/1.1 or HTTP/2
+ * (ALPN on https origins: `http1` and `http2` options), with
  * redirects, decoding and server authentication. Poco's
  * `HTTPSessionFactory`, and its `URIStreamOpener` at the URL level.
  *
@@ -171,6 +210,10 @@ const DEFAULTS = {
  *   connection is closed after `keepAliveTimeout`; one the server closed is
  *   seen before reuse, and an idempotent request that a reused connection
  *   dropped is sent once more on a new one.
+ * - Over HTTP/2 one connection carries many requests at once, up to the
+ *   server's stream limit; another opens only beyond it. A request the
+ *   server did not process (GOAWAY) is replayed on a new connection when
+ *   idempotent.
  * - A connection is busy until the body of its response has been read to
  *   its end or cancelled: read or cancel every body.
  * - `AbortSignal` ends a request while queued, connecting, waiting for the
@@ -221,8 +264,9 @@ const DEFAULTS = {
 export class Agent extends EventTarget implements AsyncDisposable {
   /**
    * The Fetch standard's `fetch`, bound to this agent: hand it to any
-   * library that takes a `fetch`. Differences from Deno's `fetch`: HTTP/1.1
-   * only; a `Request` input's body is read whole before sending; the
+   * library that takes a `fetch`. Differences from Deno's `fetch`: no h2c
+   * upgrade (h2c only by prior knowledge, `http1: false`); a `Request`
+   * input's body is read whole before sending; the
    * response's headers are not immutable; `deflate` is decoded (Deno's
    * `fetch` leaves it as is).
    *
@@ -251,6 +295,8 @@ export class Agent extends EventTarget implements AsyncDisposable {
   readonly #options: typeof DEFAULTS & {
     decompress: boolean;
     context?: Context;
+    http1: boolean;
+    http2: boolean;
   };
   readonly #pools = new Map<string, Pool>();
   readonly #origins = new Map<string, Origin>();
@@ -287,10 +333,19 @@ export class Agent extends EventTarget implements AsyncDisposable {
       }
       numbers[key] = value;
     }
+    const http1 = options.http1 ?? true;
+    const http2 = options.http2 ?? true;
+    if (!http1 && !http2) {
+      throw new RangeError(
+        "Invalid options: http1 and http2 cannot both be false",
+      );
+    }
     this.#options = {
       ...numbers,
       decompress: options.decompress ?? true,
       context: options.context,
+      http1,
+      http2,
     };
     const proxy = options.proxy;
     this.#proxyOption = proxy === undefined
@@ -433,7 +488,7 @@ export class Agent extends EventTarget implements AsyncDisposable {
    * await using agent = new Agent();
    * const origin = `http://127.0.0.1:${server.addr.port}`;
    * await (await agent.fetch(origin)).text();
-   * assert.deepEqual(agent.stats()[origin], { open: 1, busy: 0, idle: 1, queued: 0 });
+   * assert.deepEqual(agent.stats()[origin], { open: 1, busy: 0, idle: 1, queued: 0, streams: [0] });
    * ```
    */
   stats(): Record<string, PoolStats> {
@@ -459,10 +514,10 @@ export class Agent extends EventTarget implements AsyncDisposable {
   async close(): Promise<void> {
     this.#closed = true;
     const reason = new TypeError("Cannot send request: the agent is closed");
-    for (const pool of this.#pools.values()) pool.close(reason);
+    const closing = [...this.#pools.values()].map((pool) => pool.close(reason));
     this.#pools.clear();
     this.#deadlines.close();
-    await Promise.resolve();
+    await Promise.all(closing);
   }
 
   /** Closes every connection, as `close()`; for `await using`. */
@@ -532,9 +587,11 @@ export class Agent extends EventTarget implements AsyncDisposable {
         proxy: this.#proxyFor(scheme),
         onConnect: (info: ConnectInfo) =>
           this.dispatchEvent(new AgentConnectEvent({ origin: key, ...info })),
+        http1: this.#options.http1,
+        http2: this.#options.http2,
       };
       pool = new Pool(
-        () => connectOrigin(origin, connection),
+        (changed) => connectOrigin(origin, connection, changed),
         this.#options.maxConnectionsPerOrigin,
         this.#options.keepAliveTimeout,
       );

@@ -54,7 +54,12 @@ function trailersOf(
   trailers.catch(() => {});
   return {
     trailers,
-    resolve: () => resolve(headersOf(response.trailers())),
+    resolve: () => {
+      const fields = response.trailers();
+      if (fields instanceof Promise) {
+        fields.then((f) => resolve(headersOf(f)), reject);
+      } else resolve(headersOf(fields));
+    },
     reject,
   };
 }
@@ -151,7 +156,8 @@ function stream(
   };
   const fail = (reason: unknown) => {
     if (!finish(false)) return;
-    conn.abort();
+    // A multiplexed connection resets this stream alone (the cancel below).
+    if (!conn.multiplexed) void conn.abort();
     reader.cancel().catch(() => {});
     t.reject(reason);
     try {

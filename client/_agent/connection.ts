@@ -6,7 +6,9 @@
 // carry the next request (not released as reusable, closed by the server
 // while idle, holding bytes nobody asked for) is replaced by a fresh one; an
 // idempotent request that a reused connection drops is sent once more on a
-// fresh one.
+// fresh one. On https origins ALPN may pick HTTP/2: the connection then
+// carries its exchanges as streams of one H2Connection (`h2_pooled.ts`),
+// many at once, and tells its pool when its capacity changes.
 import { DEFAULT_MESSAGE_LIMITS } from "../_protocol/chunked.ts";
 import { BufferedConn } from "../_connection/buffered_conn.ts";
 import { connect, type ConnectTarget } from "../_connection/connector.ts";
@@ -30,6 +32,12 @@ import {
   type SentHead,
 } from "./pool.ts";
 import type { ProxyConfig } from "../proxy_config.ts";
+import { H2Pooled } from "./h2_pooled.ts";
+import {
+  H2ResetException,
+  UnprocessedStreamException,
+} from "../_exchange/h2_types.ts";
+import { ErrorCode } from "../_protocol/h2/errors.ts";
 
 /** Where the connections of one pool go. */
 export interface Origin {
@@ -52,6 +60,14 @@ export interface ConnectionOptions {
   proxy: ProxyConfig | null;
   /** Told of every new connection once it is established. */
   onConnect?: (info: ConnectInfo) => void;
+  /** Whether HTTP/1.1 may be used (fetch's `http1`). Default true. */
+  http1?: boolean;
+  /**
+   * Whether HTTP/2 may be used (fetch's `http2`): offered by ALPN on https
+   * origins; with `http1: false`, spoken by prior knowledge (h2c) on http
+   * ones. Default true.
+   */
+  http2?: boolean;
 }
 
 /** A new connection, as the agent's `"connect"` event reports it. */
@@ -76,6 +92,14 @@ class Route {
   readonly proxyCache: ProxyAuthCache = { digest: null };
   readonly context: Context | null;
   readonly proxyName: string | null;
+  /** ALPN protocols offered first (https without forwarding), or `null`. */
+  readonly #alpn: readonly string[] | null;
+  // Set when the server answered HTTP_1_1_REQUIRED: h2 is offered no more.
+  #http1Required = false;
+  /** HTTP/2 by prior knowledge on plain TCP (h2c). */
+  readonly h2c: boolean;
+  /** `:authority` of HTTP/2 requests. */
+  readonly authority: string;
 
   constructor(origin: Origin, options: ConnectionOptions) {
     this.origin = origin;
@@ -91,6 +115,17 @@ class Route {
       authority(origin.host, origin.port, secure ? 443 : 80)
     }`;
     this.context = secure ? options.context ?? new Context() : null;
+    const h1 = options.http1 ?? true;
+    const h2 = options.http2 ?? true;
+    this.#alpn = !secure || this.forwarding
+      ? null
+      : h1 && h2
+      ? ["h2", "http/1.1"]
+      : h2
+      ? ["h2"]
+      : ["http/1.1"];
+    this.h2c = !secure && !h1 && !this.forwarding;
+    this.authority = authority(origin.host, origin.port, secure ? 443 : 80);
     const target = origin.socketPath ?? authority(origin.host, origin.port);
     this.proxyName = this.proxy === null
       ? null
@@ -104,7 +139,27 @@ class Route {
       }`;
   }
 
-  target(challengeUri: string, signal: AbortSignal): ConnectTarget {
+  /** ALPN protocols to offer now, or `null` (no TLS to the origin). */
+  get alpn(): readonly string[] | null {
+    return this.#http1Required && this.#alpn !== null ? H1_ONLY : this.#alpn;
+  }
+
+  /**
+   * The server requires HTTP/1.1 (RST_STREAM or GOAWAY with
+   * HTTP_1_1_REQUIRED, as IIS answers NTLM over HTTP/2): new connections
+   * offer `http/1.1` only. Unless the agent allows only HTTP/2.
+   */
+  requireHttp1(): boolean {
+    if (this.#alpn === null || !this.#alpn.includes("http/1.1")) return false;
+    this.#http1Required = true;
+    return true;
+  }
+
+  target(
+    challengeUri: string,
+    signal: AbortSignal,
+    alpn = this.alpn,
+  ): ConnectTarget {
     const { origin, context } = this;
     return {
       host: origin.address?.host ?? origin.host,
@@ -112,7 +167,11 @@ class Route {
       unixPath: origin.socketPath ?? null,
       given: null,
       proxy: this.proxy,
-      tls: context === null ? null : { hostname: origin.host, context },
+      tls: context === null ? null : {
+        hostname: origin.host,
+        context,
+        ...(alpn === null ? {} : { alpnProtocols: alpn }),
+      },
       proxyCache: this.proxyCache,
       limits: DEFAULT_MESSAGE_LIMITS,
       challengeUri,
@@ -152,17 +211,28 @@ function routeOf(origin: Origin, options: ConnectionOptions): Route {
   return route;
 }
 
-/** A pooled connection to `origin`; it connects on its first exchange. */
+/**
+ * A pooled connection to `origin`; it connects on its first exchange and
+ * calls `changed` when it turns out multiplexed (HTTP/2) or its capacity
+ * changes.
+ */
 export function connectOrigin(
   origin: Origin,
   options: ConnectionOptions,
+  changed: () => void = () => {},
 ): PooledConnection {
-  return new ExchangeConnection(routeOf(origin, options));
+  return new ExchangeConnection(routeOf(origin, options), changed);
 }
+
+const H1_ONLY = ["http/1.1"];
+// The name H2Connection's messages give the error code (RFC 9113 section 7).
 
 class ExchangeConnection implements PooledConnection {
   readonly #route: Route;
+  readonly #changed: () => void;
   #conn: BufferedConn | null = null;
+  #h2: H2Pooled | null = null;
+  #negotiating = false;
   #reusable = false;
   #exchanges = 0;
   #aborted = false;
@@ -170,16 +240,32 @@ class ExchangeConnection implements PooledConnection {
   #connecting: AbortController | null = null;
   #trailer: MessageHeader | null = null;
 
-  constructor(route: Route) {
+  constructor(route: Route, changed: () => void) {
     this.#route = route;
+    this.#changed = changed;
+  }
+
+  get multiplexed(): boolean {
+    return this.#h2 !== null;
+  }
+
+  get capacity(): number {
+    const h2 = this.#h2;
+    return h2 !== null && h2.usable ? h2.capacity : 1;
+  }
+
+  get negotiating(): boolean {
+    return this.#negotiating;
   }
 
   get reusable(): boolean {
+    if (this.#h2 !== null) return this.#h2.usable;
     const conn = this.#conn;
     return this.#reusable && conn !== null && !conn.closed && !conn.disturbed;
   }
 
   get open(): boolean {
+    if (this.#h2 !== null) return this.#h2.open;
     const conn = this.#conn;
     return conn !== null && !conn.closed;
   }
@@ -189,6 +275,16 @@ class ExchangeConnection implements PooledConnection {
   }
 
   async exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
+    const h2 = this.#h2;
+    if (h2 !== null) {
+      if (h2.usable) {
+        this.#exchanges++;
+        return this.#h2Exchange(h2, request);
+      }
+      // GOAWAY or closed while idle: a fresh connection in its place.
+      this.#h2 = null;
+      void h2.close();
+    }
     this.#aborted = false;
     const route = this.#route;
     let conn = this.#conn;
@@ -203,7 +299,14 @@ class ExchangeConnection implements PooledConnection {
     const target = route.forwarding
       ? route.prefix + request.target
       : request.target;
-    if (conn === null) conn = await this.#open(target);
+    if (conn === null) {
+      const opened = await this.#open(target, route.alpn);
+      if (opened instanceof H2Pooled) {
+        this.#exchanges++;
+        return this.#h2Exchange(opened, request);
+      }
+      conn = opened;
+    }
     const message = new HTTPRequest(
       request.method,
       target,
@@ -228,7 +331,12 @@ class ExchangeConnection implements PooledConnection {
       receiveTimeout: IO_TIMEOUT,
       describe: route.describe,
       reused: reused && replayable,
-      reconnect: () => this.#open(target),
+      // The replay of one HTTP/1.1 exchange stays on HTTP/1.1.
+      reconnect: async () =>
+        await this.#open(
+          target,
+          route.alpn === null ? null : H1_ONLY,
+        ) as BufferedConn,
       aborted: () => this.#aborted,
       translate: (error, action) =>
         route.translate(error, action, this.#aborted),
@@ -243,8 +351,42 @@ class ExchangeConnection implements PooledConnection {
     return new Received(result, this, message);
   }
 
-  // A new connection in place of the last one; `onConnect` is told.
-  async #open(challengeTarget: string): Promise<BufferedConn> {
+  // One exchange as a stream. HTTP_1_1_REQUIRED: the origin goes on over
+  // HTTP/1.1 (this connection takes no more streams), and the request, which
+  // the server did not process, fails as unprocessed for the retry step.
+  async #h2Exchange(
+    h2: H2Pooled,
+    request: ExchangeRequest,
+  ): Promise<ExchangeResponse> {
+    try {
+      return await h2.exchange(request);
+    } catch (error) {
+      // No SETTINGS yet and the first exchange failed: the others wait no
+      // more (they go one stream at a time until SETTINGS come).
+      this.#settle(true);
+      if (
+        !(error instanceof H2ResetException) ||
+        error.h2Code !== ErrorCode.HTTP_1_1_REQUIRED ||
+        !this.#route.requireHttp1()
+      ) throw error;
+      void h2.close();
+      throw new UnprocessedStreamException(
+        0,
+        `Cannot send HTTP/2 request to ${this.#route.describe}: the server requires HTTP/1.1 (HTTP_1_1_REQUIRED)`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * A new connection in place of the last one; `onConnect` is told. When
+   * ALPN picked `h2` (or h2c is known), an HTTP/2 connection: the pool is
+   * told once the server's SETTINGS say how many streams it takes.
+   */
+  async #open(
+    challengeTarget: string,
+    alpn: readonly string[] | null,
+  ): Promise<BufferedConn | H2Pooled> {
     this.#conn?.close();
     this.#conn = null;
     const route = this.#route;
@@ -253,10 +395,22 @@ class ExchangeConnection implements PooledConnection {
     const challengeUri = challengeTarget.startsWith("/")
       ? route.prefix + challengeTarget
       : challengeTarget;
+    const mayMultiplex = route.h2c || (alpn?.includes("h2") ?? false);
+    this.#negotiating = mayMultiplex;
     let raw: Deno.Conn;
+    let tls: Deno.TlsHandshakeInfo | null;
+    let parts: ReturnType<typeof bridgedParts>;
     try {
-      raw = await connect(route.target(challengeUri, connecting.signal));
+      raw = await connect(route.target(challengeUri, connecting.signal, alpn));
+      // Through an https proxy's tunnel, the TLS connection and the proxy's
+      // address hide behind a loopback bridge.
+      parts = bridgedParts(raw);
+      const inner = parts?.tls ?? raw;
+      tls = "handshake" in inner
+        ? await (inner as Deno.TlsConn).handshake()
+        : null;
     } catch (error) {
+      this.#settle(mayMultiplex);
       throw route.translate(
         error,
         `Cannot connect to ${route.describe}`,
@@ -267,21 +421,13 @@ class ExchangeConnection implements PooledConnection {
     }
     if (this.#aborted) {
       raw.close();
+      this.#settle(mayMultiplex);
       throw new ConnectionResetException(
         `Cannot connect to ${route.describe}: the request was aborted`,
       );
     }
-    const conn = new BufferedConn(raw, READ_BUFFER);
-    this.#conn = conn;
     const onConnect = route.options.onConnect;
     if (onConnect !== undefined) {
-      // Through an https proxy's tunnel, the TLS connection and the proxy's
-      // address hide behind a loopback bridge.
-      const parts = bridgedParts(raw);
-      const inner = parts?.tls ?? raw;
-      const tls = "handshake" in inner
-        ? await (inner as Deno.TlsConn).handshake()
-        : null;
       onConnect({
         remoteAddr: address(parts?.peer ?? raw.remoteAddr),
         localAddr: address(raw.localAddr),
@@ -290,7 +436,30 @@ class ExchangeConnection implements PooledConnection {
         alpnProtocol: tls?.alpnProtocol ?? null,
       });
     }
+    if (route.h2c || tls?.alpnProtocol === "h2") {
+      const h2 = new H2Pooled(
+        raw,
+        route.origin.scheme,
+        route.authority,
+        this.#changed,
+      );
+      this.#h2 = h2;
+      // The first stream goes at once; the others wait for the server's
+      // stream limit (its SETTINGS), then the pool hands them out.
+      void h2.ready.then(() => this.#settle(true));
+      return h2;
+    }
+    this.#settle(mayMultiplex);
+    const conn = new BufferedConn(raw, READ_BUFFER);
+    this.#conn = conn;
     return conn;
+  }
+
+  // The negotiation is over: the pool may open connections or share this one.
+  #settle(told: boolean): void {
+    if (!this.#negotiating) return;
+    this.#negotiating = false;
+    if (told) this.#changed();
   }
 
   /** The trailer of the last response, once its body has ended. */
@@ -298,16 +467,21 @@ class ExchangeConnection implements PooledConnection {
     return this.#trailer === null ? [] : byteFields(this.#trailer);
   }
 
-  abort(): void {
+  abort(): void | Promise<void> {
+    this.#settle(true);
     this.#aborted = true;
     this.#connecting?.abort();
     this.#reusable = false;
     this.#conn?.close();
+    const h2 = this.#h2;
+    if (h2 !== null) return h2.destroy();
   }
 
-  close(): void {
+  close(): void | Promise<void> {
     this.#reusable = false;
     this.#conn?.close();
+    const h2 = this.#h2;
+    if (h2 !== null) return h2.close();
   }
 }
 

@@ -288,6 +288,11 @@ function head(
   wire: ExchangeRequest,
   request: DispatchRequest,
 ): Promise<ExchangeResponse> {
+  // A multiplexed connection ends this exchange alone (RST_STREAM).
+  const own = conn.multiplexed || conn.negotiating
+    ? new AbortController()
+    : null;
+  if (own !== null) wire.signal = own.signal;
   const work = conn.exchange(wire);
   const { signal } = request;
   const limit = options.headersTimeout;
@@ -302,7 +307,8 @@ function head(
     const abandon = (reason: unknown) => {
       abandoned = true;
       settle();
-      conn.abort();
+      if (own !== null && conn.multiplexed) own.abort(reason);
+      else void conn.abort();
       reject(reason);
     };
     const onAbort = () => abandon(signal!.reason);

@@ -1,9 +1,13 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The pool of one origin: at most `max` connections, idle ones reused
 // most-recently-used first, waiters served first-in first-out, idle ones
-// closed after the keep-alive timeout. It knows connections only through
-// `PooledConnection`, so the transport under it can change in one file
-// (`_agent/connection.ts`, over the exchange layer).
+// closed after the keep-alive timeout. A multiplexed connection (HTTP/2) is
+// handed to several acquirers at once, up to its capacity (the server's
+// SETTINGS_MAX_CONCURRENT_STREAMS); another opens only beyond that. While a
+// new connection is still negotiating (ALPN may pick HTTP/2), acquirers
+// wait for it rather than open connections of their own, as fetch does. It
+// knows connections only through `PooledConnection`, so the transport under
+// it can change in one file (`_agent/connection.ts`).
 
 /** The methods whose request may be sent again after a dropped connection. */
 export const IDEMPOTENT: ReadonlySet<string> = new Set([
@@ -24,6 +28,11 @@ export interface ExchangeRequest {
   headers: [string, string][];
   /** `null` (no body), bytes (`Content-Length`), or a stream (chunked). */
   body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /**
+   * Ends this exchange alone (a multiplexed connection resets its stream);
+   * a connection that carries one exchange at a time is aborted instead.
+   */
+  signal?: AbortSignal;
 }
 
 /** A response head, and the raw (still encoded) body that follows it. */
@@ -39,8 +48,11 @@ export interface ExchangeResponse {
    * then released already, and `body` need not be made), or `null`.
    */
   readonly whole?: Uint8Array | null;
-  /** The trailer fields; complete once the body has ended. */
-  trailers(): [string, string][];
+  /**
+   * The trailer fields; complete once the body has ended (a promise when the
+   * transport settles them apart from the body, as HTTP/2 does).
+   */
+  trailers(): [string, string][] | Promise<[string, string][]>;
   /**
    * The HTTP version that carried the exchange, as the connection knows it
    * (`"HTTP/1.1"`, `"HTTP/2"`); the response's own version for HTTP/1.x.
@@ -60,10 +72,23 @@ export interface SentHead {
 }
 
 /**
- * One connection of a pool: serves one exchange at a time. Once the body of
- * an exchange has ended, `reusable` says whether it can serve the next one.
+ * One connection of a pool: serves one exchange at a time, or, once
+ * `multiplexed`, up to `capacity` at once. Once the body of an exchange has
+ * ended, `reusable` says whether it can serve the next one.
  */
 export interface PooledConnection {
+  /**
+   * Whether it carries several exchanges at once (HTTP/2): aborting one of
+   * them ends that one only (`ExchangeRequest.signal`). Default false.
+   */
+  readonly multiplexed?: boolean;
+  /** Exchanges it may carry at once now, when `multiplexed`. Default 1. */
+  readonly capacity?: number;
+  /**
+   * Whether it is opening and may turn out `multiplexed` (ALPN offered
+   * `h2`): the pool lets other acquirers wait for it. Default false.
+   */
+  readonly negotiating?: boolean;
   /** Sends a request and reads the response head. */
   exchange(request: ExchangeRequest): Promise<ExchangeResponse>;
   /** Whether the last exchange left the connection open and clean. */
@@ -73,9 +98,9 @@ export interface PooledConnection {
   /** How many exchanges the connection started. */
   readonly exchanges: number;
   /** Closes at once, failing a read or write in progress. */
-  abort(): void;
-  /** Closes. */
-  close(): void;
+  abort(): void | Promise<void>;
+  /** Closes (gracefully for HTTP/2: open streams finish first). */
+  close(): void | Promise<void>;
 }
 
 /**
@@ -94,6 +119,7 @@ export interface PooledConnection {
  * assert.equal(stats.busy + stats.queued, 2);
  * for (const response of await Promise.all(pending)) await response.body.text();
  * assert.equal(agent.stats()[origin].idle, 1);
+ * assert.deepEqual(agent.stats()[origin].streams, [0]);
  * ```
  */
 export interface PoolStats {
@@ -105,6 +131,11 @@ export interface PoolStats {
   idle: number;
   /** Requests waiting for a connection. */
   queued: number;
+  /**
+   * For each open connection, the exchanges it carries now: 0 or 1 over
+   * HTTP/1.1, up to the server's stream limit over HTTP/2.
+   */
+  streams: number[];
 }
 
 interface Waiter {
@@ -138,7 +169,7 @@ export const HELD_BODY_LIMIT = 30_000;
  * than waiting on.
  */
 export class Pool {
-  readonly #connect: () => PooledConnection;
+  readonly #connect: (changed: () => void) => PooledConnection;
   readonly #max: number;
   readonly #idleTimeout: number;
   readonly #heldLimit: number;
@@ -146,14 +177,23 @@ export class Pool {
   #heldSince = new Map<PooledConnection, number>();
   #stallTimer: ReturnType<typeof setTimeout> | null = null;
   #idle: Idle[] = [];
-  #busy = new Set<PooledConnection>();
+  // Each busy connection with the exchanges it carries (1 unless multiplexed).
+  #busy = new Map<PooledConnection, number>();
   #queue: Waiter[] = [];
   #queueHead = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
+  // Whether a connection of this pool was ever multiplexed: only then are
+  // busy connections looked at for spare capacity.
+  #shares = false;
+  readonly #changed = () => this.#pump();
 
+  /**
+   * @param connect Makes a connection; it calls `changed` when its capacity
+   * or negotiation state changes (HTTP/2 SETTINGS, GOAWAY, ALPN's answer).
+   */
   constructor(
-    connect: () => PooledConnection,
+    connect: (changed: () => void) => PooledConnection,
     max: number,
     idleTimeout: number,
     heldLimit = HELD_BODY_LIMIT,
@@ -179,22 +219,16 @@ export class Pool {
   }
 
   /**
-   * A connection for one exchange: an idle one, a new one under the bound,
-   * or the next one released, in the order asked.
+   * A connection for one exchange: a multiplexed one with room, an idle one,
+   * a new one under the bound, or the next one freed, in the order asked.
    */
   acquire(signal?: AbortSignal): Promise<PooledConnection> | PooledConnection {
     if (this.#closed) {
       throw new TypeError("Cannot send request: the agent is closed");
     }
-    const idle = this.#idle.pop();
-    if (idle !== undefined) {
-      this.#busy.add(idle.conn);
-      return idle.conn;
-    }
-    if (this.#busy.size < this.#max) {
-      const conn = this.#connect();
-      this.#busy.add(conn);
-      return conn;
+    if (this.#queued() === 0) {
+      const conn = this.#take();
+      if (conn !== null) return conn;
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
@@ -218,24 +252,86 @@ export class Pool {
     });
   }
 
+  // A connection with room for one more exchange, counted busy; or null.
+  #take(): PooledConnection | null {
+    let negotiating = false;
+    if (this.#shares || this.#busy.size > 0) {
+      for (const [conn, load] of this.#busy) {
+        // Negotiating: connecting, or HTTP/2 waiting for the server's SETTINGS.
+        if (conn.negotiating) negotiating = true;
+        else if (conn.multiplexed) {
+          this.#shares = true;
+          if (load < (conn.capacity ?? 1)) {
+            this.#busy.set(conn, load + 1);
+            return conn;
+          }
+        }
+      }
+    }
+    const idle = this.#idle.pop();
+    if (idle !== undefined) {
+      this.#busy.set(idle.conn, 1);
+      return idle.conn;
+    }
+    // A connection still negotiating may turn out to take them all.
+    if (negotiating || this.#busy.size >= this.#max) return null;
+    const conn = this.#connect(this.#changed);
+    this.#busy.set(conn, 1);
+    return conn;
+  }
+
+  // Hands connections with room to the waiters, in order.
+  #pump(): void {
+    if (this.#closed) return;
+    while (this.#queued() > 0) {
+      const conn = this.#take();
+      if (conn === null) return;
+      this.#shift()!.resolve(conn);
+    }
+  }
+
   /**
    * Gives a connection back after its exchange: to the first waiter, to the
-   * idle list when it can serve again, or closed.
+   * idle list when it can serve again, or closed. A multiplexed connection
+   * stays busy while it carries other exchanges.
    */
   release(conn: PooledConnection, reusable: boolean): void {
-    if (!this.#busy.has(conn)) return;
+    const load = this.#busy.get(conn);
+    if (load === undefined) return;
+    if (conn.multiplexed) {
+      if (load > 1) {
+        this.#busy.set(conn, load - 1);
+      } else {
+        this.#busy.delete(conn);
+        this.#heldSince.delete(conn);
+        if (!conn.reusable || this.#closed) void conn.close();
+        else {
+          this.#idle.push({ conn, since: Date.now() });
+          this.#arm();
+        }
+      }
+      this.#pump();
+      this.#disarmStall();
+      return;
+    }
     this.#heldSince.delete(conn);
-    if (!reusable || this.#closed) conn.close();
-    const waiter = this.#shift();
+    if (!reusable || this.#closed) void conn.close();
+    const waiter = this.#queued() > 0 && !this.#closed &&
+        !(conn.negotiating ?? false)
+      ? this.#shift()
+      : undefined;
     this.#disarmStall();
-    if (waiter !== undefined && !this.#closed) {
+    if (waiter !== undefined) {
       // A closed connection reconnects on its next exchange: the waiter
       // takes its place under the bound.
       waiter.resolve(conn);
       return;
     }
     this.#busy.delete(conn);
-    if (!reusable || this.#closed) return;
+    if (!reusable || this.#closed) {
+      this.#pump();
+      return;
+    }
     this.#idle.push({ conn, since: Date.now() });
     this.#arm();
   }
@@ -243,30 +339,45 @@ export class Pool {
   /** The counts of this origin. */
   stats(): PoolStats {
     let open = 0;
-    for (const conn of this.#busy) if (conn.open) open++;
-    for (const { conn } of this.#idle) if (conn.open) open++;
+    const streams: number[] = [];
+    for (const [conn, load] of this.#busy) {
+      if (!conn.open) continue;
+      open++;
+      streams.push(load);
+    }
+    for (const { conn } of this.#idle) {
+      if (!conn.open) continue;
+      open++;
+      streams.push(0);
+    }
     return {
       open,
       busy: this.#busy.size,
       idle: this.#idle.length,
       queued: this.#queued(),
+      streams,
     };
   }
 
-  /** Closes every connection and fails every waiter with `reason`. */
-  close(reason: unknown): void {
+  /**
+   * Closes every connection and fails every waiter with `reason`; resolves
+   * once the connections have closed.
+   */
+  async close(reason: unknown): Promise<void> {
     this.#closed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
     this.#stallTimer = null;
     this.#heldSince.clear();
-    for (const { conn } of this.#idle) conn.close();
+    const closing: (void | Promise<void>)[] = [];
+    for (const { conn } of this.#idle) closing.push(conn.close());
     this.#idle = [];
-    for (const conn of this.#busy) conn.abort();
+    for (const conn of this.#busy.keys()) closing.push(conn.abort());
     for (let w = this.#shift(); w !== undefined; w = this.#shift()) {
       w.reject(reason);
     }
+    await Promise.all(closing);
   }
 
   #queued(): number {
@@ -298,7 +409,7 @@ export class Pool {
     // phase, later than now at the soonest).
     const now = Date.now();
     let at = first.since + this.#heldLimit;
-    for (const conn of this.#busy) {
+    for (const conn of this.#busy.keys()) {
       at = Math.max(at, (this.#heldSince.get(conn) ?? now) + this.#heldLimit);
     }
     const wait = Math.max(1, at - now);
@@ -318,7 +429,7 @@ export class Pool {
   #failStalled(): void {
     const cutoff = Date.now() - this.#heldLimit;
     if (this.#busy.size < this.#max) return;
-    for (const conn of this.#busy) {
+    for (const conn of this.#busy.keys()) {
       const since = this.#heldSince.get(conn);
       if (since === undefined || since > cutoff) return;
     }
@@ -347,7 +458,7 @@ export class Pool {
         expired < this.#idle.length &&
         now - this.#idle[expired].since >= this.#idleTimeout
       ) {
-        this.#idle[expired++].conn.close();
+        void this.#idle[expired++].conn.close();
       }
       if (expired > 0) this.#idle.splice(0, expired);
       this.#arm();

@@ -30,6 +30,8 @@ export interface TlsTarget {
   /** The server name (SNI) and the name checked in its certificate. */
   hostname: string;
   context: Context;
+  /** ALPN protocols to offer instead of the context's (the Agent's choice). */
+  alpnProtocols?: readonly string[];
 }
 
 /** Where and how to connect. */
@@ -291,7 +293,7 @@ class Steps {
 function tlsOptions(tls: TlsTarget) {
   return {
     caCerts: [...tls.context.caCerts],
-    alpnProtocols: [...tls.context.alpnProtocols],
+    alpnProtocols: [...(tls.alpnProtocols ?? tls.context.alpnProtocols)],
     unsafelyDisableHostnameVerification: !tls.context.verifyHostname,
   };
 }

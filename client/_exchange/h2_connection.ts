@@ -44,6 +44,7 @@ import {
   type H2ConnectionOptions,
   type H2GoawayInfo,
   type H2Request,
+  H2ResetException,
   type H2Response,
   type H2Stats,
   UnprocessedStreamException,
@@ -1085,7 +1086,8 @@ export class H2Connection {
         id,
         `Cannot send HTTP/2 request: the server refused stream ${id} (REFUSED_STREAM)`,
       )
-      : new ConnectionResetException(
+      : new H2ResetException(
+        code,
         `Cannot read HTTP/2 response: the server reset stream ${id} with ${
           errorCodeName(code)
         }`,
@@ -1126,7 +1128,8 @@ export class H2Connection {
     this.#failWaiters("the server sent GOAWAY");
     if (first) this.#options.onGoaway?.(this.#goaway);
     if (errorCode !== ErrorCode.NO_ERROR && this.#error === undefined) {
-      this.#error = new ConnectionResetException(
+      this.#error = new H2ResetException(
+        errorCode,
         `Cannot continue HTTP/2 connection: the server sent GOAWAY with ${
           errorCodeName(errorCode)
         }`,

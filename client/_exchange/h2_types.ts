@@ -135,3 +135,23 @@ export class UnprocessedStreamException extends ConnectionResetException {
     this.streamId = streamId;
   }
 }
+
+/**
+ * The server reset a stream (RST_STREAM) or the connection (GOAWAY) with an
+ * error code; `h2Code` is that RFC 9113 code (`code` is the package's).
+ */
+export class H2ResetException extends ConnectionResetException {
+  /** The RFC 9113 error code the server sent. */
+  readonly h2Code: number;
+  /**
+   * Creates the error.
+   *
+   * @param h2Code The server's RFC 9113 error code.
+   * @param message What failed, std style.
+   * @param options `cause`: the underlying error.
+   */
+  constructor(h2Code: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.h2Code = h2Code;
+  }
+}

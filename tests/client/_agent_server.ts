@@ -43,9 +43,17 @@ export function trustTestCa(): { context: Context; client: Deno.HttpClient } {
   };
 }
 
-/** An agent that trusts the test CA, with `options`. */
+/**
+ * An agent that trusts the test CA, with `options`; HTTP/1.1 unless
+ * `http2` is given, as the Deno client of `trustTestCa()` (the HTTP/2 tests
+ * are in agent_h2_test.ts).
+ */
 export function testAgent(options: AgentOptions = {}): Agent {
-  return new Agent({ context: new Context({ caCerts: [CA_PEM] }), ...options });
+  return new Agent({
+    context: new Context({ caCerts: [CA_PEM] }),
+    http2: false,
+    ...options,
+  });
 }
 
 function gzip(text: string): Promise<Uint8Array> {

@@ -27,7 +27,7 @@ Deno.test("Agent dispatches connect once per new TLS connection, with its addres
   assert.equal(event.origin, origin);
   assert.equal(event.secure, true);
   assert.equal(event.proxy, null);
-  // The context offers http/1.1 by default and Deno.serve agrees.
+  // testAgent() offers http/1.1 only (http2: false) and Deno.serve agrees.
   assert.equal(event.alpnProtocol, "http/1.1");
   const remote = event.remoteAddr as Deno.NetAddr;
   assert.equal(remote.transport, "tcp");
@@ -102,8 +102,8 @@ for (const protocol of ["http", "https"] as const) {
     // The proxy's address, not the loopback bridge's.
     assert.equal((seen[0].remoteAddr as Deno.NetAddr).port, proxy.port);
     assert.equal(seen[0].secure, true);
-    // ALPN with the server, end to end through the tunnel.
-    assert.equal(seen[0].alpnProtocol, "http/1.1");
+    // ALPN with the server, end to end through the tunnel: h2 picked.
+    assert.equal(seen[0].alpnProtocol, "h2");
     assert.equal(seen[0].origin, `https://localhost:${server.port}`);
   });
 }

@@ -27,7 +27,7 @@ async function both<T>(
   await using server = startAgentServer();
   await using denoServer = startAgentServer();
   const { context, client } = trustTestCa();
-  await using agent = new Agent({ context });
+  await using agent = new Agent({ context, http2: false });
   try {
     const denoFetch: Fetch = (input, init) =>
       fetch(input, { ...init, client } as RequestInit);
@@ -211,14 +211,14 @@ Deno.test("Agent.fetch() sends Accept-Encoding unless set, and a set one as it i
   await using server = startAgentServer();
   const { context, client } = trustTestCa();
   client.close();
-  await using agent = new Agent({ context });
+  await using agent = new Agent({ context, http2: false });
   const auto = await (await agent.fetch(`${server.base}/echo`)).json() as Echo;
   assert.equal(auto.headers["accept-encoding"], "gzip, deflate, br");
   const own = await (await agent.fetch(`${server.base}/echo`, {
     headers: { "accept-encoding": "identity" },
   })).json() as Echo;
   assert.equal(own.headers["accept-encoding"], "identity");
-  await using plain = new Agent({ context, decompress: false });
+  await using plain = new Agent({ context, decompress: false, http2: false });
   const none = await (await plain.fetch(`${server.base}/coded/gzip`)).bytes();
   assert.equal(none[0], 0x1f); // gzip magic: left as it came
 });
@@ -376,7 +376,7 @@ Deno.test("Agent.fetch() sets url, redirected, status text and headers of the Re
   await using server = startAgentServer();
   const { context, client } = trustTestCa();
   client.close();
-  await using agent = new Agent({ context });
+  await using agent = new Agent({ context, http2: false });
   const response = await agent.fetch(`${server.base}/echo#frag`);
   assert.ok(response instanceof Response);
   assert.equal(response.url, `${server.base}/echo`);

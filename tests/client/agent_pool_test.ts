@@ -32,6 +32,7 @@ Deno.test("Agent pool: 200 concurrent requests with maxConnectionsPerOrigin 4 us
     busy: 4,
     idle: 0,
     queued: 196,
+    streams: [],
   });
   const paths = await Promise.all(pending);
   assert.deepEqual(
@@ -48,6 +49,7 @@ Deno.test("Agent pool: 200 concurrent requests with maxConnectionsPerOrigin 4 us
     busy: 0,
     idle: server.connections.size,
     queued: 0,
+    streams: Array(server.connections.size).fill(0),
   });
 });
 
@@ -96,6 +98,7 @@ Deno.test("Agent pool: an idle connection is closed after keepAliveTimeout", asy
     busy: 0,
     idle: 0,
     queued: 0,
+    streams: [],
   });
   await (await agent.fetch(`${server.base}/echo`)).text();
   assert.equal(server.connections.size, 2);

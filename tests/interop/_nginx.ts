@@ -14,6 +14,8 @@ export interface NginxOptions {
   keepaliveTimeout?: number;
   /** Size in bytes of `large.bin`. Default 8 MiB. */
   largeSize?: number;
+  /** HTTP/2 beside HTTP/1.1 on the TLS port (ALPN picks). Default false. */
+  http2?: boolean;
 }
 
 /** A running nginx; dispose of it to stop it and remove its files. */
@@ -63,6 +65,7 @@ function config(
   [port, plainPort, mtlsPort]: number[],
   keepaliveRequests: number,
   keepaliveTimeout: number,
+  http2: boolean,
 ): string {
   const root = `${dir}/root`;
   return `daemon off;
@@ -103,7 +106,7 @@ http {
     }
   }
   server {
-    listen 127.0.0.1:${port} ssl;
+    listen 127.0.0.1:${port} ssl${http2 ? " http2" : ""};
     listen 127.0.0.1:${plainPort};
     server_name localhost;
     ssl_certificate ${q(fixturePath("server.pem"))};
@@ -222,7 +225,13 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
       const conf = `${dir}/nginx.conf`;
       await Deno.writeTextFile(
         conf,
-        config(dir, ports, keepaliveRequests, keepaliveTimeout),
+        config(
+          dir,
+          ports,
+          keepaliveRequests,
+          keepaliveTimeout,
+          options.http2 ?? false,
+        ),
       );
       await Deno.writeTextFile(`${dir}/error.log`, "");
       const started = await launchNginx(dir, conf, ports);

@@ -1,7 +1,8 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // The retry step: a request sent again when its policy says so. The
 // Agent's policy replays an idempotent request that a reused connection
-// dropped, once, on another connection.
+// dropped, once, on another connection; and one the server said it did not
+// process (HTTP/2 GOAWAY past its stream, REFUSED_STREAM), a few times.
 import { ConnectionResetException, NoMessageException } from "../../errors.ts";
 import {
   type DispatchRequest,
@@ -10,6 +11,11 @@ import {
   type Step,
 } from "../dispatch.ts";
 import { IDEMPOTENT } from "../pool.ts";
+import { UnprocessedStreamException } from "../../_exchange/h2_types.ts";
+
+// Replays of a request the server did not process: a GOAWAY may meet the
+// replay too (a server reloading twice), never a loop.
+const UNPROCESSED_REPLAYS = 3;
 
 /** When a failed request is sent again. */
 export interface RetryPolicy {
@@ -33,17 +39,26 @@ export function retry(policy: RetryPolicy): Step {
 }
 
 /**
- * The Agent's replays: once, for an idempotent request with a body that
- * can be sent again, when a reused connection dropped it (closed before
- * the head, or reset), unless the signal aborted or `closed()` says the
- * agent is closed.
+ * The Agent's replays, for an idempotent request with a body that can be
+ * sent again, unless the signal aborted or `closed()` says the agent is
+ * closed: once when a reused connection dropped it (closed before the
+ * head, or reset); up to three times when the server said it did not
+ * process it (`UnprocessedStreamException`: HTTP/2 GOAWAY or
+ * REFUSED_STREAM), on any connection. A request of another method gets
+ * that error, whose message says the server did not process it.
  */
 export function replayDropped(closed: () => boolean): RetryPolicy {
   return {
     retry(request, error, attempt) {
-      return attempt === 0 && !closed() && !request.signal?.aborted &&
-        IDEMPOTENT.has(request.method) &&
-        !(request.body.body instanceof ReadableStream) &&
+      if (
+        closed() || request.signal?.aborted ||
+        !IDEMPOTENT.has(request.method) ||
+        request.body.body instanceof ReadableStream
+      ) return false;
+      if (error instanceof UnprocessedStreamException) {
+        return attempt < UNPROCESSED_REPLAYS;
+      }
+      return attempt === 0 &&
         (error instanceof NoMessageException ||
           error instanceof ConnectionResetException) &&
         droppedOnReuse(error);

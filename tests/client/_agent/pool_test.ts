@@ -55,7 +55,13 @@ Deno.test("Pool.acquire() opens up to the bound, then queues first-in first-out"
     order.push("second");
     return c;
   });
-  assert.deepEqual(p.stats(), { open: 2, busy: 2, idle: 0, queued: 2 });
+  assert.deepEqual(p.stats(), {
+    open: 2,
+    busy: 2,
+    idle: 0,
+    queued: 2,
+    streams: [1, 1],
+  });
   p.release(b, true);
   assert.equal(await first, b);
   p.release(a, true);
@@ -71,7 +77,13 @@ Deno.test("Pool.acquire() reuses the most recently released idle connection", ()
   const b = p.acquire() as FakeConnection;
   p.release(a, true);
   p.release(b, true);
-  assert.deepEqual(p.stats(), { open: 2, busy: 0, idle: 2, queued: 0 });
+  assert.deepEqual(p.stats(), {
+    open: 2,
+    busy: 0,
+    idle: 2,
+    queued: 0,
+    streams: [0, 0],
+  });
   assert.equal(p.acquire(), b);
   assert.equal(p.acquire(), a);
   assert.equal(made.length, 2);
@@ -86,12 +98,24 @@ Deno.test("Pool.release() closes a connection that cannot be reused; a waiter ta
   assert.equal(a.closed, 1);
   assert.equal(await waiting, a, "the waiter reconnects on the closed one");
   p.release(a, false);
-  assert.deepEqual(p.stats(), { open: 0, busy: 0, idle: 0, queued: 0 });
+  assert.deepEqual(p.stats(), {
+    open: 0,
+    busy: 0,
+    idle: 0,
+    queued: 0,
+    streams: [],
+  });
   assert.ok(p.empty);
   // Releasing twice, or a stranger, changes nothing.
   p.release(a, true);
   p.release(new FakeConnection(), true);
-  assert.deepEqual(p.stats(), { open: 0, busy: 0, idle: 0, queued: 0 });
+  assert.deepEqual(p.stats(), {
+    open: 0,
+    busy: 0,
+    idle: 0,
+    queued: 0,
+    streams: [],
+  });
 });
 
 Deno.test("Pool.acquire() with a signal: an abort takes the waiter out of the queue with the signal's reason", async () => {
@@ -124,7 +148,13 @@ Deno.test("Pool closes idle connections after the idle timeout, oldest first", a
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   assert.equal(b.closed, 1);
-  assert.deepEqual(p.stats(), { open: 0, busy: 0, idle: 0, queued: 0 });
+  assert.deepEqual(p.stats(), {
+    open: 0,
+    busy: 0,
+    idle: 0,
+    queued: 0,
+    streams: [],
+  });
   p.close(new Error("done"));
 });
 
@@ -147,4 +177,46 @@ Deno.test("Pool.close() fails waiters, aborts busy and closes idle connections; 
   // A busy connection released after close is closed, not kept.
   p.release(busy, true);
   assert.equal(busy.closed, 1);
+});
+
+class FakeShared extends FakeConnection {
+  negotiating = true;
+  multiplexed = true;
+  capacity = 1;
+}
+
+Deno.test("Pool.acquire() waits for a connection still negotiating, then shares it up to its capacity", async () => {
+  let changed = () => {};
+  const made: FakeShared[] = [];
+  const p = new Pool(
+    (c) => {
+      changed = c;
+      const conn = new FakeShared();
+      made.push(conn);
+      return conn;
+    },
+    4,
+    0,
+  );
+  const first = p.acquire() as FakeShared;
+  // HTTP/2 before the server's SETTINGS: one stream, others wait.
+  const waiting = [p.acquire(), p.acquire(), p.acquire()];
+  assert.ok(waiting.every((w) => w instanceof Promise));
+  assert.equal(made.length, 1);
+  assert.equal(p.stats().queued, 3);
+  first.negotiating = false;
+  first.capacity = 3;
+  changed();
+  const got = await Promise.all(waiting);
+  // Three streams on the first connection, the fourth request on a new one.
+  assert.deepEqual(got.map((c) => (c as FakeShared).id), [
+    first.id,
+    first.id,
+    made[1].id,
+  ]);
+  assert.equal(made.length, 2);
+  assert.deepEqual(p.stats().streams, [3, 1]);
+  p.release(first, true);
+  assert.deepEqual(p.stats().streams, [2, 1]);
+  await p.close(new Error("done"));
 });
