@@ -103,6 +103,12 @@ export interface Options {
   connectTo: ConnectTo | undefined;
   /** `--raw`: the body as the server sent it (refused once chunked). */
   raw: boolean;
+  /**
+   * `--http1.1` ("1.1": no HTTP/2), `--http2-prior-knowledge` ("2-prior":
+   * HTTP/2 only, h2c on http), or null: curl's default, HTTP/2 by ALPN over
+   * TLS and HTTP/1.1 on http (`--http2` asks for no more here).
+   */
+  httpVersion: "1.1" | "2-prior" | null;
   /** `--trace-ascii`: the run's trace, or null. */
   trace: Trace | null;
   /** The cookies the run's transfers share (set by the run), or undefined. */
@@ -600,6 +606,11 @@ export async function parseOptions(
     connectTo: connectTo(all("resolve"), all("connect-to")),
     trace: traceTo(last("trace-ascii")),
     raw: has("raw"),
+    httpVersion: has("http2-prior-knowledge")
+      ? "2-prior"
+      : has("http1.1")
+      ? "1.1"
+      : null,
   };
 }
 
@@ -609,9 +620,7 @@ export async function parseOptions(
  */
 function refuseUnsupported(values: Map<string, string[]>): void {
   const why: Record<string, string> = {
-    "http1.0": "the Agent speaks HTTP/1.1 only",
-    "http2": "the Agent has no HTTP/2 yet",
-    "http2-prior-knowledge": "the Agent has no HTTP/2 yet",
+    "http1.0": "the Agent speaks HTTP/1.1 and HTTP/2, not HTTP/1.0",
     "tlsv1.3": "Deno's TLS cannot be held to TLS 1.3 (it takes 1.2 and 1.3)",
     "ignore-content-length": "the Agent reads a body by its Content-Length",
   };

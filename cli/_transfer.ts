@@ -95,6 +95,7 @@ export async function transfer(options: Options, io: Streams): Promise<number> {
       key: options.key,
       connectTimeout: options.connectTimeout,
       proxy: options.proxy,
+      httpVersion: options.httpVersion,
       unixSockets: unixSocketsFor(options),
       connectTo: options.connectTo,
       onConnect: (event) => noteConnect(stats, event),
@@ -246,9 +247,7 @@ async function attempt(run: Run): Promise<string | null> {
   let sentBody: Uint8Array | null = null;
   const onExchange = async (exchange: ExchangeInfo) => {
     const { request, response, url } = exchange;
-    const status =
-      `${response.version} ${response.status} ${response.statusText}`
-        .trimEnd();
+    const status = statusLine(response);
     record(stats, exchange, status);
     // The connection's `* ...` lines go first: to stderr (-v), the trace.
     await transport.report(url);
@@ -499,4 +498,17 @@ function traceBodies(trace: Trace): Step {
     else if (response.whole !== null) trace.data(response.whole);
     return response;
   };
+}
+
+/**
+ * The status line as curl shows it: HTTP/1.x's as received (its reason
+ * phrase), HTTP/2's as curl writes it ("HTTP/2 200 ", no phrase: HTTP/2 has
+ * none).
+ */
+function statusLine(
+  response: { version: string; status: number; statusText: string },
+): string {
+  if (response.version === "HTTP/2") return `HTTP/2 ${response.status} `;
+  return `${response.version} ${response.status} ${response.statusText}`
+    .trimEnd();
 }

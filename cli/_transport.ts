@@ -41,6 +41,8 @@ export interface TransportOptions {
   unixSockets?: Record<string, string>;
   /** `--resolve`, `--connect-to`: where connections go instead. */
   connectTo?: AgentOptions["connectTo"];
+  /** `--http1.1` or `--http2-prior-knowledge`, or null for curl's default. */
+  httpVersion?: "1.1" | "2-prior" | null;
   /** Told of every new connection (for `-w`'s connection variables). */
   onConnect?: (event: AgentConnectEvent) => void;
   /** Writes a `-v` info line (`* ...`), or null when not verbose. */
@@ -108,6 +110,9 @@ export class Transport implements AsyncDisposable {
         decompress: false,
         ...(this.#options.proxy ? { proxy: this.#options.proxy } : {}),
         connectTo: this.#options.connectTo,
+        // curl's default is the Agent's: h2 by ALPN over TLS, else HTTP/1.1.
+        http1: this.#options.httpVersion !== "2-prior",
+        http2: this.#options.httpVersion !== "1.1",
         ...(this.#options.unixSockets
           ? { unixSockets: this.#options.unixSockets }
           : {}),
