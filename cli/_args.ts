@@ -9,7 +9,7 @@ import { type ConnectTo, connectTo } from "./_connect_to.ts";
 import type { CookieJar } from "./_cookies.ts";
 import { noProxyList, proxyFromEnv, withNoProxy } from "./_env_proxy.ts";
 import { CliError, permissionDenial, usageError } from "./_errors.ts";
-import { concatBytes } from "./_output.ts";
+import { concatBytes } from "../client/_protocol/bytes.ts";
 import { multipart } from "./_form.ts";
 import { expandGlob, fillOutput } from "./_glob.ts";
 import { Trace } from "./_trace.ts";

@@ -2,7 +2,7 @@
 // `-F`/`--form` and `--form-string`: a multipart/form-data body as curl
 // writes it (its boundary format, its part heads, its file types).
 import { CliError, permissionDenial, usageError } from "./_errors.ts";
-import { concatBytes } from "./_output.ts";
+import { concatBytes } from "../client/_protocol/bytes.ts";
 
 /** One `-F` or `--form-string` value, in order. */
 export interface FormField {

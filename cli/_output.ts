@@ -20,17 +20,6 @@ export async function writeAll(
   }
 }
 
-/** The bytes of `chunks`, one after the other. */
-export function concatBytes(chunks: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.length;
-  }
-  return all;
-}
-
 /** Writes `text` as UTF-8. */
 export function writeText(writer: Writer, text: string): Promise<void> {
   return writeAll(writer, encoder.encode(text));

@@ -1,6 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // undici's body mixin on a plain ReadableStream: text(), json(), bytes(),
 // arrayBuffer(), each reading the stream to its end once.
+import { concatBytes } from "../_protocol/bytes.ts";
 
 /**
  * What the body of an `Agent.request()` response adds to its stream.
@@ -117,17 +118,5 @@ async function readAll(
     chunks.push(value);
     total += value.length;
   }
-  return concatChunks(chunks, total);
-}
-
-/** `chunks` as one array of `total` bytes (the one chunk itself if alone). */
-export function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }

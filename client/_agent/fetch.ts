@@ -4,7 +4,7 @@
 // the redirect step's, `steps/redirect.ts`).
 import { encodeBody, type EncodedBody, NO_BODY } from "./body_init.ts";
 import { badPortReason } from "./bad_ports.ts";
-import { concatChunks } from "./body_helpers.ts";
+import { concatBytes } from "../_protocol/bytes.ts";
 import { appendFields } from "./headers.ts";
 
 /** A response as the agent hands it up: the body already decoded. */
@@ -210,7 +210,7 @@ async function requestBody(
       return { body: resumed(chunks, next, reader), contentType: null };
     }
     if (result.done) {
-      return { body: concatChunks(chunks, size), contentType: null };
+      return { body: concatBytes(chunks, size), contentType: null };
     }
     chunks.push(result.value);
     size += result.value.length;

@@ -55,6 +55,7 @@ import {
   responseHead,
   trailerFields,
 } from "../_protocol/h2/message.ts";
+import { concatBytes } from "../_protocol/bytes.ts";
 
 export {
   type H2CloseInfo,
@@ -158,16 +159,6 @@ interface HeaderBlock {
   fragments: Uint8Array[];
   size: number;
   frames: number;
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 function checkOptions(
@@ -1180,7 +1171,7 @@ export class H2Connection {
     this.#block = null;
     const bytes = block.fragments.length === 1
       ? block.fragments[0]
-      : concat(block.fragments, block.size);
+      : concatBytes(block.fragments, block.size);
     // Every block is decoded, even on a reset stream: the table must stay in step.
     const decoded = this.#decoder.decode(bytes);
     const stream = this.#streams.get(block.streamId);

@@ -2,19 +2,10 @@
 // I/O: the write side of an HTTP/2 connection. Frames queued in one
 // microtask leave in one write (a GET's HEADERS, a small POST's HEADERS and
 // DATA); writers of bodies wait while too much is queued.
+import { concatBytes } from "../_protocol/bytes.ts";
 
 const HIGH_WATER = 256 * 1024;
 const MAX_BATCH = 1024 * 1024;
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 /** Queues frames and writes them to a `Deno.Conn` in batches, in order. */
 export class H2Writer {
@@ -88,7 +79,7 @@ export class H2Writer {
           size += this.#queue[count++].length;
         }
         const parts = this.#queue.splice(0, count);
-        const bytes = count === 1 ? parts[0] : concat(parts, size);
+        const bytes = count === 1 ? parts[0] : concatBytes(parts, size);
         let written = 0;
         while (written < bytes.length) {
           written += await this.#conn.write(bytes.subarray(written));

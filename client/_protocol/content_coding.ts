@@ -9,6 +9,7 @@ import { Duplex } from "node:stream";
 import zlib from "node:zlib";
 import { MessageException } from "../errors.ts";
 import { tokenList } from "./tokens.ts";
+import { concatBytes } from "./bytes.ts";
 
 // deno-lint-ignore no-explicit-any
 const ZSTD = typeof (zlib as any).createZstdDecompress === "function";
@@ -132,7 +133,7 @@ function stage(
     while (head.length < 2) {
       const next = await read();
       if (next.done) break;
-      head = head.length === 0 ? next.value : concat(head, next.value);
+      head = head.length === 0 ? next.value : concatBytes([head, next.value]);
     }
     if (head.length === 0) return false;
     const first = head;
@@ -179,13 +180,6 @@ function stage(
     },
     cancel: (reason) => (decoded ?? raw).cancel(reason),
   });
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // Sans-I/O: the NTLM scheme (MS-NLMP), version 2 responses only.
 import { createHash, createHmac } from "node:crypto";
+import { concatBytes } from "../bytes.ts";
 
 const SIGNATURE = [0x4e, 0x54, 0x4c, 0x4d, 0x53, 0x53, 0x50, 0x00];
 const NEGOTIATE_UNICODE = 0x00000001;
@@ -41,16 +42,6 @@ function utf16le(text: string): Uint8Array {
 
 function latin1(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The NTLM Type 1 (negotiate) message, base64: no domain, no workstation. */
@@ -155,20 +146,20 @@ export function ntlmv2Responses(
   timestamp: Uint8Array,
   targetInfo: Uint8Array,
 ): { nt: Uint8Array; lm: Uint8Array } {
-  const temp = concat(
+  const temp = concatBytes([
     new Uint8Array([1, 1, 0, 0, 0, 0, 0, 0]),
     timestamp,
     clientChallenge,
     new Uint8Array(4),
     targetInfo,
     new Uint8Array(4),
-  );
+  ]);
   const proof = hmacMd5(key, serverChallenge, temp);
-  const lm = concat(
+  const lm = concatBytes([
     hmacMd5(key, serverChallenge, clientChallenge),
     clientChallenge,
-  );
-  return { nt: concat(proof, temp), lm };
+  ]);
+  return { nt: concatBytes([proof, temp]), lm };
 }
 
 /**
@@ -223,5 +214,5 @@ export function ntlmType3(
   const flags = (challenge.flags & TYPE1_FLAGS & ~NEGOTIATE_OEM) |
     (unicode ? NEGOTIATE_UNICODE : NEGOTIATE_OEM) | NEGOTIATE_NTLM;
   view.setUint32(60, flags >>> 0, true);
-  return toBase64(concat(header, ...fields));
+  return toBase64(concatBytes([header, ...fields]));
 }
