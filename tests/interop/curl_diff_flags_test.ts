@@ -450,8 +450,7 @@ Deno.test("pocket refuses what it cannot do as curl means it, with exit 4 and th
   const url = "http://127.0.0.1:1/";
   for (
     const [args, reason, other] of [
-      [["--http2"], /the Agent has no HTTP\/2 yet/],
-      [["--http1.0"], /HTTP\/1\.1 only/],
+      [["--http1.0"], /not HTTP\/1\.0/],
       [["--tlsv1.3"], /TLS 1\.3/],
       [["--tls-max", "1.2"], /below TLS 1\.3/],
       [["--ignore-content-length"], /Content-Length/],
