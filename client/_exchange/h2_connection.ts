@@ -75,6 +75,7 @@ const MAX_CONTINUATIONS = 128;
 const MAX_RESET_STREAMS = 1024;
 const MAX_STREAM_ID = 0x7fffffff;
 const COALESCE_BELOW = 4096;
+const FIRST_TAIL = 1024;
 const TAIL_SIZE = 64 * 1024;
 const FLUSH_GRACE_MS = 1000;
 // Larger DATA frames from the server: fewer frames per MiB (Deno.serve's
@@ -124,7 +125,12 @@ function queueData(stream: Stream, data: Uint8Array): void {
   }
   let tail = stream.tail;
   if (tail === null || stream.tailUsed + data.length > tail.length) {
-    tail = stream.tail = new Uint8Array(TAIL_SIZE);
+    // Small first (a 500-byte answer costs 1 KiB, not 64), doubling as the
+    // small frames go on.
+    const size = tail === null
+      ? FIRST_TAIL
+      : Math.min(TAIL_SIZE, tail.length * 2);
+    tail = stream.tail = new Uint8Array(Math.max(size, data.length));
     stream.tailUsed = 0;
     stream.segment = null;
   }
