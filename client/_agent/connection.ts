@@ -318,7 +318,9 @@ class ExchangeConnection implements PooledConnection {
       message.setContentLength(body.length);
     } else if (body !== null) {
       message.setChunkedTransferEncoding(true);
-    } else if (METHODS_WITH_BODY.has(request.method)) {
+    } else if (
+      METHODS_WITH_BODY.has(request.method) && request.emptyLength !== false
+    ) {
       message.setContentLength(0);
     }
     this.#exchanges++;

@@ -275,6 +275,8 @@ function wireOf(request: DispatchRequest): ExchangeRequest {
     target: url.pathname + url.search,
     headers: fields,
     body: request.body.body,
+    // pocket's requests (fields given) say no Content-Length: 0, as curl's.
+    emptyLength: request.fields === undefined,
   };
 }
 

@@ -29,6 +29,12 @@ export interface ExchangeRequest {
   /** `null` (no body), bytes (`Content-Length`), or a stream (chunked). */
   body: Uint8Array | ReadableStream<Uint8Array> | null;
   /**
+   * Whether a POST, PUT or PATCH without a body says `Content-Length: 0`
+   * (RFC 9110, 8.6: a user agent should); `false` for pocket, as curl sends
+   * none. Default `true`.
+   */
+  emptyLength?: boolean;
+  /**
    * Ends this exchange alone (a multiplexed connection resets its stream);
    * a connection that carries one exchange at a time is aborted instead.
    */
