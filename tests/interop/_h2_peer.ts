@@ -5,7 +5,12 @@
 // pseudo-random bytes, starting a server in the foreground with its config in
 // a temp dir, and the checks each goes through with the Agent.
 import assert from "node:assert/strict";
-import { canConnect, readTextOr, terminate } from "../_nginx_process.ts";
+import {
+  canConnect,
+  freePort,
+  readTextOr,
+  terminate,
+} from "../_nginx_process.ts";
 import { CA_PEM } from "../client/h2/_interop.ts";
 import { Agent, type AgentConnectEvent, Context } from "../../client/mod.ts";
 
@@ -68,7 +73,7 @@ function pseudoRandom(length: number): Uint8Array<ArrayBuffer> {
 }
 
 /** A temp dir (world-readable: Apache's workers drop root) with `root/`. */
-export async function makeSite(
+async function makeSite(
   prefix: string,
 ): Promise<{ dir: string; root: string; bigHash: string }> {
   const dir = await Deno.makeTempDir({ prefix });
@@ -88,7 +93,7 @@ async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
 }
 
 /** A server running in the foreground; disposing it stops it and removes its dir. */
-export interface Peer extends AsyncDisposable {
+interface Peer extends AsyncDisposable {
   port: number;
 }
 
@@ -97,7 +102,7 @@ export interface Peer extends AsyncDisposable {
  * accepts on `port`, and returns it; throws with its stderr and `errorLog`
  * when it exits or never accepts. Removes `dir` when stopped.
  */
-export async function startPeer(
+async function startPeer(
   binary: string,
   args: string[],
   dir: string,
@@ -143,7 +148,7 @@ export async function startPeer(
  * and 200 concurrent requests on one connection (the Agent holds to one),
  * up to `maxStreams` (the peer's SETTINGS_MAX_CONCURRENT_STREAMS) in flight.
  */
-export async function agentChecks(
+async function agentChecks(
   t: Deno.TestContext,
   port: number,
   options: {
@@ -229,5 +234,38 @@ export async function agentChecks(
       peak > 1 && peak <= options.maxStreams,
       `${peak} streams in flight at most`,
     );
+  });
+}
+
+/**
+ * Writes the site and `config(dir, root, port)` to `dir/conf`, runs
+ * `binary ...args(conf)` in the foreground and puts it through `agentChecks`;
+ * stops it afterwards. The config sends errors to `dir/error.log`.
+ */
+export async function checkPeer(
+  t: Deno.TestContext,
+  options: {
+    binary: string;
+    args: (conf: string) => string[];
+    config: (dir: string, root: string, port: number) => string;
+    gzip: boolean;
+    maxStreams: number;
+  },
+): Promise<void> {
+  const site = await makeSite(`pocket_h2_${options.binary}_`);
+  const port = freePort();
+  const conf = `${site.dir}/${options.binary}.conf`;
+  await Deno.writeTextFile(conf, options.config(site.dir, site.root, port));
+  await using _peer = await startPeer(
+    options.binary,
+    options.args(conf),
+    site.dir,
+    port,
+    `${site.dir}/error.log`,
+  );
+  await agentChecks(t, port, {
+    bigHash: site.bigHash,
+    gzip: options.gzip,
+    maxStreams: options.maxStreams,
   });
 }

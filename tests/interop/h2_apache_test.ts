@@ -7,8 +7,7 @@
 // the foreground (-DFOREGROUND) with its own config in a temp dir; started as
 // root, its workers run as www-data (User is ignored otherwise). Needs --allow-run=apache2 (/usr/sbin on PATH).
 import { CERT_PATH, KEY_PATH } from "../client/h2/_interop.ts";
-import { freePort } from "../_nginx_process.ts";
-import { agentChecks, makeSite, runnable, startPeer } from "./_h2_peer.ts";
+import { checkPeer, runnable } from "./_h2_peer.ts";
 
 const INSTALLED = runnable("apache2", ["-v"], "h2_apache_test.ts", "apache2");
 const MODULES = "/usr/lib/apache2/modules";
@@ -64,19 +63,10 @@ Deno.test({
   name: "Agent against Apache httpd over HTTP/2 (mod_http2)",
   ignore: !INSTALLED,
   async fn(t) {
-    const site = await makeSite("pocket_h2_apache_");
-    const port = freePort();
-    const conf = `${site.dir}/httpd.conf`;
-    await Deno.writeTextFile(conf, config(site.dir, site.root, port));
-    await using _apache = await startPeer(
-      "apache2",
-      ["-f", conf, "-DFOREGROUND"],
-      site.dir,
-      port,
-      `${site.dir}/error.log`,
-    );
-    await agentChecks(t, port, {
-      bigHash: site.bigHash,
+    await checkPeer(t, {
+      binary: "apache2",
+      args: (conf) => ["-f", conf, "-DFOREGROUND"],
+      config,
       gzip: true,
       maxStreams: MAX_STREAMS,
     });

@@ -5,8 +5,7 @@
 // (8 streams in flight, lighttpd's limit).
 // No upload: lighttpd has no cheap echo. Needs --allow-run=lighttpd.
 import { CERT_PATH, KEY_PATH } from "../client/h2/_interop.ts";
-import { freePort } from "../_nginx_process.ts";
-import { agentChecks, makeSite, runnable, startPeer } from "./_h2_peer.ts";
+import { checkPeer, runnable } from "./_h2_peer.ts";
 
 const INSTALLED = runnable(
   "lighttpd",
@@ -35,19 +34,10 @@ Deno.test({
   name: "Agent against lighttpd over HTTP/2 (server.h2proto)",
   ignore: !INSTALLED,
   async fn(t) {
-    const site = await makeSite("pocket_h2_lighttpd_");
-    const port = freePort();
-    const conf = `${site.dir}/lighttpd.conf`;
-    await Deno.writeTextFile(conf, config(site.dir, site.root, port));
-    await using _lighttpd = await startPeer(
-      "lighttpd",
-      ["-D", "-f", conf],
-      site.dir,
-      port,
-      `${site.dir}/error.log`,
-    );
-    await agentChecks(t, port, {
-      bigHash: site.bigHash,
+    await checkPeer(t, {
+      binary: "lighttpd",
+      args: (conf) => ["-D", "-f", conf],
+      config,
       gzip: true,
       // lighttpd 1.4 announces SETTINGS_MAX_CONCURRENT_STREAMS 8.
       maxStreams: 8,
