@@ -10,7 +10,7 @@
 // resets its stream, a cancelled body too, and the other streams go on.
 import { H2Connection } from "../_exchange/h2_connection.ts";
 import type { H2GoawayInfo, H2Response } from "../_exchange/h2_types.ts";
-import { asciiLower } from "../_protocol/h2/message.ts";
+import { asciiLower } from "../_protocol/tokens.ts";
 import { HTTPResponse } from "../http_response.ts";
 import type { ExchangeRequest, ExchangeResponse, SentHead } from "./pool.ts";
 

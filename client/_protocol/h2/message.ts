@@ -3,6 +3,7 @@
 // pseudo-header fields and the checks on every field sent and received.
 import { ErrorCode, H2StreamError } from "./errors.ts";
 import type { Field } from "./hpack.ts";
+import { asciiLower } from "../tokens.ts";
 
 // RFC 9110 token chars.
 const TOKEN = new Uint8Array(128);
@@ -40,22 +41,6 @@ export function isFieldValue(value: string): boolean {
   const first = value.charCodeAt(0);
   const last = value.charCodeAt(value.length - 1);
   return first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09;
-}
-
-/** ASCII-only lowercase (no Unicode folding on protocol bytes). */
-export function asciiLower(name: string): string {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) {
-      let out = name.slice(0, i);
-      for (let j = i; j < name.length; j++) {
-        const d = name.charCodeAt(j);
-        out += String.fromCharCode(d >= 0x41 && d <= 0x5a ? d + 32 : d);
-      }
-      return out;
-    }
-  }
-  return name;
 }
 
 /** The parts of a request that become pseudo-header fields. */
