@@ -32,7 +32,8 @@
  *
  * @module
  */
-import { expandConfigs, type Options, parseOptions } from "./cli/_args.ts";
+import { type Options, parseOptions } from "./cli/_args.ts";
+import { expandConfigs } from "./cli/_argv.ts";
 import { denoEnv } from "./cli/_env_proxy.ts";
 import { CliError, describeError } from "./cli/_errors.ts";
 import { writeText } from "./cli/_output.ts";

@@ -2,13 +2,13 @@
 // pocket's curl-compatible parsing without a network: globs, config files,
 // multipart bodies, URL-encoding, the proxy environment, -w's new variables.
 import assert from "node:assert/strict";
+import { parseOptions } from "../../cli/_args.ts";
 import {
   expandConfigs,
   OPTION_NAMES,
-  parseOptions,
   splitArgs,
   takesValue,
-} from "../../cli/_args.ts";
+} from "../../cli/_argv.ts";
 import { HELP } from "../../cli.ts";
 import { parseConfig } from "../../cli/_config.ts";
 import {

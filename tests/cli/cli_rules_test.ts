@@ -3,7 +3,7 @@
 // -w, decoding.
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { splitArgs } from "../../cli/_args.ts";
+import { splitArgs } from "../../cli/_argv.ts";
 import { CookieJar, parseSetCookie } from "../../cli/_cookies.ts";
 import { curlDecoding, decodeFailure } from "../../cli/_decompress.ts";
 import { decode } from "../../client/_agent/steps/decode.ts";
