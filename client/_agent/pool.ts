@@ -8,6 +8,7 @@
 // wait for it rather than open connections of their own, as fetch does. It
 // knows connections only through `PooledConnection`, so the transport under
 // it can change in one file (`_agent/connection.ts`).
+import { asciiLower } from "../_protocol/tokens.ts";
 
 /** The methods whose request may be sent again after a dropped connection. */
 export const IDEMPOTENT: ReadonlySet<string> = new Set([
@@ -482,7 +483,7 @@ export function fieldValue(
   let out: string | null = null;
   for (let i = 0; i < fields.length; i++) {
     const n = fields[i][0];
-    if (n.length === name.length && n.toLowerCase() === name) {
+    if (n.length === name.length && asciiLower(n) === name) {
       const v = fields[i][1];
       out = out === null ? v : `${out}, ${v}`;
     }

@@ -1,6 +1,7 @@
 // Copyright 2026 the @pocket/net authors. MIT license.
 // Sans-I/O: the challenges of `WWW-Authenticate` and `Proxy-Authenticate`
 // (RFC 9110, section 11.6.1), every scheme's input.
+import { asciiLower } from "../tokens.ts";
 
 /** One challenge of a `WWW-Authenticate` or `Proxy-Authenticate` field: scheme, params or token. */
 export interface Challenge {
@@ -48,11 +49,11 @@ export function parseChallenges(values: string[]): Challenge[] {
           value = /^[^,\s]*/.exec(s.slice(j))![0];
           j += value.length;
         }
-        current.params.set(word.toLowerCase(), value);
+        current.params.set(asciiLower(word), value);
         i = j;
         continue;
       }
-      current = { scheme: word.toLowerCase(), params: new Map(), token: "" };
+      current = { scheme: asciiLower(word), params: new Map(), token: "" };
       out.push(current);
       i = after;
       skip(false);

@@ -3,6 +3,7 @@
 // -sess, qop auth, userhash.
 import { createHash } from "node:crypto";
 import type { Challenge } from "./challenge.ts";
+import { asciiLower, trimOws } from "../tokens.ts";
 
 /** What a Digest challenge gives, and the state of answering it. */
 export interface DigestState {
@@ -38,7 +39,7 @@ export function digestFromChallenge(challenge: Challenge): DigestState | null {
   let qop: string | undefined;
   const offered = p.get("qop");
   if (offered !== undefined) {
-    const list = offered.split(",").map((q) => q.trim().toLowerCase());
+    const list = offered.split(",").map((q) => asciiLower(trimOws(q)));
     if (!list.includes("auth")) return null;
     qop = "auth";
   }
@@ -49,8 +50,8 @@ export function digestFromChallenge(challenge: Challenge): DigestState | null {
     algorithm,
     qop,
     nc: 0,
-    stale: (p.get("stale") ?? "").toLowerCase() === "true",
-    userhash: (p.get("userhash") ?? "").toLowerCase() === "true",
+    stale: asciiLower(p.get("stale") ?? "") === "true",
+    userhash: asciiLower(p.get("userhash") ?? "") === "true",
   };
 }
 
