@@ -105,13 +105,18 @@ async function pausedBody(byob: boolean) {
   let release!: () => void;
   const later = new Promise<void>((resolve) => release = resolve);
   let reads = 0;
+  let reading = 0;
   const conn = {
     read(p: Uint8Array): Promise<number | null> {
+      // A connection carries one read at a time.
+      assert.equal(reading++, 0, "a read started while another was pending");
       if (reads++ < 2) {
         p.set(record.subarray(0, Math.min(p.length, record.length)));
+        reading--;
         return Promise.resolve(Math.min(p.length, record.length));
       }
       return later.then(() => {
+        reading--;
         p.fill(2, 0, 100);
         return 100;
       });
@@ -145,8 +150,11 @@ async function pausedBody(byob: boolean) {
   const waited = performance.now() - started;
   assert.ok(waited < 500, `the records came after ${waited} ms`);
   assert.equal(first.value!.length, 2 * record.length, "both records, at once");
+  // The next read is asked for while the paused one is still pending.
+  const next = read();
+  await new Promise((resolve) => setTimeout(resolve, 5));
   release();
-  const rest = await read();
+  const rest = await next;
   assert.deepEqual([rest.value!.length, rest.value![0]], [100, 2]);
   assert.equal((await read()).done, true);
 }
@@ -157,4 +165,66 @@ Deno.test("responseBody() gives a default reader the full records read so far wh
 
 Deno.test("responseBody() gives a BYOB reader the full records read so far when the next read waits", async () => {
   await pausedBody(true);
+});
+
+/**
+ * Reads of `sizes` bytes each, then one that waits until released: the
+ * first chunk a reader gets, and how many reads had started by then.
+ */
+async function shortReadBody(byob: boolean, sizes: number[]) {
+  let release!: () => void;
+  const later = new Promise<void>((resolve) => release = resolve);
+  let reads = 0;
+  const conn = {
+    read(p: Uint8Array): Promise<number | null> {
+      const size = sizes[reads++];
+      if (size !== undefined) {
+        p.fill(1, 0, size);
+        return Promise.resolve(size);
+      }
+      return later.then(() => {
+        p.fill(2, 0, 10);
+        return 10;
+      });
+    },
+    close() {},
+  } as unknown as Deno.Conn;
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const body = responseBody(
+    new BufferedConn(conn),
+    new BodyReader(
+      { kind: "length", length: total + 10 },
+      DEFAULT_MESSAGE_LIMITS,
+    ),
+    {
+      receiveTimeout: 0,
+      ended() {},
+      lost() {},
+      translate: (e) => e as Error,
+    },
+  );
+  const reader = byob
+    ? body.stream.getReader({ mode: "byob" })
+    : body.stream.getReader();
+  const read = () =>
+    byob
+      ? (reader as ReadableStreamBYOBReader).read(new Uint8Array(256 * 1024))
+      : (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+  const first = await read();
+  const started = reads;
+  release();
+  const rest = await read();
+  assert.equal((await read()).done, true);
+  return { first: first.value!.length, started, rest: rest.value!.length };
+}
+
+Deno.test("responseBody() ends a chunk at a short read without starting another", async () => {
+  for (const byob of [false, true]) {
+    // A full record, then a short one: the data has paused.
+    assert.deepEqual(await shortReadBody(byob, [16 * 1024, 300]), {
+      first: 16 * 1024 + 300,
+      started: 2,
+      rest: 10,
+    });
+  }
 });
