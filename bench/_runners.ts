@@ -42,6 +42,9 @@ export const READ_BUFFER = 256 * 1024;
 const SMALL_PATH = "/small.txt";
 const LARGE_PATH = "/large.bin";
 const encoder = new TextEncoder();
+const LARGE_REQUEST = encoder.encode(
+  `GET ${LARGE_PATH} HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+);
 const latin1 = new TextDecoder("latin1");
 
 const EMPTY = new Uint8Array(0);
@@ -414,33 +417,97 @@ export function fetchLarge(target: Target): LargeRunner {
  * The runtime's ceiling for a download: `Deno.connectTls`, the GET written
  * at once, the head found by its CRLF CRLF, then reads into one reused
  * 256 KiB buffer until Content-Length bytes of body arrived.
+ *
+ * With `fresh`, each read is also copied into memory of its own (`slice()`),
+ * as a stream must do for a default reader, whose caller may keep every
+ * chunk: the floor of any default reader, with no stream at all.
  */
-export async function rawLarge(target: Target): Promise<LargeRunner> {
+export async function rawLarge(
+  target: Target,
+  opts: { fresh?: boolean } = {},
+): Promise<LargeRunner> {
+  const name = opts.fresh ? "raw, each read copied to fresh memory" : "raw";
   const conn = await connectTls(target);
-  const request = encoder.encode(
-    `GET ${LARGE_PATH} HTTP/1.1\r\nHost: localhost\r\n\r\n`,
-  );
   const buf = new Uint8Array(READ_BUFFER);
+  const fresh = opts.fresh === true;
   return {
-    name: "raw",
+    name,
     async run(): Promise<void> {
-      await writeAll(conn, request);
-      const [have, end] = await readRawHead(conn, buf);
-      const length = parseHead(buf.subarray(0, end), "raw");
-      check(length === target.largeSize, `raw: Content-Length ${length}`);
-      check(have - end <= length, "raw: bytes after the body");
-      checkPiece(target.block, buf.subarray(end, have), 0, "raw");
-      let total = have - end;
+      let [total, length] = await rawGet(conn, buf, target, name);
       while (total < length) {
         const n = await conn.read(
           buf.subarray(0, Math.min(buf.length, length - total)),
         );
-        if (n === null) check(false, `raw: closed after ${total} bytes`);
-        checkPiece(target.block, buf.subarray(0, n!), total, "raw");
+        if (n === null) check(false, `${name}: closed after ${total} bytes`);
+        const piece = fresh ? buf.slice(0, n!) : buf.subarray(0, n!);
+        checkPiece(target.block, piece, total, name);
         total += n!;
       }
-      check(total === length, `raw: ${total} bytes`);
+      check(total === length, `${name}: ${total} bytes`);
     },
     close: () => conn.close(),
   };
+}
+
+/**
+ * The simplest byte stream a default reader can read a download from: a
+ * `ReadableStream({ type: "bytes" })` over `Deno.connectTls` whose pull reads
+ * records back to back into one reused 64 KiB buffer and enqueues a copy of
+ * what it holds, as this client does, without framing, timeouts or a pause
+ * timer. The ceiling of a default reader in this runtime.
+ */
+export async function bareStreamLarge(target: Target): Promise<LargeRunner> {
+  const name = "bare byte stream, default reader";
+  const conn = await connectTls(target);
+  const head = new Uint8Array(READ_BUFFER);
+  const buf = new Uint8Array(64 * 1024);
+  return {
+    name,
+    async run(): Promise<void> {
+      let [total, length] = await rawGet(conn, head, target, name);
+      let left = length - total;
+      const stream = new ReadableStream({
+        type: "bytes",
+        async pull(c) {
+          let at = 0;
+          while (at < buf.length && left > 0) {
+            const n = await conn.read(
+              buf.subarray(at, at + Math.min(buf.length - at, left)),
+            );
+            if (n === null) check(false, `${name}: closed early`);
+            at += n!;
+            left -= n!;
+            if (n! < 16 * 1024) break;
+          }
+          c.enqueue(buf.slice(0, at));
+          if (left === 0) c.close();
+        },
+      });
+      for await (const chunk of stream) {
+        checkPiece(target.block, chunk, total, name);
+        total += chunk.length;
+      }
+      check(total === length, `${name}: ${total} bytes`);
+    },
+    close: () => conn.close(),
+  };
+}
+
+/**
+ * Writes the GET of `/large.bin` on `conn` and reads its head into `buf`:
+ * the body bytes read with it (checked), and the Content-Length.
+ */
+async function rawGet(
+  conn: Deno.Conn,
+  buf: Uint8Array,
+  target: Target,
+  name: string,
+): Promise<[number, number]> {
+  await writeAll(conn, LARGE_REQUEST);
+  const [have, end] = await readRawHead(conn, buf);
+  const length = parseHead(buf.subarray(0, end), name);
+  check(length === target.largeSize, `${name}: Content-Length ${length}`);
+  check(have - end <= length, `${name}: bytes after the body`);
+  checkPiece(target.block, buf.subarray(end, have), 0, name);
+  return [have - end, length];
 }

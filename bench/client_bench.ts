@@ -22,6 +22,7 @@
 import { CpuProbe, type CpuUse } from "./_load.ts";
 import { type Nginx, SMALL_BODY, startNginx } from "./_nginx.ts";
 import {
+  bareStreamLarge,
   clientLarge,
   clientSmall,
   fetchLarge,
@@ -443,6 +444,8 @@ async function largeSection(
     },
     { runner: fetchLarge(target), extra: false },
     { runner: await rawLarge(target), extra: false },
+    { runner: await rawLarge(target, { fresh: true }), extra: false },
+    { runner: await bareStreamLarge(target), extra: false },
   ];
   if (opts.extra) {
     runners.push({
@@ -656,6 +659,13 @@ async function main(): Promise<void> {
         "raw",
         0.95,
       ),
+      ratio(
+        `${big}: client (default reader) / bare byte stream`,
+        large,
+        "client, default reader",
+        "bare byte stream, default reader",
+        null,
+      ),
       {
         name: "2 Mi one-byte chunks: node ms / client ms",
         value: tiny.nodeMedian / tiny.clientMedian,
@@ -675,6 +685,20 @@ async function main(): Promise<void> {
         large,
         "raw",
         "fetch",
+        null,
+      ),
+      ratio(
+        `${big}: bare byte stream / raw (ceiling of default reader / raw)`,
+        large,
+        "bare byte stream, default reader",
+        "raw",
+        null,
+      ),
+      ratio(
+        `${big}: raw, fresh memory per read / raw (floor of the same)`,
+        large,
+        "raw, each read copied to fresh memory",
+        "raw",
         null,
       ),
     ];
