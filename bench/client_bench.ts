@@ -12,7 +12,7 @@
  *
  * Run: `deno task bench [--json /tmp/out.json]`. Options:
  * `--rounds N` (small rounds, 5), `--requests N` (per small round, 5000),
- * `--warmup N` (small warm-up requests, 500), `--large-rounds N` (3),
+ * `--warmup N` (small warm-up requests, 500), `--large-rounds N` (5),
  * `--large-mib N` (256), `--no-extra` (skip the diagnostic rows and the
  * phase split), `--quick` (a smoke run: 1000 requests, 32 MiB, 2 rounds),
  * `--nginx PATH` (the nginx binary; /usr/sbin/nginx by default).
@@ -66,7 +66,7 @@ function parseArgs(args: string[]): Options {
     rounds: 5,
     requests: 5000,
     warmup: 500,
-    largeRounds: 3,
+    largeRounds: 5,
     largeMiB: 256,
     extra: true,
     nginx: undefined,
