@@ -96,39 +96,40 @@ Deno.test("HTTPClientSession.receiveResponse() body makes few chunks of a large 
 });
 
 /**
- * A body of two full TLS-sized records, then 100 bytes once released: what
- * a reader gets first, and how long it waited.
+ * A body of `length` bytes over a scripted connection: its reads return
+ * `sizes` bytes each at once, then one waits until `release()` and returns
+ * `last` bytes of 2. The connection fails a read started while another is
+ * pending, as a connection carries one read at a time.
  */
-async function pausedBody(byob: boolean) {
-  // Two full TLS-sized records, then nothing until released.
-  const record = new Uint8Array(16 * 1024).fill(1);
+function scriptedBody(
+  byob: boolean,
+  sizes: number[],
+  last: number,
+) {
   let release!: () => void;
   const later = new Promise<void>((resolve) => release = resolve);
-  let reads = 0;
-  let reading = 0;
+  const state = { reads: 0, reading: 0 };
   const conn = {
     read(p: Uint8Array): Promise<number | null> {
-      // A connection carries one read at a time.
-      assert.equal(reading++, 0, "a read started while another was pending");
-      if (reads++ < 2) {
-        p.set(record.subarray(0, Math.min(p.length, record.length)));
-        reading--;
-        return Promise.resolve(Math.min(p.length, record.length));
+      assert.equal(state.reading++, 0, "a read started while one was pending");
+      const size = sizes[state.reads++];
+      if (size !== undefined) {
+        p.fill(1, 0, size);
+        state.reading--;
+        return Promise.resolve(size);
       }
       return later.then(() => {
-        reading--;
-        p.fill(2, 0, 100);
-        return 100;
+        state.reading--;
+        p.fill(2, 0, last);
+        return last;
       });
     },
     close() {},
   } as unknown as Deno.Conn;
+  const length = sizes.reduce((a, b) => a + b, 0) + last;
   const body = responseBody(
     new BufferedConn(conn),
-    new BodyReader(
-      { kind: "length", length: 2 * record.length + 100 },
-      DEFAULT_MESSAGE_LIMITS,
-    ),
+    new BodyReader({ kind: "length", length }, DEFAULT_MESSAGE_LIMITS),
     {
       receiveTimeout: 0,
       ended() {},
@@ -141,15 +142,23 @@ async function pausedBody(byob: boolean) {
     : body.stream.getReader();
   const read = () =>
     byob
-      ? (reader as ReadableStreamBYOBReader).read(
-        new Uint8Array(256 * 1024),
-      )
+      ? (reader as ReadableStreamBYOBReader).read(new Uint8Array(256 * 1024))
       : (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+  return { read, release, state };
+}
+
+/**
+ * Two full TLS-sized records, then 100 bytes once released: a reader gets
+ * both records at once, and its next read waits for the pending one.
+ */
+async function pausedBody(byob: boolean) {
+  const record = 16 * 1024;
+  const { read, release } = scriptedBody(byob, [record, record], 100);
   const started = performance.now();
   const first = await read();
   const waited = performance.now() - started;
   assert.ok(waited < 500, `the records came after ${waited} ms`);
-  assert.equal(first.value!.length, 2 * record.length, "both records, at once");
+  assert.equal(first.value!.length, 2 * record, "both records, at once");
   // The next read is asked for while the paused one is still pending.
   const next = read();
   await new Promise((resolve) => setTimeout(resolve, 5));
@@ -167,64 +176,18 @@ Deno.test("responseBody() gives a BYOB reader the full records read so far when 
   await pausedBody(true);
 });
 
-/**
- * Reads of `sizes` bytes each, then one that waits until released: the
- * first chunk a reader gets, and how many reads had started by then.
- */
-async function shortReadBody(byob: boolean, sizes: number[]) {
-  let release!: () => void;
-  const later = new Promise<void>((resolve) => release = resolve);
-  let reads = 0;
-  const conn = {
-    read(p: Uint8Array): Promise<number | null> {
-      const size = sizes[reads++];
-      if (size !== undefined) {
-        p.fill(1, 0, size);
-        return Promise.resolve(size);
-      }
-      return later.then(() => {
-        p.fill(2, 0, 10);
-        return 10;
-      });
-    },
-    close() {},
-  } as unknown as Deno.Conn;
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const body = responseBody(
-    new BufferedConn(conn),
-    new BodyReader(
-      { kind: "length", length: total + 10 },
-      DEFAULT_MESSAGE_LIMITS,
-    ),
-    {
-      receiveTimeout: 0,
-      ended() {},
-      lost() {},
-      translate: (e) => e as Error,
-    },
-  );
-  const reader = byob
-    ? body.stream.getReader({ mode: "byob" })
-    : body.stream.getReader();
-  const read = () =>
-    byob
-      ? (reader as ReadableStreamBYOBReader).read(new Uint8Array(256 * 1024))
-      : (reader as ReadableStreamDefaultReader<Uint8Array>).read();
-  const first = await read();
-  const started = reads;
-  release();
-  const rest = await read();
-  assert.equal((await read()).done, true);
-  return { first: first.value!.length, started, rest: rest.value!.length };
-}
-
 Deno.test("responseBody() ends a chunk at a short read without starting another", async () => {
   for (const byob of [false, true]) {
     // A full record, then a short one: the data has paused.
-    assert.deepEqual(await shortReadBody(byob, [16 * 1024, 300]), {
-      first: 16 * 1024 + 300,
-      started: 2,
-      rest: 10,
-    });
+    const { read, release, state } = scriptedBody(byob, [16 * 1024, 300], 10);
+    const first = await read();
+    const started = state.reads;
+    release();
+    const rest = await read();
+    assert.equal((await read()).done, true);
+    assert.deepEqual(
+      [first.value!.length, started, rest.value!.length],
+      [16 * 1024 + 300, 2, 10],
+    );
   }
 });
