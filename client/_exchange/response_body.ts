@@ -167,6 +167,11 @@ export function responseBody(
         watch.done();
         resolve();
       };
+      const fail = (error: unknown) => {
+        pending = null;
+        watch.done();
+        reject(error);
+      };
       const next = () => {
         if (!room()) return finish();
         const fill = conn.fill(owner.receiveTimeout, ACTION);
@@ -177,10 +182,7 @@ export function responseBody(
           if (got < FULL_READ) finish();
           else next();
         }, (error) => {
-          if (pending !== fill) return;
-          pending = null;
-          watch.done();
-          reject(error);
+          if (pending === fill) fail(error);
         });
       };
       watch.wait(() => {
@@ -192,8 +194,7 @@ export function responseBody(
       try {
         next();
       } catch (error) {
-        watch.done();
-        reject(error);
+        fail(error);
       }
     });
   // A read failed: the connection is lost, the stream errors.
